@@ -1,0 +1,6 @@
+export { formatDiagnostic, hasErrors, type Diagnostic, type Severity } from "./diagnostics";
+export { readSiteDir, SiteNotFoundError } from "./directory";
+export { siteJsonSchema } from "./json-schema";
+export { loadSite, resolveAll, type Site } from "./site";
+export type { ExplainedHost, Origin, ResolvedHost } from "./resolve";
+export { isSiteYaml, type SiteFile } from "./source";

@@ -1,0 +1,238 @@
+/**
+ * Resolution of every host's groups, connection and variables by PRODUCT.md's four levels (lowest first):
+ * the `all` group; the host's other groups, parents before children, siblings as declared; the profile
+ * chain, root first; the host's own data. Levels 1-3 are shared by many hosts and cached.
+ */
+import type { Diagnostic } from "./diagnostics";
+import { ALL, type Data, type HostDef, type Place, type SiteModel } from "./model";
+import { isMap, leaves, mergeLayer, pathKey, type Layer } from "./merge";
+
+export type LevelKind = "all" | "group" | "profile" | "host" | "default";
+
+export interface Origin {
+  file: string | null;
+  line: number | null;
+  col: number | null;
+  level: LevelKind;
+  /** The group, profile or host that set the value. */
+  source: string;
+}
+
+export interface ResolvedHost {
+  name: string;
+  groups: string[];
+  profile: string | null;
+  profiles: string[];
+  labels: Record<string, string>;
+  connection: Data;
+  vars: Data;
+}
+
+export interface ExplainedHost extends ResolvedHost {
+  origins: { connection: Record<string, Origin>; vars: Record<string, Origin> };
+}
+
+interface Level {
+  kind: LevelKind;
+  name: string;
+  place?: Place;
+  data?: Data;
+  connection?: Data;
+}
+
+interface Base {
+  levels: Level[];
+  vars: Layer;
+  connection: Layer;
+}
+
+const DEFAULT_LEVEL: Level = { kind: "default", name: "flightdeck" };
+
+export class Resolver {
+  private readonly groupSets = new Map<string, string[]>();
+  private readonly bases = new Map<string, Base>();
+
+  constructor(private readonly model: SiteModel) {}
+
+  /** Every group a host is in: `all` first, then its groups and their ancestors in tree order. */
+  groupsOf(host: string): string[] {
+    const direct = this.model.directGroups.get(host) ?? [];
+    const key = direct.join("\0");
+    let groups = this.groupSets.get(key);
+    if (!groups) {
+      const set = new Set<string>();
+      for (const g of direct) {
+        for (let name: string | undefined = g; name !== undefined && !set.has(name); name = this.model.parentOf.get(name)) set.add(name);
+      }
+      const order = this.model.groupOrder;
+      groups = [ALL, ...[...set].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))];
+      this.groupSets.set(key, groups);
+    }
+    return groups;
+  }
+
+  profileChain(profile: string | undefined): string[] {
+    const chain: string[] = [];
+    for (let name = profile; name !== undefined && !chain.includes(name); name = this.model.profiles.get(name)?.parent) chain.unshift(name);
+    return chain;
+  }
+
+  resolve(name: string): ResolvedHost;
+  resolve(name: string, explain: true): ExplainedHost;
+  resolve(name: string, explain = false): ResolvedHost | ExplainedHost {
+    const host = this.model.hosts.get(name);
+    if (!host) throw new RangeError(`no host named '${name}'`);
+    const groups = this.groupsOf(name);
+    const profiles = this.profileChain(host.profile);
+    const base = this.base(groups, profiles, explain);
+    const index = base.levels.length;
+    const levels = [...base.levels, { kind: "host" as const, name, place: host, data: host.data, connection: host.connection }];
+    const vars = host.data ? mergeLayer(base.vars, host.data, index) : base.vars;
+    let connection = host.connection ? mergeLayer(base.connection, host.connection, index) : base.connection;
+    connection = withDefaults(connection, host, levels);
+    const resolved: ResolvedHost = { name, groups, profile: host.profile ?? null, profiles, labels: host.labels, connection: connection.value, vars: vars.value };
+    if (!explain) return resolved;
+    return { ...resolved, origins: { connection: explainLayer(connection, levels, "connection"), vars: explainLayer(vars, levels, "data") } };
+  }
+
+  private base(groups: string[], profiles: string[], tracked: boolean): Base {
+    const key = `${tracked ? 1 : 0}\0${groups.join("\0")}\0\0${profiles.join("\0")}`;
+    let base = this.bases.get(key);
+    if (base) return base;
+    const levels: Level[] = [DEFAULT_LEVEL];
+    for (const g of groups) {
+      const def = this.model.groups.get(g);
+      if (def) levels.push({ kind: g === ALL ? "all" : "group", name: g, place: def, data: def.data, connection: def.connection });
+    }
+    for (const p of profiles) {
+      const def = this.model.profiles.get(p)!;
+      levels.push({ kind: "profile", name: p, place: def, data: def.data, connection: def.connection });
+    }
+    let vars: Layer = { value: {}, origins: tracked ? {} : undefined };
+    let connection: Layer = { value: {}, origins: tracked ? {} : undefined };
+    levels.forEach((level, i) => {
+      if (level.data) vars = mergeLayer(vars, level.data, i);
+      if (level.connection) connection = mergeLayer(connection, level.connection, i);
+    });
+    base = { levels, vars, connection };
+    this.bases.set(key, base);
+    return base;
+  }
+}
+
+/** Connection defaults sit below every level: they show in the result, and `explain` says so. */
+function withDefaults(connection: Layer, host: HostDef, levels: Level[]): Layer {
+  const defaults: Data = { transport: "ssh", address: host.name, port: 22, host_key_checking: "strict" };
+  const value: Data = { ...connection.value };
+  const origins = connection.origins ? { ...connection.origins } : undefined;
+  if (value.transport === "local") delete defaults.port;
+  for (const [k, v] of Object.entries(defaults)) {
+    if (k in value) continue;
+    value[k] = v;
+    if (origins) origins[k] = levels.indexOf(DEFAULT_LEVEL);
+  }
+  return { value, origins };
+}
+
+function explainLayer(layer: Layer, levels: Level[], field: "data" | "connection"): Record<string, Origin> {
+  const out: Record<string, Origin> = {};
+  for (const leaf of leaves(layer.value, layer.origins ?? {})) {
+    const level = levels[leaf.level] ?? DEFAULT_LEVEL;
+    let file: string | null = null;
+    let line: number | null = null;
+    let col: number | null = null;
+    if (level.place) {
+      const span = level.place.src.spanAt([...level.place.path, field, ...leaf.path], true);
+      file = level.place.src.file;
+      line = span.line;
+      col = span.col;
+    }
+    out[pathKey(leaf.path)] = { file, line, col, level: level.kind, source: level.name };
+  }
+  return out;
+}
+
+/**
+ * Two groups of one host that are not ancestor and descendant (so neither overrides the other by design)
+ * and that set the same key to different values: the declaration order silently decides. Warn, naming both.
+ */
+export function siblingConflicts(model: SiteModel, resolver: Resolver): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const flat = new Map<string, Map<string, { path: string[]; field: "data" | "connection"; json: string }>>();
+  const flatten = (group: string) => {
+    let f = flat.get(group);
+    if (f) return f;
+    f = new Map();
+    const def = model.groups.get(group);
+    for (const field of ["data", "connection"] as const) {
+      const walk = (v: Data, prefix: string[]) => {
+        for (const [k, child] of Object.entries(v)) {
+          const removal = k.startsWith("!");
+          const path = [...prefix, removal ? k.slice(1) : k];
+          if (isMap(child) && !removal && Object.keys(child).length) walk(child, path);
+          else f!.set(`${field}:${pathKey(path)}`, { path: removal ? [...prefix, k] : path, field, json: removal ? "<removed>" : JSON.stringify(child) });
+        }
+      };
+      if (def?.[field]) walk(def[field], []);
+    }
+    flat.set(group, f);
+    return f;
+  };
+  const isAncestor = (a: string, b: string) => {
+    for (let p = model.parentOf.get(b); p !== undefined; p = model.parentOf.get(p)) if (p === a) return true;
+    return false;
+  };
+
+  // Hosts with the same groups meet the same conflicts: check each group set once, count its hosts.
+  const reportsBySet = new Map<string, { diagnostic: Diagnostic; hosts: string[] }[]>();
+  const reported = new Map<string, { diagnostic: Diagnostic; hosts: string[] }>();
+  for (const host of model.hosts.keys()) {
+    const groups = resolver.groupsOf(host).filter((g) => g !== ALL && model.groups.has(g));
+    const setKey = groups.join("\0");
+    const known = reportsBySet.get(setKey);
+    if (known) {
+      for (const r of known) r.hosts.push(host);
+      continue;
+    }
+    const forSet: { diagnostic: Diagnostic; hosts: string[] }[] = [];
+    reportsBySet.set(setKey, forSet);
+    for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        const a = groups[i]!;
+        const b = groups[j]!;
+        if (isAncestor(a, b) || isAncestor(b, a)) continue;
+        const fa = flatten(a);
+        const fb = flatten(b);
+        for (const [key, lb] of fb) {
+          const la = fa.get(key);
+          if (!la || la.json === lb.json) continue;
+          const id = `${a}\0${b}\0${key}`;
+          const existing = reported.get(id);
+          if (existing) {
+            existing.hosts.push(host);
+            forSet.push(existing);
+            continue;
+          }
+          const defA = model.groups.get(a)!;
+          const defB = model.groups.get(b)!;
+          const where = defA.src.where([...defA.path, la.field, ...la.path], true);
+          const field = la.field === "connection" ? `connection ${pathKey(lb.path)}` : `'${pathKey(lb.path)}'`;
+          const diagnostic = defB.src.diagnostic(
+            [...defB.path, lb.field, ...lb.path],
+            "warning",
+            `groups '${a}' and '${b}' both set ${field} to different values (the other is at ${where}); '${b}' wins only because it is declared later`,
+            true,
+          );
+          const report = { diagnostic, hosts: [host] };
+          reported.set(id, report);
+          forSet.push(report);
+        }
+      }
+    }
+  }
+  for (const { diagnostic, hosts } of reported.values()) {
+    const who = hosts.length === 1 ? `host ${hosts[0]}` : `hosts ${hosts.slice(0, 3).join(", ")}${hosts.length > 3 ? ` and ${hosts.length - 3} more` : ""}`;
+    diagnostics.push({ ...diagnostic, message: `${diagnostic.message} (affects ${who})` });
+  }
+  return diagnostics;
+}

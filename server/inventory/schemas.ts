@@ -1,0 +1,123 @@
+/**
+ * The zod schemas of site documents. Everything else (TypeScript types, the editor's JSON Schema,
+ * lint's "unknown field" suggestions) is derived from these.
+ */
+import { z } from "zod";
+
+export const API_VERSION = "v1beta1";
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const nameSchema = z
+  .string()
+  .regex(NAME_PATTERN, "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'");
+
+/** Free-form variables: maps merge level by level, lists and scalars replace, `"!key": ~` removes. */
+export const dataSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ description: "Variables. Maps merge key by key with lower levels; lists and scalars replace. Write `\"!key\": ~` to remove an inherited key." });
+
+const connectionFields = {
+  transport: z.enum(["ssh", "local"]).meta({ description: "How to reach the host: `ssh` (default) or `local` (the Flightdeck server itself)." }),
+  address: z.string().min(1).meta({ description: "Host name or IP address to connect to. Default: the host's name." }),
+  port: z.number().int().min(1).max(65535).meta({ description: "SSH port. Default: 22." }),
+  user: z.string().min(1).meta({ description: "Remote user name." }),
+  key_file: z.string().min(1).meta({ description: "Private key: a path relative to the site directory, or a `secret:` reference." }),
+  known_hosts: z.string().min(1).meta({ description: "known_hosts file to check host keys against. Default: ~/.ssh/known_hosts." }),
+  host_key_checking: z
+    .enum(["strict", "accept-new", "off"])
+    .meta({ description: "`strict` (default) refuses unknown keys, `accept-new` records a first-seen key, `off` skips checking and is shown on every run." }),
+  jump: nameSchema.meta({ description: "Name of another host to connect through (SSH jump host)." }),
+  connect_timeout: z
+    .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, "must be a duration such as 10s, 500ms or 1m")])
+    .meta({ description: "Connection timeout in seconds, or a duration such as `10s`." }),
+} as const;
+
+export const CONNECTION_FIELDS = Object.keys(connectionFields) as (keyof typeof connectionFields)[];
+
+/** Each connection field may be set, set to null, or removed with its `!`-prefixed form. */
+export const connectionSchema = z
+  .strictObject({
+    ...Object.fromEntries(Object.entries(connectionFields).map(([k, v]) => [k, v.nullable().optional()])),
+    ...Object.fromEntries(
+      CONNECTION_FIELDS.map((k) => [`!${k}`, z.null().optional().meta({ description: `Remove an inherited \`${k}\`.` })]),
+    ),
+  } as { [K in keyof typeof connectionFields]: z.ZodOptional<z.ZodNullable<(typeof connectionFields)[K]>> } & {
+    [K in keyof typeof connectionFields as `!${K}`]: z.ZodOptional<z.ZodNull>;
+  })
+  .meta({ description: "How to connect. Resolved like data: all group, other groups, profile chain, host." });
+
+export const labelsSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_./-]+$/, "label names hold only letters, digits, '.', '_', '/' or '-'"), z.union([z.string(), z.number(), z.boolean()]))
+  .meta({ description: "Labels for target selectors such as `role=web`." });
+
+export const hostSchema = z.strictObject({
+  name: nameSchema.meta({ description: "Unique host name; the default connection address." }),
+  profile: nameSchema.optional().meta({ description: "Profile to inherit data and connection from." }),
+  labels: labelsSchema.optional(),
+  connection: connectionSchema.optional(),
+  data: dataSchema.optional(),
+});
+
+export const groupSchema = z.strictObject({
+  name: nameSchema.meta({ description: "Unique group name. `all` is implicit and holds every host." }),
+  members: z.array(nameSchema).optional().meta({ description: "Host names in this group." }),
+  children: z.array(nameSchema).optional().meta({ description: "Nested groups: their hosts are also in this group." }),
+  connection: connectionSchema.optional(),
+  data: dataSchema.optional(),
+});
+
+export const inventorySpecSchema = z.strictObject({
+  hosts: z.array(hostSchema).optional().meta({ description: "The hosts of this inventory." }),
+  groups: z.array(groupSchema).optional().meta({ description: "Groups: a tree under the implicit `all` group." }),
+});
+
+export const profileSpecSchema = z.strictObject({
+  name: nameSchema.meta({ description: "Unique profile name." }),
+  parent: nameSchema.optional().meta({ description: "Profile inherited from (single inheritance, any depth)." }),
+  connection: connectionSchema.optional(),
+  data: dataSchema.optional(),
+});
+
+export const metaSchema = z
+  .strictObject({
+    title: z.string().optional(),
+    description: z.string().optional(),
+  })
+  .meta({ description: "Human-readable information about the document." });
+
+function envelope<S extends z.ZodType>(kindDescription: string, spec: S) {
+  return z.strictObject({
+    kind: z.string().meta({ description: kindDescription }),
+    api_version: z.literal(API_VERSION).meta({ description: "Document format version." }),
+    meta: metaSchema.optional(),
+    spec,
+  });
+}
+
+/** The document kinds this version understands. `match` decides by the `kind` string. */
+export const DOCUMENT_KINDS = {
+  inventory: {
+    match: (kind: string) => kind === "inventory" || /^inventory\.[A-Za-z0-9_.-]+$/.test(kind),
+    example: "inventory.hypervisor.kvm",
+    schema: envelope("`inventory` or `inventory.<flavour>`: hosts and groups.", inventorySpecSchema),
+  },
+  profile: {
+    match: (kind: string) => kind === "profile",
+    example: "profile",
+    schema: envelope("`profile`: data and connection that hosts inherit.", profileSpecSchema),
+  },
+} as const;
+
+export type DocumentKind = keyof typeof DOCUMENT_KINDS;
+export const KNOWN_KIND_NAMES = ["inventory", "profile"];
+
+export function kindOf(kind: string): DocumentKind | undefined {
+  for (const [name, k] of Object.entries(DOCUMENT_KINDS)) if (k.match(kind)) return name as DocumentKind;
+  return undefined;
+}
+
+export type Connection = z.infer<typeof connectionSchema>;
+export type HostSpec = z.infer<typeof hostSchema>;
+export type GroupSpec = z.infer<typeof groupSchema>;
+export type InventoryDocument = z.infer<(typeof DOCUMENT_KINDS)["inventory"]["schema"]>;
+export type ProfileDocument = z.infer<(typeof DOCUMENT_KINDS)["profile"]["schema"]>;

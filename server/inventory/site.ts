@@ -1,0 +1,36 @@
+/** A loaded site: its documents, model, diagnostics and resolver. Loading never throws on bad input. */
+import { sortDiagnostics, type Diagnostic } from "./diagnostics";
+import { buildModel, type SiteModel } from "./model";
+import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
+import { parseSite, type SiteFile, type SourceDoc } from "./source";
+import { validateDocs } from "./validate";
+
+export interface Site {
+  files: readonly SiteFile[];
+  docs: readonly SourceDoc[];
+  model: SiteModel;
+  diagnostics: Diagnostic[];
+  resolver: Resolver;
+}
+
+export function loadSite(files: readonly SiteFile[]): Site {
+  const parsed = parseSite(files);
+  const validated = validateDocs(parsed.docs);
+  const built = buildModel(validated.valid);
+  const resolver = new Resolver(built.model);
+  const diagnostics = sortDiagnostics([
+    ...parsed.diagnostics,
+    ...validated.diagnostics,
+    ...built.diagnostics,
+    ...siblingConflicts(built.model, resolver),
+  ]);
+  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver };
+}
+
+export function resolveAll(site: Site): Record<string, ResolvedHost>;
+export function resolveAll(site: Site, explain: true): Record<string, ExplainedHost>;
+export function resolveAll(site: Site, explain = false): Record<string, ResolvedHost | ExplainedHost> {
+  const out: Record<string, ResolvedHost | ExplainedHost> = {};
+  for (const name of site.model.hosts.keys()) out[name] = explain ? site.resolver.resolve(name, true) : site.resolver.resolve(name);
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * YAML sources with positions: every document of every file, and a way to find the line and column of any
+ * path inside it. Parsing never throws; syntax problems become diagnostics.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import type { Diagnostic, Severity } from "./diagnostics";
+
+export interface SiteFile {
+  path: string;
+  content: string;
+}
+
+export type Path = readonly (string | number)[];
+
+export interface Span {
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
+
+/** One YAML document of a site file. */
+export class SourceDoc {
+  constructor(
+    readonly file: string,
+    readonly index: number,
+    readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** The YAML node at `path`; with `key`, the node of the last key instead of its value. */
+  nodeAt(path: Path, key = false): Node | undefined {
+    let node: unknown = this.doc.contents;
+    for (let i = 0; i < path.length; i++) {
+      const segment = path[i]!;
+      if (isAlias(node)) node = node.resolve(this.doc);
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) return undefined;
+        node = key && i === path.length - 1 ? pair.key : pair.value;
+      } else if (isSeq(node) && typeof segment === "number") {
+        node = node.items[segment];
+      } else {
+        return undefined;
+      }
+    }
+    if (isPair(node)) return undefined;
+    return (node ?? undefined) as Node | undefined;
+  }
+
+  /** The span of the deepest existing node along `path` (a missing field points at its parent). */
+  spanAt(path: Path, key = false): Span {
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.nodeAt(path.slice(0, n), key && n === path.length);
+      if (node?.range) return this.span(node.range[0], node.range[1]);
+    }
+    return this.span(0, 0);
+  }
+
+  span(start: number, end: number): Span {
+    const a = this.lines.linePos(start);
+    const b = this.lines.linePos(Math.max(start, end));
+    return { line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+  }
+
+  diagnostic(path: Path, severity: Severity, message: string, key = false): Diagnostic {
+    return { file: this.file, ...this.spanAt(path, key), severity, message };
+  }
+
+  where(path: Path, key = false): string {
+    const s = this.spanAt(path, key);
+    return `${this.file}:${s.line}:${s.col}`;
+  }
+}
+
+export interface ParsedSite {
+  docs: SourceDoc[];
+  diagnostics: Diagnostic[];
+}
+
+export function isSiteYaml(path: string): boolean {
+  return /\.ya?ml$/i.test(path) && !/(^|\/)\.sops\.ya?ml$/i.test(path);
+}
+
+/** Parse every YAML document of the given files, in path order. */
+export function parseSite(files: readonly SiteFile[]): ParsedSite {
+  const docs: SourceDoc[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const sorted = [...files].filter((f) => isSiteYaml(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const file of sorted) {
+    const lines = new LineCounter();
+    const parsed = parseAllDocuments(file.content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // An empty stream parses to an empty list (or, for some inputs, a bare error-less array).
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    list.forEach((doc, index) => {
+      const source = new SourceDoc(file.path, index, doc, lines);
+      let broken = false;
+      for (const problem of [...doc.errors, ...doc.warnings]) {
+        const severity: Severity = doc.errors.includes(problem) ? "error" : "warning";
+        broken ||= severity === "error";
+        diagnostics.push({
+          file: file.path,
+          ...source.span(problem.pos[0], problem.pos[1]),
+          severity,
+          message: yamlMessage(problem.code, problem.message),
+        });
+      }
+      if (!broken) docs.push(source);
+    });
+  }
+  return { docs, diagnostics };
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split("\n")[0]!.trim();
+  if (code === "DUPLICATE_KEY") return "duplicate key in this map (YAML keys must be unique)";
+  return `YAML syntax: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
+}

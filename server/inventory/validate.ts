@@ -1,0 +1,145 @@
+/**
+ * Schema validation of parsed documents: which kind each is, and every zod issue turned into a located,
+ * human message ("unknown field 'memebers' (did you mean 'members'?)").
+ */
+import { z } from "zod";
+import type { Diagnostic } from "./diagnostics";
+import { API_VERSION, DOCUMENT_KINDS, kindOf, KNOWN_KIND_NAMES, type DocumentKind } from "./schemas";
+import type { Path, SourceDoc } from "./source";
+import { didYouMean } from "./suggest";
+
+export interface ValidDoc {
+  src: SourceDoc;
+  kind: DocumentKind;
+  value: Record<string, unknown>;
+  /** Paths (as "spec.hosts.3") under which some issue was found: those entries are left out of the model. */
+  invalid: Set<string>;
+}
+
+export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; diagnostics: Diagnostic[] } {
+  const valid: ValidDoc[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const src of docs) {
+    const value: unknown = src.doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) continue; // an empty document
+    if (typeof value !== "object" || Array.isArray(value)) {
+      diagnostics.push(src.diagnostic([], "error", "a document must be a map with kind, api_version and spec"));
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    if ("sops" in record && !("kind" in record)) continue; // a sops-encrypted secrets file, read by the secrets module
+    const kindValue = record.kind;
+    if (typeof kindValue !== "string") {
+      diagnostics.push(src.diagnostic(["kind"], "error", "missing 'kind' (one of: inventory, inventory.<flavour>, profile)"));
+      continue;
+    }
+    const kind = kindOf(kindValue);
+    if (!kind) {
+      diagnostics.push(
+        src.diagnostic(["kind"], "error", `unknown kind '${kindValue}'${didYouMean(kindValue, KNOWN_KIND_NAMES)}; expected one of: inventory, inventory.<flavour>, profile`),
+      );
+      continue;
+    }
+    const result = DOCUMENT_KINDS[kind].schema.safeParse(value);
+    const invalid = new Set<string>();
+    let envelopeBroken = false;
+    for (const issue of result.success ? [] : result.error.issues) {
+      diagnostics.push(...describeIssue(src, DOCUMENT_KINDS[kind].schema, issue));
+      const item = itemPath(issue.path);
+      if (item) invalid.add(item);
+      else envelopeBroken = true;
+    }
+    if (!envelopeBroken) valid.push({ src, kind, value: record, invalid });
+  }
+  return { valid, diagnostics };
+}
+
+/** Issues inside one host/group entry (spec.hosts.N...) only invalidate that entry. */
+function itemPath(path: readonly PropertyKey[]): string | undefined {
+  if (path[0] === "spec" && (path[1] === "hosts" || path[1] === "groups") && typeof path[2] === "number") {
+    return `spec.${path[1]}.${path[2]}`;
+  }
+  if (path[0] === "spec" && path.length >= 2 && path[1] !== "name") return "spec"; // a profile's body
+  return undefined;
+}
+
+function describeIssue(src: SourceDoc, schema: z.ZodType, issue: z.core.$ZodIssue): Diagnostic[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  const field = path.length ? String(path[path.length - 1]) : "document";
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeys(schema, path);
+      return issue.keys.map((key) =>
+        src.diagnostic([...path, key], "error", `unknown field '${key}'${didYouMean(key, known)}${known.length ? `; allowed: ${known.filter((k) => !k.startsWith("!")).join(", ")}` : ""}`, true),
+      );
+    }
+    case "invalid_type": {
+      const got = describeValue(src.doc.getIn(path));
+      if (got === "nothing") {
+        const parent = path.slice(0, -1);
+        const where = parent.length ? ` in ${pathText(parent)}` : "";
+        return [src.diagnostic(parent, "error", `missing required field '${field}'${where}`, true)];
+      }
+      return [src.diagnostic(path, "error", `'${field}' must be ${article(issue.expected)}, not ${got}`)];
+    }
+    case "invalid_value": {
+      if (field === "api_version" && path.length === 1) {
+        const got = src.doc.getIn(path);
+        return [src.diagnostic(path, "error", got === undefined ? `missing 'api_version' (expected ${API_VERSION})` : `unknown api_version '${String(got)}' (expected ${API_VERSION})`)];
+      }
+      const allowed = issue.values.map(String);
+      const got = src.doc.getIn(path);
+      return [src.diagnostic(path, "error", `'${field}' must be one of: ${allowed.join(", ")}; got '${String(got)}'${didYouMean(String(got), allowed)}`)];
+    }
+    case "invalid_union":
+      return [src.diagnostic(path, "error", `'${field}': ${unionMessage(issue)}`)];
+    default:
+      return [src.diagnostic(path, "error", `'${field}' ${lowerFirst(issue.message)}`)];
+  }
+}
+
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  const messages = issue.errors.flat().map((e) => e.message);
+  return messages.find((m) => !m.startsWith("Invalid input")) ?? "has an invalid value";
+}
+
+function lowerFirst(s: string): string {
+  return s.startsWith("must") ? s : `is invalid: ${s.charAt(0).toLowerCase()}${s.slice(1)}`;
+}
+
+function article(type: string): string {
+  const name = type === "record" || type === "object" ? "map" : type === "array" ? "list" : type;
+  return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a map";
+  if (typeof v === "object" || typeof v === "function") return typeof v;
+  return `${typeof v} '${String(v as string | number | boolean | bigint | symbol)}'`;
+}
+
+function pathText(path: Path): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i ? `.${p}` : p)).join("");
+}
+
+/** The field names a strict object at `path` allows, for "did you mean". */
+function knownKeys(schema: z.ZodType, path: Path): string[] {
+  let s: z.ZodType | undefined = schema;
+  for (const segment of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(segment)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return [];
+  }
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape as Record<string, unknown>) : [];
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+  while (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  return s;
+}
