@@ -1,0 +1,5 @@
+import { HistoryView } from "~/components/site/HistoryView";
+
+export default function HistoryPage() {
+  return <HistoryView />;
+}

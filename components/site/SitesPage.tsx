@@ -1,0 +1,176 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useState, type FormEvent } from "react";
+import { useAuthor } from "~/components/ui/author";
+import { errorMessage } from "~/components/ui/errors";
+import { RelativeTime } from "~/components/ui/RelativeTime";
+import { TopBar } from "~/components/ui/TopBar";
+import { useTRPC } from "~/components/trpc/react";
+import { LintBadges } from "./LintBadges";
+
+export function SitesPage() {
+  const trpc = useTRPC();
+  const sites = useQuery(trpc.sites.list.queryOptions());
+  return (
+    <>
+      <TopBar />
+      <main className="page stack">
+        <div className="row">
+          <h1 className="grow">Sites</h1>
+        </div>
+        {sites.error && <div className="notice error">Could not load sites: {errorMessage(sites.error)}</div>}
+        {sites.data?.length === 0 && (
+          <div className="card">
+            <h2>No sites yet</h2>
+            <p className="muted">A site is a directory of YAML: inventory, profiles, blueprints. Import one from the server or an archive below, or create an empty one.</p>
+          </div>
+        )}
+        <ul className="site-list" aria-label="Sites">
+          {sites.data?.map((s) => (
+            <li key={s.slug} className="card site-card">
+              <div className="grow">
+                <Link href={`/sites/${s.slug}`} className="site-name">
+                  {s.name}
+                </Link>
+                <div className="muted mono">{s.slug}</div>
+                {s.description && <p className="muted">{s.description}</p>}
+              </div>
+              <dl className="facts">
+                <div><dt>Hosts</dt><dd>{s.hosts}</dd></div>
+                <div><dt>Files</dt><dd>{s.files}</dd></div>
+                <div><dt>Revision</dt><dd>{s.revision}</dd></div>
+              </dl>
+              <div className="site-meta">
+                <LintBadges errors={s.errors} warnings={s.warnings} />
+                <span className="muted">
+                  saved <RelativeTime date={s.updatedAt} /> by {s.updatedBy}
+                </span>
+                <a className="btn small" href={`/api/v1/sites/${s.slug}/export`} download>
+                  Export .tgz
+                </a>
+              </div>
+            </li>
+          ))}
+        </ul>
+        <div className="two-col">
+          <CreateSite />
+          <ImportSite />
+        </div>
+      </main>
+      <style>{`
+        .site-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
+        .site-card { display: flex; gap: 24px; align-items: center; flex-wrap: wrap; }
+        .site-card p { margin: 6px 0 0; }
+        .site-name { font-size: 16px; font-weight: 600; }
+        .facts { display: flex; gap: 20px; margin: 0; }
+        .facts div { text-align: center; }
+        .facts dt { font-size: 11px; text-transform: uppercase; letter-spacing: .4px; color: var(--muted); }
+        .facts dd { margin: 0; font-size: 18px; font-weight: 600; }
+        .site-meta { display: flex; flex-direction: column; align-items: flex-end; gap: 6px; }
+        .two-col { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+        @media (max-width: 800px) { .two-col { grid-template-columns: 1fr; } }
+        form.card { display: flex; flex-direction: column; gap: 12px; }
+      `}</style>
+    </>
+  );
+}
+
+function slugify(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+}
+
+function CreateSite() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const [author] = useAuthor();
+  const [name, setName] = useState("");
+  const create = useMutation(trpc.sites.create.mutationOptions({ onSuccess: (_, v) => router.push(`/sites/${v.slug}`) }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate({ slug: slugify(name), name, author });
+  };
+  return (
+    <form className="card" onSubmit={submit}>
+      <h2>New site</h2>
+      <label className="field">
+        Name
+        <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Lab cluster" required />
+        <span className="hint">Id: <code>{slugify(name) || "…"}</code></span>
+      </label>
+      {create.error && <div className="notice error">{errorMessage(create.error)}</div>}
+      <div>
+        <button className="btn primary" disabled={!slugify(name) || create.isPending}>
+          Create site
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ImportSite() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [author] = useAuthor();
+  const [name, setName] = useState("");
+  const [path, setPath] = useState("");
+  const [file, setFile] = useState<File | null>(null);
+  const [result, setResult] = useState<{ error?: string; skipped?: string[] }>({});
+  const importPath = useMutation(trpc.sites.importPath.mutationOptions());
+  const slug = slugify(name);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setResult({});
+    if (file) {
+      const form = new FormData();
+      form.set("file", file);
+      form.set("slug", slug);
+      form.set("name", name);
+      form.set("author", author);
+      const res = await fetch("/api/v1/sites/import", { method: "POST", body: form });
+      const body = (await res.json()) as { error?: string; skipped?: string[] };
+      if (!res.ok) return setResult({ error: body.error ?? `import failed (${res.status})` });
+      await queryClient.invalidateQueries();
+      if (body.skipped?.length) return setResult({ skipped: body.skipped });
+      router.push(`/sites/${slug}`);
+    } else {
+      importPath.mutate(
+        { slug, name, path, author },
+        { onSuccess: () => router.push(`/sites/${slug}`), onError: (err) => setResult({ error: errorMessage(err) }) },
+      );
+    }
+  };
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)}>
+      <h2>Import a site</h2>
+      <label className="field">
+        Name
+        <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Production DC1" required />
+        <span className="hint">An existing id gets the import as a new revision. Id: <code>{slug || "…"}</code></span>
+      </label>
+      <label className="field">
+        Archive <span className="hint">.tgz, .tar or .zip of the site directory</span>
+        <input type="file" accept=".tgz,.tar.gz,.tar,.zip" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+      </label>
+      <label className="field">
+        …or a directory on the server
+        <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/srv/sites/dc1" disabled={!!file} />
+      </label>
+      {result.error && <div className="notice error" role="alert">{result.error}</div>}
+      {result.skipped && (
+        <div className="notice warn">
+          Imported. Not imported (not site YAML): {result.skipped.join(", ")}. <Link href={`/sites/${slug}`}>Open the site</Link>
+        </div>
+      )}
+      <div>
+        <button className="btn primary" disabled={!slug || (!file && !path) || importPath.isPending}>
+          Import
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,59 @@
+// Type-checked lint rules, plus the import boundaries that keep the engine reusable by the CLI and tests.
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+const uiAndApi = ["**/app/**", "~/app/**", "**/components/**", "~/components/**", "**/api/**", "~/server/api/**", "react", "react-dom", "next", "next/*", "@trpc/*", "@tanstack/*", "socket.io*"];
+const pureCore = {
+  patterns: [{ group: uiAndApi, message: "server/engine, server/inventory and server/transports are plain TypeScript: no Next.js, React or API-layer imports." }],
+};
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".next/", "dist/", "data/", "test-results/", "playwright-report/", "e2e/artifacts/", "bench/out/", "next-env.d.ts", "db/migrations/"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test()/describe() return promises the runner itself awaits.
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "it", "describe", "suite", "before", "after", "beforeEach", "afterEach"] }] },
+      ],
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+    },
+  },
+  {
+    files: ["**/*.mjs", "**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+  },
+  {
+    files: ["server/inventory/**", "server/engine/**", "server/transports/**"],
+    rules: { "no-restricted-imports": ["error", pureCore], "no-console": "error" },
+  },
+  {
+    files: ["server/cli/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [...pureCore.patterns, { group: ["../store/*", "../db", "../services", "../main", "../api/*"], message: "The CLI uses only the engine and the site model." }] },
+      ],
+    },
+  },
+  {
+    files: ["components/**", "app/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
+          ],
+        },
+      ],
+    },
+  },
+);

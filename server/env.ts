@@ -1,0 +1,23 @@
+/** The server's environment, validated once. */
+import { resolve } from "node:path";
+import { z } from "zod";
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("127.0.0.1"),
+  FLIGHTDECK_DATA: z.string().default("./data"),
+  /** Site directory loaded on first start when there are no sites (the demo). Empty disables it. */
+  FLIGHTDECK_DEMO: z.string().default("examples/ha-kvm"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid environment: ${problems}`);
+  }
+  return { ...parsed.data, FLIGHTDECK_DATA: resolve(parsed.data.FLIGHTDECK_DATA) };
+}

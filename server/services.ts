@@ -1,0 +1,46 @@
+/**
+ * The server's long-lived parts, created once per process. The custom server creates them at start; Next's
+ * route handlers (bundled separately, same process) find the same instance on globalThis.
+ */
+import { existsSync } from "node:fs";
+import { Broadcaster } from "./broadcaster";
+import { openDb, type Db } from "./db";
+import { readEnv, type Env } from "./env";
+import { readSiteDir } from "./inventory";
+import { SiteStore } from "./store/sites";
+
+export interface Services {
+  env: Env;
+  db: Db;
+  sites: SiteStore;
+  broadcaster: Broadcaster;
+}
+
+const KEY = Symbol.for("flightdeck.services");
+type Holder = { [KEY]?: Services };
+
+export function services(): Services {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= createServices(readEnv());
+  return holder[KEY];
+}
+
+function createServices(env: Env): Services {
+  const db = openDb(env.FLIGHTDECK_DATA);
+  const sites = new SiteStore(db);
+  seedDemo(env, sites);
+  return { env, db, sites, broadcaster: new Broadcaster() };
+}
+
+/** A new installation opens on a real site: the demo is imported once, when there are no sites at all. */
+function seedDemo(env: Env, sites: SiteStore) {
+  if (!env.FLIGHTDECK_DEMO || sites.list().length > 0 || !existsSync(env.FLIGHTDECK_DEMO)) return;
+  sites.create({
+    slug: "ha-kvm",
+    name: "HA MAAS on KVM",
+    description: "Demo: two KVM hypervisors and the MAAS controllers and compute nodes they host.",
+    files: readSiteDir(env.FLIGHTDECK_DEMO),
+    author: "flightdeck",
+    message: `Imported the demo site from ${env.FLIGHTDECK_DEMO}`,
+  });
+}
