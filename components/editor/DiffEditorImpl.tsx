@@ -31,6 +31,8 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
   const [instance] = useState(() => ++instanceCounter);
   const models = useRef<{ original: monaco.editor.ITextModel; modified: monaco.editor.ITextModel } | null>(null);
   const texts = useRef({ original, modified });
+  // React runs unmount cleanups in declaration order: the editor is gone before its models' cleanup runs.
+  const disposed = useRef(false);
   useEffect(() => {
     texts.current = { original, modified };
   }, [original, modified]);
@@ -52,8 +54,10 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
       ignoreTrimWhitespace: false,
       ariaLabel: "YAML changes",
     });
+    disposed.current = false;
     setDiff(ed);
     return () => {
+      disposed.current = true;
       ed.dispose();
       setDiff(null);
     };
@@ -73,7 +77,7 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
     diff.getModifiedEditor().updateOptions({ ariaLabel: `${path}, after` });
     return () => {
       models.current = null;
-      diff.setModel(null);
+      if (!disposed.current) diff.setModel(null);
       pair.original.dispose();
       pair.modified.dispose();
     };

@@ -55,9 +55,10 @@ export function HostPanel({ name }: { name: string }) {
         .host-facts { display: grid; grid-template-columns: 80px 1fr; gap: 6px 12px; margin: 0; }
         .host-facts dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .4px; padding-top: 2px; }
         .host-facts dd { margin: 0; }
-        .values td.value { font-family: var(--mono); font-size: 12.5px; word-break: break-word; }
-        .values td.key { font-family: var(--mono); font-size: 12.5px; font-weight: 600; white-space: nowrap; }
-        .origin { display: flex; gap: 6px; align-items: center; white-space: nowrap; }
+        .values { table-layout: fixed; }
+        .values td.value { font-family: var(--mono); font-size: 12.5px; overflow-wrap: anywhere; }
+        .values td.key { font-family: var(--mono); font-size: 12.5px; font-weight: 600; overflow-wrap: anywhere; }
+        .origin { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: center; }
         .level { font-size: 11px; }
         .level-host { background: var(--accent-soft); color: var(--accent); border-color: transparent; }
         .level-profile { background: var(--ok-soft); color: var(--ok); border-color: transparent; }
@@ -72,6 +73,11 @@ function ValueTable({ title, rows, slug }: { title: string; rows: Row[]; slug: s
     <section>
       <h2>{title}</h2>
       <table className="grid values">
+        <colgroup>
+          <col style={{ width: "32%" }} />
+          <col style={{ width: "38%" }} />
+          <col style={{ width: "30%" }} />
+        </colgroup>
         <thead>
           <tr>
             <th>Key</th>

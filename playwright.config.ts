@@ -1,0 +1,35 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// One throwaway data directory per test run; workers inherit it through the environment.
+process.env.FD_E2E_DATA ??= mkdtempSync(join(tmpdir(), "flightdeck-e2e-"));
+const port = Number(process.env.FD_E2E_PORT ?? 3217);
+
+export default defineConfig({
+  testDir: "e2e",
+  outputDir: "test-results",
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    screenshot: "on",
+    trace: "retain-on-failure",
+    viewport: { width: 1400, height: 860 },
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    },
+  },
+  webServer: {
+    command: "node --import tsx server/main.ts",
+    url: `http://127.0.0.1:${port}/api/v1/sites`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: { PORT: String(port), HOST: "127.0.0.1", FLIGHTDECK_DATA: process.env.FD_E2E_DATA, NEXT_TELEMETRY_DISABLED: "1" },
+  },
+});

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { TRPCError } from "@trpc/server";
+import { createCaller } from "../../server/api/root";
+import { Broadcaster, type SiteRevisionEvent } from "../../server/broadcaster";
+import { openDb } from "../../server/db";
+import { readEnv } from "../../server/env";
+import { readSiteDir } from "../../server/inventory";
+import { SiteStore } from "../../server/store/sites";
+
+const dir = mkdtempSync(join(tmpdir(), "fd-api-"));
+const db = openDb(dir);
+const sites = new SiteStore(db);
+const events: SiteRevisionEvent[] = [];
+const broadcaster = new Broadcaster();
+broadcaster.siteRevision = (e) => void events.push(e);
+const api = createCaller({ env: readEnv({ FLIGHTDECK_DATA: dir }), db, sites, broadcaster });
+sites.create({ slug: "demo", name: "Demo", files: readSiteDir("examples/ha-kvm"), author: "seed", message: "seed" });
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TRPCError, String(e));
+    return e.code;
+  }
+  return "no error";
+}
+
+describe("tRPC routers over a real store", () => {
+  after(() => {
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("lint applies unsaved buffers and returns located diagnostics", async () => {
+    const { files } = await api.files.list({ slug: "demo" });
+    const inventory = files.find((f) => f.path === "inventory.yml")!.content;
+    const diagnostics = await api.files.lint({ slug: "demo", changes: [{ path: "inventory.yml", content: inventory.replace("members: [kvm-1", "memebers: [kvm-1") }] });
+    const d = diagnostics.find((x) => x.message.startsWith("unknown field 'memebers'"));
+    assert.ok(d, JSON.stringify(diagnostics));
+    assert.equal(d.file, "inventory.yml");
+    assert.equal(d.line, inventory.split("\n").findIndex((l) => l.includes("members: [kvm-1")) + 1);
+    assert.equal(d.col, 5);
+    assert.deepEqual(await api.files.lint({ slug: "demo", changes: [] }), [], "the saved demo is clean");
+  });
+
+  test("save creates a revision and tells watchers", async () => {
+    const saved = await api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "extra.yml", content: "kind: profile\napi_version: v1beta1\nspec:\n  name: extra\n" }], author: "ana", message: "add extra" });
+    assert.equal(saved.number, 2);
+    assert.deepEqual(events, [{ site: "demo", revision: 2, author: "ana", message: "add extra" }]);
+  });
+
+  test("domain errors reach clients as meaningful codes", async () => {
+    assert.equal(await code(api.sites.get({ slug: "missing" })), "NOT_FOUND");
+    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "a.yml", content: "" }], author: "b", message: "stale" })), "CONFLICT");
+    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 2, changes: [{ path: "../a.yml", content: "" }], author: "b", message: "" })), "BAD_REQUEST");
+    assert.equal(await code(api.sites.importPath({ slug: "x", name: "x", path: "/definitely/not/here", author: "" })), "BAD_REQUEST");
+    assert.equal(await code(api.hosts.get({ slug: "demo", name: "nope" })), "NOT_FOUND");
+  });
+
+  test("a host's values come with their origins", async () => {
+    const { host, vars, connection } = await api.hosts.get({ slug: "demo", name: "kvm-1" });
+    assert.deepEqual(host.groups, ["all", "hypervisors"]);
+    const forwarding = vars.find((r) => r.key === 'sysctl["net.ipv4.ip_forward"]');
+    assert.deepEqual(forwarding && { value: forwarding.value, level: forwarding.origin.level, source: forwarding.origin.source, file: forwarding.origin.file }, { value: 1, level: "profile", source: "kvm-host", file: "profiles.yml" });
+    assert.equal(connection.find((r) => r.key === "port")?.origin.level, "default");
+    const list = await api.hosts.list({ slug: "demo" });
+    assert.equal(list.hosts.length, 8);
+    assert.equal(list.hosts.find((h) => h.name === "kvm-2")?.address, "192.168.100.12");
+  });
+
+  test("the editor's JSON Schema knows every document kind", async () => {
+    const schema = JSON.stringify(await api.files.schema());
+    for (const field of ["members", "children", "host_key_checking", "parent"]) assert.ok(schema.includes(`"${field}"`), field);
+  });
+});
