@@ -114,6 +114,23 @@ export function SiteWorkspace({ slug, children }: { slug: string; children: Reac
     return () => window.removeEventListener("beforeunload", warn);
   }, [hasDirty]);
 
+  // Links that leave the site unmount this state: ask first instead of dropping edits.
+  useEffect(() => {
+    if (!hasDirty) return;
+    const guard = (e: MouseEvent) => {
+      const link = (e.target as Element | null)?.closest?.("a[href]");
+      if (!(link instanceof HTMLAnchorElement) || link.target === "_blank" || link.hasAttribute("download")) return;
+      const url = new URL(link.href, window.location.href);
+      if (url.origin === window.location.origin && url.pathname.startsWith(`/sites/${slug}/`)) return;
+      if (!window.confirm(`You have unsaved changes in ${dirty.join(", ")}. Leave and discard them?`)) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    document.addEventListener("click", guard, true);
+    return () => document.removeEventListener("click", guard, true);
+  }, [hasDirty, dirty, slug]);
+
   const value: Workspace = {
     slug,
     site: site.data,
