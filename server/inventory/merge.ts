@@ -26,19 +26,22 @@ const REMOVE = "!";
 export function mergeLayer(base: Layer, overlay: Data, level: number): Layer {
   const value: Data = { ...base.value };
   const origins: OriginMap | undefined = base.origins ? { ...base.origins } : undefined;
-  for (const key of Object.keys(overlay)) {
+  const keys = Object.keys(overlay);
+  // Removals first: a level may remove an inherited key and set it again.
+  for (const key of keys) {
     if (!key.startsWith(REMOVE)) continue;
     delete value[key.slice(1)];
     if (origins) delete origins[key.slice(1)];
   }
-  for (const key of Object.keys(overlay)) {
+  for (const key of keys) {
     if (key.startsWith(REMOVE)) continue;
     const next = overlay[key];
     const prev = value[key];
     if (isMap(next) && isMap(prev)) {
       const sub = mergeLayer({ value: prev, origins: origins ? expand(origins[key], prev) : undefined }, next, level);
       value[key] = sub.value;
-      if (origins) origins[key] = sub.origins!;
+      // A map emptied by removals is a leaf now: it is traced to this level, not to nobody.
+      if (origins) origins[key] = Object.keys(sub.value).length ? sub.origins! : level;
     } else {
       value[key] = withoutRemovals(next);
       if (origins) origins[key] = level;

@@ -67,6 +67,8 @@ export function buildModel(docs: readonly ValidDoc[]): { model: SiteModel; diagn
 
   for (const { src, kind, value, invalid } of docs) {
     const spec = (value.spec ?? {}) as Data;
+    // `hosts: {}` or `groups: web` was reported by validation: there is no list to read.
+    const list = (field: "hosts" | "groups") => (invalid.has(`spec.${field}`) ? [] : ((spec[field] ?? []) as Data[]));
     if (kind === "profile") {
       const name = spec.name as string;
       if (invalid.has("spec")) {
@@ -79,8 +81,9 @@ export function buildModel(docs: readonly ValidDoc[]): { model: SiteModel; diagn
       else profiles.set(name, def);
       continue;
     }
-    ((spec.hosts ?? []) as Data[]).forEach((h, i) => {
-      if (invalid.has(`spec.hosts.${i}`)) {
+    // (`invalid.size` first: most documents have no broken entry, and 10,000 keys are not free.)
+    list("hosts").forEach((h, i) => {
+      if (invalid.size && invalid.has(`spec.hosts.${i}`)) {
         if (typeof h?.name === "string") brokenNames.add(h.name);
         return;
       }
@@ -97,8 +100,8 @@ export function buildModel(docs: readonly ValidDoc[]): { model: SiteModel; diagn
       if (first) duplicate("host", def.name, def, first);
       else hosts.set(def.name, def);
     });
-    ((spec.groups ?? []) as Data[]).forEach((g, i) => {
-      if (invalid.has(`spec.groups.${i}`)) {
+    list("groups").forEach((g, i) => {
+      if (invalid.size && invalid.has(`spec.groups.${i}`)) {
         if (typeof g?.name === "string") brokenNames.add(g.name);
         return;
       }

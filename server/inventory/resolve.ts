@@ -41,16 +41,21 @@ interface Level {
 }
 
 interface Base {
+  /** DEFAULT_LEVEL first, then `all`, the other groups and the profile chain. */
   levels: Level[];
+  profiles: string[];
   vars: Layer;
   connection: Layer;
 }
 
 const DEFAULT_LEVEL: Level = { kind: "default", name: "flightdeck" };
+const DEFAULT_INDEX = 0;
 
 export class Resolver {
+  /** Group sets by the host's direct groups; hosts with equal sets share one array. */
   private readonly groupSets = new Map<string, string[]>();
-  private readonly bases = new Map<string, Base>();
+  /** Levels 1-3, by group set (that shared array) and then profile: computed once for all hosts alike. */
+  private readonly bases = new Map<string[], Map<string, Base>>();
 
   constructor(private readonly model: SiteModel) {}
 
@@ -83,22 +88,24 @@ export class Resolver {
     const host = this.model.hosts.get(name);
     if (!host) throw new RangeError(`no host named '${name}'`);
     const groups = this.groupsOf(name);
-    const profiles = this.profileChain(host.profile);
-    const base = this.base(groups, profiles, explain);
+    const base = this.base(groups, host.profile, explain);
     const index = base.levels.length;
-    const levels = [...base.levels, { kind: "host" as const, name, place: host, data: host.data, connection: host.connection }];
     const vars = host.data ? mergeLayer(base.vars, host.data, index) : base.vars;
-    let connection = host.connection ? mergeLayer(base.connection, host.connection, index) : base.connection;
-    connection = withDefaults(connection, host, levels);
-    const resolved: ResolvedHost = { name, groups, profile: host.profile ?? null, profiles, labels: host.labels, connection: connection.value, vars: vars.value };
+    const connection = withDefaults(host.connection ? mergeLayer(base.connection, host.connection, index) : base.connection, host);
+    const resolved: ResolvedHost = { name, groups, profile: host.profile ?? null, profiles: base.profiles, labels: host.labels, connection: connection.value, vars: vars.value };
     if (!explain) return resolved;
+    const levels = [...base.levels, { kind: "host" as const, name, place: host, data: host.data, connection: host.connection }];
     return { ...resolved, origins: { connection: explainLayer(connection, levels, "connection"), vars: explainLayer(vars, levels, "data") } };
   }
 
-  private base(groups: string[], profiles: string[], tracked: boolean): Base {
-    const key = `${tracked ? 1 : 0}\0${groups.join("\0")}\0\0${profiles.join("\0")}`;
-    let base = this.bases.get(key);
+  private base(groups: string[], profile: string | undefined, tracked: boolean): Base {
+    let byProfile = this.bases.get(groups);
+    if (!byProfile) this.bases.set(groups, (byProfile = new Map<string, Base>()));
+    // Profile names start with a letter or digit, so "+" keeps tracked (explained) layers apart.
+    const key = `${tracked ? "+" : ""}${profile ?? ""}`;
+    let base = byProfile.get(key);
     if (base) return base;
+    const profiles = this.profileChain(profile);
     const levels: Level[] = [DEFAULT_LEVEL];
     for (const g of groups) {
       const def = this.model.groups.get(g);
@@ -114,23 +121,25 @@ export class Resolver {
       if (level.data) vars = mergeLayer(vars, level.data, i);
       if (level.connection) connection = mergeLayer(connection, level.connection, i);
     });
-    base = { levels, vars, connection };
-    this.bases.set(key, base);
+    base = { levels, profiles, vars, connection };
+    byProfile.set(key, base);
     return base;
   }
 }
 
 /** Connection defaults sit below every level: they show in the result, and `explain` says so. */
-function withDefaults(connection: Layer, host: HostDef, levels: Level[]): Layer {
-  const defaults: Data = { transport: "ssh", address: host.name, port: 22, host_key_checking: "strict" };
+function withDefaults(connection: Layer, host: HostDef): Layer {
   const value: Data = { ...connection.value };
   const origins = connection.origins ? { ...connection.origins } : undefined;
-  if (value.transport === "local") delete defaults.port;
-  for (const [k, v] of Object.entries(defaults)) {
-    if (k in value) continue;
-    value[k] = v;
-    if (origins) origins[k] = levels.indexOf(DEFAULT_LEVEL);
-  }
+  const fill = (key: string, v: unknown) => {
+    if (key in value) return;
+    value[key] = v;
+    if (origins) origins[key] = DEFAULT_INDEX;
+  };
+  fill("transport", "ssh");
+  fill("address", host.name);
+  if (value.transport !== "local") fill("port", 22); // a local transport has no port
+  fill("host_key_checking", "strict");
   return { value, origins };
 }
 
@@ -152,6 +161,9 @@ function explainLayer(layer: Layer, levels: Level[], field: "data" | "connection
   return out;
 }
 
+/** How a sibling check records a map: two maps merge, so only a map against a non-map conflicts. */
+const MAP = "<map>";
+
 /**
  * Two groups of one host that are not ancestor and descendant (so neither overrides the other by design)
  * and that set the same key to different values: the declaration order silently decides. Warn, naming both.
@@ -169,8 +181,10 @@ export function siblingConflicts(model: SiteModel, resolver: Resolver): Diagnost
         for (const [k, child] of Object.entries(v)) {
           const removal = k.startsWith("!");
           const path = [...prefix, removal ? k.slice(1) : k];
-          if (isMap(child) && !removal && Object.keys(child).length) walk(child, path);
-          else f!.set(`${field}:${pathKey(path)}`, { path: removal ? [...prefix, k] : path, field, json: removal ? "<removed>" : JSON.stringify(child) });
+          if (isMap(child) && !removal) {
+            f.set(`${field}:${pathKey(path)}`, { path, field, json: MAP });
+            walk(child, path);
+          } else f.set(`${field}:${pathKey(path)}`, { path: removal ? [...prefix, k] : path, field, json: removal ? "<removed>" : JSON.stringify(child) });
         }
       };
       if (def?.[field]) walk(def[field], []);
@@ -184,18 +198,19 @@ export function siblingConflicts(model: SiteModel, resolver: Resolver): Diagnost
   };
 
   // Hosts with the same groups meet the same conflicts: check each group set once, count its hosts.
-  const reportsBySet = new Map<string, { diagnostic: Diagnostic; hosts: string[] }[]>();
+  // (groupsOf returns one shared array per group set, so the array itself is the key.)
+  const reportsBySet = new Map<string[], { diagnostic: Diagnostic; hosts: string[] }[]>();
   const reported = new Map<string, { diagnostic: Diagnostic; hosts: string[] }>();
   for (const host of model.hosts.keys()) {
-    const groups = resolver.groupsOf(host).filter((g) => g !== ALL && model.groups.has(g));
-    const setKey = groups.join("\0");
-    const known = reportsBySet.get(setKey);
+    const set = resolver.groupsOf(host);
+    const known = reportsBySet.get(set);
     if (known) {
       for (const r of known) r.hosts.push(host);
       continue;
     }
     const forSet: { diagnostic: Diagnostic; hosts: string[] }[] = [];
-    reportsBySet.set(setKey, forSet);
+    reportsBySet.set(set, forSet);
+    const groups = set.filter((g) => g !== ALL && model.groups.has(g));
     for (let i = 0; i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
         const a = groups[i]!;

@@ -4,6 +4,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import type { Diagnostic, Severity } from "./diagnostics";
+import { fastParseYaml } from "./fast-yaml";
 
 export interface SiteFile {
   path: string;
@@ -19,14 +20,46 @@ export interface Span {
   endCol: number;
 }
 
+/** A site file as `yaml` parses it, with positions: on first need when the fast path could read the file. */
+class YamlFile {
+  private parsed?: { docs: Document.Parsed[]; lines: LineCounter };
+
+  constructor(private readonly content: string) {}
+
+  get(): { docs: Document.Parsed[]; lines: LineCounter } {
+    if (!this.parsed) {
+      const lines = new LineCounter();
+      const docs = parseAllDocuments(this.content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+      // An empty stream parses to an empty list (or, for some inputs, a bare error-less array).
+      this.parsed = { docs: Array.isArray(docs) ? docs : [docs], lines };
+    }
+    return this.parsed;
+  }
+}
+
 /** One YAML document of a site file. */
 export class SourceDoc {
   constructor(
     readonly file: string,
     readonly index: number,
-    readonly doc: Document.Parsed,
-    private readonly lines: LineCounter,
+    private readonly source: YamlFile,
+    /** The document's data when the fast path read the file (fast-yaml.ts); then `doc` is parsed lazily. */
+    private readonly fast?: { value: unknown },
   ) {}
+
+  /** The `yaml` document, for positions. */
+  get doc(): Document.Parsed {
+    return this.source.get().docs[this.index]!;
+  }
+
+  private get lines(): LineCounter {
+    return this.source.get().lines;
+  }
+
+  /** The document as plain data. Throws for aliases that expand without bound ("billion laughs"). */
+  toJS(): unknown {
+    return this.fast ? this.fast.value : this.doc.toJS({ maxAliasCount: 1000 });
+  }
 
   /** The YAML node at `path`; with `key`, the node of the last key instead of its value. */
   nodeAt(path: Path, key = false): Node | undefined {
@@ -88,12 +121,15 @@ export function parseSite(files: readonly SiteFile[]): ParsedSite {
   const diagnostics: Diagnostic[] = [];
   const sorted = [...files].filter((f) => isSiteYaml(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of sorted) {
-    const lines = new LineCounter();
-    const parsed = parseAllDocuments(file.content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    // An empty stream parses to an empty list (or, for some inputs, a bare error-less array).
-    const list = Array.isArray(parsed) ? parsed : [parsed];
-    list.forEach((doc, index) => {
-      const source = new SourceDoc(file.path, index, doc, lines);
+    const yaml = new YamlFile(file.content);
+    // Plain files (nearly all) skip `yaml`'s syntax tree until a position is needed: it is the slow part.
+    const fast = fastParseYaml(file.content);
+    if (fast) {
+      fast.forEach((value, index) => docs.push(new SourceDoc(file.path, index, yaml, { value })));
+      continue;
+    }
+    yaml.get().docs.forEach((doc, index) => {
+      const source = new SourceDoc(file.path, index, yaml);
       let broken = false;
       for (const problem of [...doc.errors, ...doc.warnings]) {
         const severity: Severity = doc.errors.includes(problem) ? "error" : "warning";
@@ -114,5 +150,8 @@ export function parseSite(files: readonly SiteFile[]): ParsedSite {
 function yamlMessage(code: string, message: string): string {
   const first = message.split("\n")[0]!.trim();
   if (code === "DUPLICATE_KEY") return "duplicate key in this map (YAML keys must be unique)";
+  // An unquoted `!ntp: ~` is a YAML tag, not the removal of `ntp`: say how to write what was meant.
+  const removal = code === "TAG_RESOLVE_FAILED" ? /^Unresolved tag: !([^!\s:]+):?$/.exec(first) : null;
+  if (removal) return `YAML syntax: unknown tag '!${removal[1]}'; to remove an inherited key, quote it: "!${removal[1]}": ~`;
   return `YAML syntax: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
 }

@@ -20,7 +20,14 @@ export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; d
   const valid: ValidDoc[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const src of docs) {
-    const value: unknown = src.doc.toJS({ maxAliasCount: 1000 });
+    let value: unknown;
+    try {
+      value = src.toJS();
+    } catch (e) {
+      // yaml refuses aliases that expand without bound ("billion laughs"): bad input, so a diagnostic.
+      diagnostics.push(src.diagnostic([], "error", `YAML: ${e instanceof Error ? e.message : String(e)}`));
+      continue;
+    }
     if (value === null || value === undefined) continue; // an empty document
     if (typeof value !== "object" || Array.isArray(value)) {
       diagnostics.push(src.diagnostic([], "error", "a document must be a map with kind, api_version and spec"));
@@ -44,7 +51,7 @@ export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; d
     const invalid = new Set<string>();
     let envelopeBroken = false;
     for (const issue of result.success ? [] : result.error.issues) {
-      diagnostics.push(...describeIssue(src, DOCUMENT_KINDS[kind].schema, issue));
+      diagnostics.push(...describeIssue(src, record, DOCUMENT_KINDS[kind].schema, issue));
       const item = itemPath(issue.path);
       if (item) invalid.add(item);
       else envelopeBroken = true;
@@ -54,18 +61,20 @@ export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; d
   return { valid, diagnostics };
 }
 
-/** Issues inside one host/group entry (spec.hosts.N...) only invalidate that entry. */
+/** Issues inside one host/group entry (spec.hosts.N...) only invalidate that entry; a bad list, the list. */
 function itemPath(path: readonly PropertyKey[]): string | undefined {
-  if (path[0] === "spec" && (path[1] === "hosts" || path[1] === "groups") && typeof path[2] === "number") {
-    return `spec.${path[1]}.${path[2]}`;
+  if (path[0] === "spec" && (path[1] === "hosts" || path[1] === "groups")) {
+    return typeof path[2] === "number" ? `spec.${path[1]}.${path[2]}` : `spec.${path[1]}`;
   }
   if (path[0] === "spec" && path.length >= 2 && path[1] !== "name") return "spec"; // a profile's body
   return undefined;
 }
 
-function describeIssue(src: SourceDoc, schema: z.ZodType, issue: z.core.$ZodIssue): Diagnostic[] {
+function describeIssue(src: SourceDoc, value: unknown, schema: z.ZodType, issue: z.core.$ZodIssue): Diagnostic[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const field = path.length ? String(path[path.length - 1]) : "document";
+  // The plain value, not `doc.getIn`: that returns YAML nodes for collections, and a list is not "a map".
+  const got = valueAt(value, path);
   switch (issue.code) {
     case "unrecognized_keys": {
       const known = knownKeys(schema, path);
@@ -74,28 +83,41 @@ function describeIssue(src: SourceDoc, schema: z.ZodType, issue: z.core.$ZodIssu
       );
     }
     case "invalid_type": {
-      const got = describeValue(src.doc.getIn(path));
-      if (got === "nothing") {
+      const described = describeValue(got);
+      if (described === "nothing") {
         const parent = path.slice(0, -1);
         const where = parent.length ? ` in ${pathText(parent)}` : "";
         return [src.diagnostic(parent, "error", `missing required field '${field}'${where}`, true)];
       }
-      return [src.diagnostic(path, "error", `'${field}' must be ${article(issue.expected)}, not ${got}`)];
+      return [src.diagnostic(path, "error", `'${field}' must be ${article(issue.expected)}, not ${described}`)];
     }
     case "invalid_value": {
       if (field === "api_version" && path.length === 1) {
-        const got = src.doc.getIn(path);
-        return [src.diagnostic(path, "error", got === undefined ? `missing 'api_version' (expected ${API_VERSION})` : `unknown api_version '${String(got)}' (expected ${API_VERSION})`)];
+        return [src.diagnostic(path, "error", got === undefined ? `missing 'api_version' (expected ${API_VERSION})` : `unknown api_version ${JSON.stringify(got)} (expected ${API_VERSION})`)];
       }
       const allowed = issue.values.map(String);
-      const got = src.doc.getIn(path);
-      return [src.diagnostic(path, "error", `'${field}' must be one of: ${allowed.join(", ")}; got '${String(got)}'${didYouMean(String(got), allowed)}`)];
+      return [src.diagnostic(path, "error", `'${field}' must be one of: ${allowed.join(", ")}; got ${JSON.stringify(got)}${didYouMean(String(JSON.stringify(got)).replace(/"/g, ""), allowed)}`)];
     }
-    case "invalid_union":
+    case "invalid_union": {
+      const expected = unionTypes(issue);
+      if (expected) return [src.diagnostic(path, "error", `'${field}' must be ${expected}, not ${describeValue(got)}`)];
       return [src.diagnostic(path, "error", `'${field}': ${unionMessage(issue)}`)];
+    }
     default:
       return [src.diagnostic(path, "error", `'${field}' ${lowerFirst(issue.message)}`)];
   }
+}
+
+/** When no branch accepts the value's type at all, the types they expect: "a string, a number or a boolean". */
+function unionTypes(issue: z.core.$ZodIssueInvalidUnion): string | undefined {
+  const types: string[] = [];
+  for (const branch of issue.errors) {
+    const only = branch.length === 1 ? branch[0] : undefined;
+    if (only?.code !== "invalid_type" || only.path.length) return undefined;
+    if (!types.includes(only.expected)) types.push(only.expected);
+  }
+  const names = types.map(article);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : names[0];
 }
 
 function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
@@ -112,13 +134,18 @@ function article(type: string): string {
   return /^[aeiou]/.test(name) ? `an ${name}` : `a ${name}`;
 }
 
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const segment of path) v = v !== null && typeof v === "object" ? (v as Record<string | number, unknown>)[segment] : undefined;
+  return v;
+}
+
 function describeValue(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a map";
-  if (typeof v === "object" || typeof v === "function") return typeof v;
-  return `${typeof v} '${String(v as string | number | boolean | bigint | symbol)}'`;
+  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 function pathText(path: Path): string {
@@ -136,7 +163,7 @@ function knownKeys(schema: z.ZodType, path: Path): string[] {
     else return [];
   }
   s = unwrap(s);
-  return s instanceof z.ZodObject ? Object.keys(s.shape as Record<string, unknown>) : [];
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
 function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
