@@ -46,9 +46,10 @@ function bail(): never {
 export function resolvePlain(s: string): unknown {
   if (s.length === 0) return null;
   const c = s[0]!;
-  if (c === "~" || c === "n" || c === "N") return /^(?:~|[Nn]ull|NULL)$/.test(s) ? null : s;
-  if (c === "t" || c === "T") return /^(?:[Tt]rue|TRUE)$/.test(s) ? true : s;
-  if (c === "f" || c === "F") return /^(?:[Ff]alse|FALSE)$/.test(s) ? false : s;
+  // The null and bool patterns (`~|[Nn]ull|NULL`, `[Tt]rue|TRUE`, `[Ff]alse|FALSE`) spelled out.
+  if (c === "~" || c === "n" || c === "N") return s === "~" || s === "null" || s === "Null" || s === "NULL" ? null : s;
+  if (c === "t" || c === "T") return s === "true" || s === "True" || s === "TRUE" ? true : s;
+  if (c === "f" || c === "F") return s === "false" || s === "False" || s === "FALSE" ? false : s;
   if (!NUMBER_CHARS.test(s)) return s;
   if (/^0o[0-7]+$/.test(s)) return parseInt(s.substring(2), 8);
   if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
@@ -61,16 +62,18 @@ export function resolvePlain(s: string): unknown {
   return s;
 }
 
-/** Set a new key as `yaml`'s toJS does: inherited names (`toString`, `__proto__`) become own properties. */
+/**
+ * Set a key as `yaml`'s toJS does, leaving the fast path on a duplicate (which `yaml` reports). Inherited names
+ * (`toString`, `__proto__`) become own properties. One lookup tells both apart from a new key: our values and
+ * every Object.prototype member are defined.
+ */
 function setKey(map: Record<string, unknown>, key: string, value: unknown) {
-  // `map` is a plain object without this own key (duplicates bail): only Object.prototype can have it.
-  if (key in Object.prototype) Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
-  else map[key] = value;
-}
-
-/** Whether `map` (a plain object) has its own `key`; the cheap test first, as nearly every key is new. */
-function hasOwn(map: Record<string, unknown>, key: string): boolean {
-  return map[key] !== undefined && Object.prototype.hasOwnProperty.call(map, key);
+  if (map[key] === undefined) {
+    map[key] = value;
+    return;
+  }
+  if (Object.prototype.hasOwnProperty.call(map, key)) bail();
+  Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 const DQ_ESCAPES: Record<string, string> = {
@@ -172,7 +175,6 @@ class FastYaml {
         key = this.keyAt(line, col);
         if (!key) bail();
       }
-      if (hasOwn(map, key.name)) bail(); // `yaml` reports duplicate keys
       const line = this.lines[this.i]!;
       const p = skipSpaces(line, key.next);
       if (p === line.length || line[p] === "#") {
@@ -345,7 +347,7 @@ class FastYaml {
         name = resolvePlain(text);
       }
       q = this.at;
-      if (typeof name !== "string" || name === "<<" || hasOwn(map, name)) bail();
+      if (typeof name !== "string" || name === "<<") bail();
       if (line[q] !== ":" || line[q + 1] !== " ") bail(); // `{a}`, `{a:1}`, `{"a":1}`: valid, but left to `yaml`
       q = skipSpaces(line, q + 1);
       if (line[q] === "," || line[q] === "}") bail(); // an empty value

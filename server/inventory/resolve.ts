@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from "./diagnostics";
 import { ALL, type Data, type HostDef, type Place, type SiteModel } from "./model";
-import { isMap, leaves, mergeLayer, pathKey, type Layer } from "./merge";
+import { isMap, leaves, mergeLayer, pathKey, type Layer, type OriginMap } from "./merge";
 
 export type LevelKind = "all" | "group" | "profile" | "host" | "default";
 
@@ -54,6 +54,8 @@ const DEFAULT_INDEX = 0;
 export class Resolver {
   /** Group sets by the host's direct groups; hosts with equal sets share one array. */
   private readonly groupSets = new Map<string, string[]>();
+  /** Each host's group set (lint asks for it, then resolution). */
+  private readonly hostGroups = new Map<string, string[]>();
   /** Levels 1-3, by group set (that shared array) and then profile: computed once for all hosts alike. */
   private readonly bases = new Map<string[], Map<string, Base>>();
 
@@ -61,6 +63,12 @@ export class Resolver {
 
   /** Every group a host is in: `all` first, then its groups and their ancestors in tree order. */
   groupsOf(host: string): string[] {
+    let groups = this.hostGroups.get(host);
+    if (!groups) this.hostGroups.set(host, (groups = this.groupSet(host)));
+    return groups;
+  }
+
+  private groupSet(host: string): string[] {
     const direct = this.model.directGroups.get(host) ?? [];
     const key = direct.join("\0");
     let groups = this.groupSets.get(key);
@@ -131,16 +139,17 @@ export class Resolver {
 function withDefaults(connection: Layer, host: HostDef): Layer {
   const value: Data = { ...connection.value };
   const origins = connection.origins ? { ...connection.origins } : undefined;
-  const fill = (key: string, v: unknown) => {
-    if (key in value) return;
-    value[key] = v;
-    if (origins) origins[key] = DEFAULT_INDEX;
-  };
-  fill("transport", "ssh");
-  fill("address", host.name);
-  if (value.transport !== "local") fill("port", 22); // a local transport has no port
-  fill("host_key_checking", "strict");
+  fillDefault(value, origins, "transport", "ssh");
+  fillDefault(value, origins, "address", host.name);
+  if (value.transport !== "local") fillDefault(value, origins, "port", 22); // a local transport has no port
+  fillDefault(value, origins, "host_key_checking", "strict");
   return { value, origins };
+}
+
+function fillDefault(value: Data, origins: OriginMap | undefined, key: string, v: unknown) {
+  if (key in value) return;
+  value[key] = v;
+  if (origins) origins[key] = DEFAULT_INDEX;
 }
 
 function explainLayer(layer: Layer, levels: Level[], field: "data" | "connection"): Record<string, Origin> {

@@ -285,6 +285,27 @@ describe("names and references", () => {
   });
 });
 
+describe("names used twice", () => {
+  test("a member or child listed twice, and a host named like a group, are warnings", () => {
+    const text = yml`
+      kind: inventory
+      api_version: v1beta1
+      spec:
+        hosts: [{name: h1}, {name: web}]
+        groups:
+        - name: web
+          members: [h1, h1]
+          children: [db, db]
+        - name: db
+    `;
+    assert.deepEqual(lint(text), [
+      "inv.yml:4:30: warning: host 'web' has the same name as a group; targets naming it are ambiguous",
+      "inv.yml:7:19: warning: 'h1' is listed twice in group 'web'",
+      "inv.yml:8:20: warning: 'db' is listed twice in the children of 'web'",
+    ]);
+  });
+});
+
 describe("structure", () => {
   test("a profile parent cycle is reported once, at the parent that closes it", () => {
     const text = yml`

@@ -498,6 +498,37 @@ describe("files and documents", () => {
   });
 });
 
+describe("YAML beyond the plain subset", () => {
+  test("anchors, aliases and block scalars resolve and are traced like plain YAML", () => {
+    // This file takes the general `yaml` path (fast-yaml.ts declines anchors); the other, the fast path.
+    const files = {
+      "a.yml": yml`
+        kind: inventory
+        api_version: v1beta1
+        spec:
+          hosts:
+          - name: h
+            data:
+              motd: |
+                hello
+                world
+              dns: &dns {servers: [10.0.0.2]}
+              backup_dns: *dns
+      `,
+      "b.yml": "kind: inventory\napi_version: v1beta1\nspec:\n  groups:\n  - name: all\n    data: {dns: {search: x}}\n",
+    };
+    const h = explain(files, "h");
+    assert.deepEqual(h.vars, { dns: { search: "x", servers: ["10.0.0.2"] }, motd: "hello\nworld\n", backup_dns: { servers: ["10.0.0.2"] } });
+    assert.deepEqual(h.origins.vars, {
+      "dns.search": origin("b.yml", 6, 18, "all", "all"),
+      "dns.servers": origin("a.yml", 10, 18, "host", "h"),
+      motd: origin("a.yml", 7, 7, "host", "h"),
+      // An alias is traced to where its value is written: the anchored map.
+      "backup_dns.servers": origin("a.yml", 10, 18, "host", "h"),
+    });
+  });
+});
+
 describe("resolveAll", () => {
   test("returns every host, in definition order", () => {
     const s = site(`kind: inventory\napi_version: v1beta1\nspec:\n  hosts: [{name: b}, {name: a}]\n`);
