@@ -6,8 +6,8 @@
  * tabs, complex or non-string keys, and anything that would be a YAML error or warning. The caller then
  * parses with `yaml`, which also gives the positions that diagnostics need.
  *
- * Why: `yaml` builds a full syntax tree at about 1 MB/s; a 10,000-host site is 4 MB, and positions are only
- * needed when something is reported or explained (source.ts parses with `yaml` lazily then).
+ * Why: `yaml` builds a full syntax tree at one or two MB/s, this reads 20-40; a 10,000-host site is 4 MB, and
+ * positions are only needed when something is reported or explained (source.ts parses with `yaml` lazily then).
  * fast-yaml.test.ts checks it against `yaml` on the demo site, generated sites and random damage to them.
  */
 
@@ -19,9 +19,9 @@ const BAIL = new Error("not plain YAML");
 const UNUSUAL_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 // A plain key we are sure about: no indicators, quotes, flow characters or comments anywhere in it.
 const SAFE_KEY = /^[A-Za-z0-9_][^#'"[\]{},&*!|>%@`]*$/;
-// What cannot start a plain scalar (the rest are handled where they can occur: `-`, `?`, `:`).
 // Every character of every core-schema number (`0x1F`, `-1.5e3`, `0o17`, `.inf`, `.NaN`), starting as one can.
 const NUMBER_CHARS = /^[-+.0-9][-+.0-9a-fA-FxoinINF]*$/;
+// What cannot start a plain scalar (the rest are handled where they can occur: `-`, `?`, `:`).
 const PLAIN_START_FORBIDDEN = new Set(["&", "*", "!", "|", ">", "%", "@", "`", "#", ",", "[", "]", "{", "}", "'", '"']);
 
 export function fastParseYaml(text: string): unknown[] | undefined {
