@@ -2,5 +2,5 @@ export { formatDiagnostic, hasErrors, type Diagnostic, type Severity } from "./d
 export { readSiteDir, SiteNotFoundError } from "./directory";
 export { siteJsonSchema } from "./json-schema";
 export { loadSite, resolveAll, type Site } from "./site";
-export type { ExplainedHost, Origin, ResolvedHost } from "./resolve";
+export { explainedValues, type ExplainedHost, type ExplainedValue, type Origin, type ResolvedHost } from "./resolve";
 export { isSiteYaml, type SiteFile } from "./source";

@@ -260,3 +260,26 @@ export function siblingConflicts(model: SiteModel, resolver: Resolver): Diagnost
   }
   return diagnostics;
 }
+
+export interface ExplainedValue {
+  key: string;
+  value: unknown;
+  origin: Origin;
+}
+
+/** The resolved values of a section as rows (one per leaf, in resolution order) with their origins. */
+export function explainedValues(values: Data, origins: Record<string, Origin>): ExplainedValue[] {
+  const rows: ExplainedValue[] = [];
+  const walk = (v: Data, prefix: string[]) => {
+    for (const [k, child] of Object.entries(v)) {
+      const path = [...prefix, k];
+      if (isMap(child) && Object.keys(child).length) walk(child, path);
+      else {
+        const key = pathKey(path);
+        rows.push({ key, value: child, origin: origins[key] ?? { file: null, line: null, col: null, level: "default", source: "flightdeck" } });
+      }
+    }
+  };
+  walk(values, []);
+  return rows;
+}
