@@ -17,6 +17,7 @@ import { buildModel } from "../server/inventory/model";
 import { Resolver, siblingConflicts } from "../server/inventory/resolve";
 import { parseSite } from "../server/inventory/source";
 import { validateDocs } from "../server/inventory/validate";
+import { buildWorkflows } from "../server/inventory/workflows";
 import { countLines, generateSite, LARGE, writeSite, type SiteShape } from "./generate-site";
 
 export const description = "CLI `resolve --json` on 10,000 hosts (wall) and in-process lint of ~2,000 lines";
@@ -189,10 +190,11 @@ function inProcessPhases(dir: string, problems: string[]): [string, number][] {
     const built = time("build model", () => buildModel(validated.valid));
     const resolver = new Resolver(built.model);
     const conflicts = time("sibling-group check", () => siblingConflicts(built.model, resolver));
-    const site = { files, docs: parsed.docs, model: built.model, diagnostics: conflicts, resolver };
+    const workflows = time("blueprints and deployments", () => buildWorkflows(validated.valid, built.model, resolver));
+    const site = { files, docs: parsed.docs, model: built.model, diagnostics: conflicts, resolver, workflows };
     const hosts = time("resolve every host", () => resolveAll(site));
     time("JSON.stringify", () => JSON.stringify({ hosts }));
-    if (parsed.diagnostics.length + validated.diagnostics.length + built.diagnostics.length + conflicts.length) problems.push("the large site has diagnostics");
+    if (parsed.diagnostics.length + validated.diagnostics.length + built.diagnostics.length + conflicts.length + workflows.diagnostics.length) problems.push("the large site has diagnostics");
     if (i === 0) samples.clear(); // warm-up
   }
   const out: [string, number][] = [...samples].map(([name, list]) => [name, stats(list).median]);

@@ -4,3 +4,6 @@ export { siteJsonSchema } from "./json-schema";
 export { loadSite, resolveAll, type Site } from "./site";
 export { explainedValues, type ExplainedHost, type ExplainedValue, type Origin, type ResolvedHost } from "./resolve";
 export { isSiteYaml, type SiteFile } from "./source";
+export { matchTarget, selectHosts } from "./targets";
+export { requirements, type BlueprintDef, type DeploymentDef, type Workflows } from "./workflows";
+export { ACTION_NAMES, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";

@@ -15,7 +15,7 @@ export function siteJsonSchema(): Record<string, unknown> {
     properties: {
       kind: {
         type: "string",
-        description: "What this document is: `inventory` (or `inventory.<flavour>`) or `profile`.",
+        description: "What this document is: `inventory` (or `inventory.<flavour>`), `profile`, `blueprint` or `deployment`.",
         examples: Object.values(DOCUMENT_KINDS).map((k) => k.example),
       },
     },

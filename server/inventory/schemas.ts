@@ -3,6 +3,7 @@
  * lint's "unknown field" suggestions) is derived from these.
  */
 import { z } from "zod";
+import { blueprintSpecSchema, deploymentSpecSchema } from "./workflow-schemas";
 
 export const API_VERSION = "v1beta1";
 
@@ -106,10 +107,21 @@ export const DOCUMENT_KINDS = {
     example: "profile",
     schema: envelope("`profile`: data and connection that hosts inherit.", profileSpecSchema),
   },
+  blueprint: {
+    match: (kind: string) => kind === "blueprint",
+    example: "blueprint",
+    schema: envelope("`blueprint`: ordered steps to run on a host.", blueprintSpecSchema),
+  },
+  deployment: {
+    match: (kind: string) => kind === "deployment",
+    example: "deployment",
+    schema: envelope("`deployment`: stages of operations (blueprints on targets).", deploymentSpecSchema),
+  },
 } as const;
 
 export type DocumentKind = keyof typeof DOCUMENT_KINDS;
-export const KNOWN_KIND_NAMES = ["inventory", "profile"];
+export const KNOWN_KIND_NAMES = ["inventory", "profile", "blueprint", "deployment"];
+export const KIND_LIST = "inventory, inventory.<flavour>, profile, blueprint, deployment";
 
 export function kindOf(kind: string): DocumentKind | undefined {
   for (const [name, k] of Object.entries(DOCUMENT_KINDS)) if (k.match(kind)) return name as DocumentKind;

@@ -4,6 +4,7 @@ import { buildModel, type SiteModel } from "./model";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
 import { parseSite, type SiteFile, type SourceDoc } from "./source";
 import { validateDocs } from "./validate";
+import { buildWorkflows, type Workflows } from "./workflows";
 
 export interface Site {
   files: readonly SiteFile[];
@@ -11,6 +12,7 @@ export interface Site {
   model: SiteModel;
   diagnostics: Diagnostic[];
   resolver: Resolver;
+  workflows: Workflows;
 }
 
 export function loadSite(files: readonly SiteFile[]): Site {
@@ -18,13 +20,15 @@ export function loadSite(files: readonly SiteFile[]): Site {
   const validated = validateDocs(parsed.docs);
   const built = buildModel(validated.valid);
   const resolver = new Resolver(built.model);
+  const { diagnostics: workflowDiagnostics, ...workflows } = buildWorkflows(validated.valid, built.model, resolver);
   const diagnostics = sortDiagnostics([
     ...parsed.diagnostics,
     ...validated.diagnostics,
     ...built.diagnostics,
     ...siblingConflicts(built.model, resolver),
+    ...workflowDiagnostics,
   ]);
-  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver };
+  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows };
 }
 
 export function resolveAll(site: Site): Record<string, ResolvedHost>;

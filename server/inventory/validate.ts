@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Diagnostic } from "./diagnostics";
-import { API_VERSION, DOCUMENT_KINDS, kindOf, KNOWN_KIND_NAMES, type DocumentKind } from "./schemas";
+import { API_VERSION, DOCUMENT_KINDS, KIND_LIST, kindOf, KNOWN_KIND_NAMES, type DocumentKind } from "./schemas";
 import type { Path, SourceDoc } from "./source";
 import { didYouMean } from "./suggest";
 
@@ -37,13 +37,13 @@ export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; d
     if ("sops" in record && !("kind" in record)) continue; // a sops-encrypted secrets file, read by the secrets module
     const kindValue = record.kind;
     if (typeof kindValue !== "string") {
-      diagnostics.push(src.diagnostic(["kind"], "error", "missing 'kind' (one of: inventory, inventory.<flavour>, profile)"));
+      diagnostics.push(src.diagnostic(["kind"], "error", `missing 'kind' (one of: ${KIND_LIST})`));
       continue;
     }
     const kind = kindOf(kindValue);
     if (!kind) {
       diagnostics.push(
-        src.diagnostic(["kind"], "error", `unknown kind '${kindValue}'${didYouMean(kindValue, KNOWN_KIND_NAMES)}; expected one of: inventory, inventory.<flavour>, profile`),
+        src.diagnostic(["kind"], "error", `unknown kind '${kindValue}'${didYouMean(kindValue, KNOWN_KIND_NAMES)}; expected one of: ${KIND_LIST}`),
       );
       continue;
     }
@@ -77,7 +77,7 @@ function describeIssue(src: SourceDoc, value: unknown, schema: z.ZodType, issue:
   const got = valueAt(value, path);
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = knownKeys(schema, path);
+      const known = knownKeys(schema, path, value);
       return issue.keys.map((key) =>
         src.diagnostic([...path, key], "error", `unknown field '${key}'${didYouMean(key, known)}${known.length ? `; allowed: ${known.filter((k) => !k.startsWith("!")).join(", ")}` : ""}`, true),
       );
@@ -99,6 +99,7 @@ function describeIssue(src: SourceDoc, value: unknown, schema: z.ZodType, issue:
       return [src.diagnostic(path, "error", `'${field}' must be one of: ${allowed.join(", ")}; got ${JSON.stringify(got)}${didYouMean(String(JSON.stringify(got)).replace(/"/g, ""), allowed)}`)];
     }
     case "invalid_union": {
+      if ("discriminator" in issue && issue.discriminator) return [discriminatorProblem(src, schema, value, path, issue.discriminator)];
       const expected = unionTypes(issue);
       if (expected) return [src.diagnostic(path, "error", `'${field}' must be ${expected}, not ${describeValue(got)}`)];
       return [src.diagnostic(path, "error", `'${field}': ${unionMessage(issue)}`)];
@@ -153,17 +154,42 @@ function pathText(path: Path): string {
 }
 
 /** The field names a strict object at `path` allows, for "did you mean". */
-function knownKeys(schema: z.ZodType, path: Path): string[] {
+function knownKeys(schema: z.ZodType, path: Path, value: unknown): string[] {
   let s: z.ZodType | undefined = schema;
-  for (const segment of path) {
+  for (const [i, segment] of path.entries()) {
     s = unwrap(s);
+    if (s instanceof z.ZodDiscriminatedUnion) s = unionBranch(s, valueAt(value, path.slice(0, i)));
     if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(segment)];
     else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
     else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
     else return [];
   }
   s = unwrap(s);
+  if (s instanceof z.ZodDiscriminatedUnion) s = unionBranch(s, valueAt(value, path));
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+/** A step whose `action` is missing or unknown: name the choices. */
+function discriminatorProblem(src: SourceDoc, schema: z.ZodType, value: unknown, path: Path, key: string): Diagnostic {
+  const at = path[path.length - 1] === key ? path.slice(0, -1) : path;
+  let s: z.ZodType | undefined = schema;
+  for (const segment of at) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(segment)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+  }
+  s = unwrap(s);
+  const choices = s instanceof z.ZodDiscriminatedUnion ? (s.options as z.ZodObject[]).flatMap((o) => [...((o.shape as Record<string, z.ZodType>)[key]?._zod.values ?? [])].map(String)) : [];
+  const got = valueAt(value, [...at, key]);
+  if (got === undefined) return src.diagnostic(at, "error", `missing required field '${key}' (one of: ${choices.join(", ")})`, true);
+  return src.diagnostic([...at, key], "error", `unknown ${key} ${JSON.stringify(got)}${didYouMean(String(got), choices)}; one of: ${choices.join(", ")}`);
+}
+
+/** The branch of a discriminated union (a step's `action`) that a value selects. */
+function unionBranch(union: z.ZodDiscriminatedUnion, value: unknown): z.ZodType | undefined {
+  const key = union.def.discriminator;
+  const tag = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  return (union.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape as Record<string, z.ZodType>)[key]?.safeParse(tag).success);
 }
 
 function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {

@@ -1,0 +1,119 @@
+/**
+ * Schemas of the documents that say what to run: blueprints (ordered steps, each an action with its params)
+ * and deployments (stages of operations: which blueprints run on which targets, how).
+ */
+import { z } from "zod";
+
+/** "15s", "500ms", "5m", "1h", or a number of seconds. */
+export const durationSchema = z
+  .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration such as 500ms, 15s, 5m or 1h")])
+  .meta({ description: "A duration: `500ms`, `15s`, `5m`, `1h`, or a number of seconds." });
+
+export function durationMs(d: number | string): number {
+  if (typeof d === "number") return d * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new RangeError(`not a duration: ${d}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+}
+
+const envSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and '_'"), z.union([z.string(), z.number(), z.boolean()]))
+  .meta({ description: "Environment variables for the command (values never appear on a command line)." });
+
+export const ACTION_PARAMS = {
+  "cmd.run": z
+    .strictObject({
+      cmd: z.string().min(1).meta({ description: "Shell command (run by /bin/sh). Templates see vars, host, hosts and steps." }),
+      creates: z.string().min(1).optional().meta({ description: "Skip the command when this path exists on the host (the step is `ok`)." }),
+      unless: z.string().min(1).optional().meta({ description: "Skip the command when this command exits 0 (the step is `ok`)." }),
+      env: envSchema.optional(),
+      cwd: z.string().min(1).optional().meta({ description: "Working directory." }),
+    })
+    .meta({ description: "Run a shell command. `changed` when it ran and exited 0, `failed` otherwise." }),
+  "script.run": z
+    .strictObject({
+      content: z.string().min(1).optional().meta({ description: "The script itself (a template)." }),
+      path: z.string().min(1).optional().meta({ description: "A script file relative to the site directory (CLI only: the dashboard stores YAML)." }),
+      args: z.array(z.string()).optional().meta({ description: "Arguments (templates), passed safely quoted." }),
+      interpreter: z.string().min(1).optional().meta({ description: "Interpreter, default /bin/sh." }),
+      env: envSchema.optional(),
+      cwd: z.string().min(1).optional(),
+    })
+    .refine((p) => (p.content === undefined) !== (p.path === undefined), { message: "give exactly one of 'content' or 'path'" })
+    .meta({ description: "Upload a script to the host, run it, remove it." }),
+  "file.managed": z
+    .strictObject({
+      path: z.string().min(1).meta({ description: "Absolute path of the file on the host." }),
+      content: z.string().optional().meta({ description: "The exact content (not a template)." }),
+      template: z.string().optional().meta({ description: "Content rendered as a template with vars, host, hosts and steps." }),
+      mode: z
+        .union([z.string().regex(/^0?[0-7]{3,4}$/, "must be an octal mode such as '0644'"), z.number().int().min(0).max(0o7777)])
+        .optional()
+        .meta({ description: "File mode, e.g. '0644'." }),
+      owner: z.string().min(1).optional(),
+      group: z.string().min(1).optional(),
+    })
+    .refine((p) => (p.content === undefined) !== (p.template === undefined), { message: "give exactly one of 'content' or 'template'" })
+    .meta({ description: "Make a file hold this content. `changed` only when it differed (or mode/owner did)." }),
+} as const;
+
+export type ActionName = keyof typeof ACTION_PARAMS;
+export const ACTION_NAMES = Object.keys(ACTION_PARAMS) as ActionName[];
+
+const stepFields = {
+  name: z.string().min(1).meta({ description: "Step name, unique in the blueprint." }),
+  description: z.string().optional(),
+  require: z.array(z.string().min(1)).optional().meta({ description: "Steps that must finish first. Default: the step before this one." }),
+  retry: z
+    .strictObject({
+      interval: durationSchema.optional(),
+      limit: z.number().int().min(0).max(1000).meta({ description: "How many more attempts after a failure." }),
+    })
+    .optional()
+    .meta({ description: "Run again after a failure: up to `limit` more times, `interval` apart (default 5s)." }),
+  timeout: durationSchema.optional().meta({ description: "End the attempt (on the host too) after this long; the step fails." }),
+  when: z.string().min(1).optional().meta({ description: "Condition (a template expression, e.g. `vars.role == 'web'`): the step is skipped when false." }),
+  sync: z.boolean().optional().meta({ description: "Every host of the batch reaches this step before any runs it." }),
+  run_once: z.boolean().optional().meta({ description: "Run on the first host only; the others mark it skipped." }),
+  become: z.union([z.boolean(), z.string().min(1)]).optional().meta({ description: "Run through sudo: `true` for root, or a user name." }),
+};
+
+const step = <A extends ActionName>(action: A) => z.strictObject({ ...stepFields, action: z.literal(action), params: ACTION_PARAMS[action] });
+export const stepSchema = z.discriminatedUnion("action", [step("cmd.run"), step("script.run"), step("file.managed")]);
+
+export const blueprintSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'").meta({ description: "Unique blueprint name, e.g. machine.kvm.install_packages." }),
+  description: z.string().optional(),
+  steps: z.array(stepSchema).min(1).meta({ description: "Ordered steps; each requires the one before it unless it says `require`." }),
+});
+
+export const runOptionsSchema = z
+  .strictObject({
+    serial: z
+      .union([z.number().int().positive(), z.string().regex(/^([1-9]\d?|100)%$/, "must be a host count or a percentage such as '25%'")])
+      .optional()
+      .meta({ description: "Batch size: a number of hosts or a percentage. Default: all targeted hosts at once." }),
+    max_fail_percentage: z.number().min(0).max(100).optional().meta({ description: "Stop starting new batches when more than this share of hosts failed. Default 0." }),
+  })
+  .meta({ description: "How the operation runs over its hosts." });
+
+export const operationSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  blueprints: z.array(z.string().min(1)).min(1).meta({ description: "Blueprint names, run in order on each host." }),
+  targets: z.array(z.string().min(1)).min(1).meta({ description: "Group names, host names, globs (kvm-*), label selectors (role=web, several joined by ',')." }),
+  run_options: runOptionsSchema.optional(),
+});
+
+export const deploymentSpecSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/).optional().meta({ description: "Name for `--deployment`; default: the file name." }),
+  stages: z
+    .array(z.strictObject({ name: z.string().min(1), operations: z.array(operationSchema).min(1) }))
+    .min(1)
+    .meta({ description: "Stages run one after another; a stage's operations run in order." }),
+});
+
+export type StepSpec = z.infer<typeof stepSchema>;
+export type BlueprintSpec = z.infer<typeof blueprintSpecSchema>;
+export type DeploymentSpec = z.infer<typeof deploymentSpecSchema>;
+export type RunOptions = z.infer<typeof runOptionsSchema>;
