@@ -46,3 +46,58 @@ export const revisionFiles = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.revisionId, t.path] }), index("revision_files_blob").on(t.blobHash)],
 );
+
+/** A deployment run of one site revision. The plan is frozen at launch: the run executes exactly it. */
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    revision: integer("revision").notNull(),
+    deployment: text("deployment").notNull(),
+    title: text("title").notNull(),
+    status: text("status").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    reason: text("reason").notNull().default(""),
+    /** JSON: the frozen plan. */
+    plan: text("plan").notNull(),
+    /** JSON: forks, limit (hosts), and the run this one re-runs. */
+    options: text("options").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+    message: text("message"),
+  },
+  (t) => [index("runs_site").on(t.siteId, t.id), index("runs_status").on(t.status)],
+);
+
+/** The state stream of a run: every event with its per-run sequence number, stored before it is broadcast. */
+export const runEvents = sqliteTable(
+  "run_events",
+  {
+    runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    seq: integer("seq").notNull(),
+    t: integer("t").notNull(),
+    type: text("type").notNull(),
+    host: text("host"),
+    step: text("step"),
+    /** JSON of the whole event. */
+    data: text("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] }), index("run_events_host").on(t.runId, t.host)],
+);
+
+/** The output stream: stdout/stderr chunks, stored in batches, capped per step (the cap is said in a chunk). */
+export const runOutput = sqliteTable(
+  "run_output",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    host: text("host").notNull(),
+    step: text("step").notNull(),
+    stream: text("stream").notNull(),
+    t: integer("t").notNull(),
+    data: text("data").notNull(),
+  },
+  (t) => [index("run_output_step").on(t.runId, t.host, t.step, t.id)],
+);

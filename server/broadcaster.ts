@@ -3,6 +3,7 @@
  * swaps in socket.io's Redis or PostgreSQL adapter without touching callers.
  */
 import type { Server } from "socket.io";
+import type { OutputChunk, RunEvent } from "./engine";
 
 export interface SiteRevisionEvent {
   site: string;
@@ -13,14 +14,21 @@ export interface SiteRevisionEvent {
 
 export interface ServerToClientEvents {
   "site.revision": (event: SiteRevisionEvent) => void;
+  /** A run of the site was created or changed status: lists refresh. */
+  "site.runs": (event: { site: string; run: number }) => void;
+  "run.events": (event: { run: number; events: RunEvent[] }) => void;
+  "run.output": (event: { run: number; chunks: (OutputChunk & { t: number })[] }) => void;
 }
 
 export interface ClientToServerEvents {
   "site.watch": (site: string) => void;
   "site.unwatch": (site: string) => void;
+  "run.watch": (run: number) => void;
+  "run.unwatch": (run: number) => void;
 }
 
 export const siteRoom = (site: string) => `site:${site}`;
+export const runRoom = (run: number) => `run:${run}`;
 
 export class Broadcaster {
   private io: Server<ClientToServerEvents, ServerToClientEvents> | undefined;
@@ -31,5 +39,17 @@ export class Broadcaster {
 
   siteRevision(event: SiteRevisionEvent) {
     this.io?.to(siteRoom(event.site)).emit("site.revision", event);
+  }
+
+  siteRuns(site: string, run: number) {
+    this.io?.to(siteRoom(site)).emit("site.runs", { site, run });
+  }
+
+  runEvents(run: number, events: RunEvent[]) {
+    this.io?.to(runRoom(run)).emit("run.events", { run, events });
+  }
+
+  runOutput(run: number, chunks: (OutputChunk & { t: number })[]) {
+    this.io?.to(runRoom(run)).emit("run.output", { run, chunks });
   }
 }

@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import next from "next";
 import { Server } from "socket.io";
-import { siteRoom, type ClientToServerEvents, type ServerToClientEvents } from "./broadcaster";
+import { runRoom, siteRoom, type ClientToServerEvents, type ServerToClientEvents } from "./broadcaster";
 import { validSlug } from "./store/sites";
 import { services } from "./services";
 
@@ -26,6 +26,12 @@ io.on("connection", (socket) => {
   });
   socket.on("site.unwatch", (site) => {
     if (typeof site === "string") void socket.leave(siteRoom(site));
+  });
+  socket.on("run.watch", (run) => {
+    if (Number.isSafeInteger(run) && run > 0) void socket.join(runRoom(run));
+  });
+  socket.on("run.unwatch", (run) => {
+    if (Number.isSafeInteger(run)) void socket.leave(runRoom(run));
   });
 });
 svc.broadcaster.attach(io);

@@ -7,6 +7,8 @@ import { Broadcaster } from "./broadcaster";
 import { openDb, type Db } from "./db";
 import { readEnv, type Env } from "./env";
 import { readSiteDir } from "./inventory";
+import { RunService } from "./runs/service";
+import { RunStore } from "./runs/store";
 import { SiteStore } from "./store/sites";
 
 export interface Services {
@@ -14,6 +16,8 @@ export interface Services {
   db: Db;
   sites: SiteStore;
   broadcaster: Broadcaster;
+  runs: RunStore;
+  runner: RunService;
 }
 
 const KEY = Symbol.for("flightdeck.services");
@@ -25,11 +29,15 @@ export function services(): Services {
   return holder[KEY];
 }
 
-function createServices(env: Env): Services {
+export function createServices(env: Env): Services {
   const db = openDb(env.FLIGHTDECK_DATA);
   const sites = new SiteStore(db);
   seedDemo(env, sites);
-  return { env, db, sites, broadcaster: new Broadcaster() };
+  const broadcaster = new Broadcaster();
+  const runs = new RunStore(db);
+  const runner = new RunService(runs, sites, broadcaster);
+  runner.recover();
+  return { env, db, sites, broadcaster, runs, runner };
 }
 
 /** A new installation opens on a real site: the demo is imported once, when there are no sites at all. */

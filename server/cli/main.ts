@@ -3,25 +3,34 @@
  * trace for bad input: usage problems exit 2, lint errors exit 1.
  */
 import { parseArgs } from "node:util";
+import { execute, planDeployment, PlanError, type Plan } from "../engine";
 import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, SiteNotFoundError, type Site } from "../inventory";
+import { jsonDisplay, lineDisplay, terminalDisplay } from "./progress";
 
 const USAGE = `usage: flightdeck <command> [options]
 
 commands:
   lint SITE                                   validate every document of a site
   resolve SITE [--host H] [--explain] --json  every host's groups, connection and variables
+  plan SITE [--deployment NAME] [--json]      the hosts, steps and batches a run would execute
+  exec SITE [--deployment NAME] [--forks N] [--limit H,H] [--json]
+                                              run a deployment from here
   serve                                       start the dashboard (same as npm start)
 
-exit status: 0 clean, 1 lint errors, 2 bad usage`;
+exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
 
 export class UsageError extends Error {}
 
-interface Io {
+export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** The terminal, when stdout is one: exec draws a live display there. */
+  tty?: NodeJS.WriteStream;
+  /** Aborted on Ctrl+C: exec cancels the run. */
+  signal?: AbortSignal;
 }
 
-export function run(argv: string[], io: Io): number {
+export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -29,6 +38,10 @@ export function run(argv: string[], io: Io): number {
         return lint(rest, io);
       case "resolve":
         return resolve(rest, io);
+      case "plan":
+        return plan(rest, io);
+      case "exec":
+        return await exec(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -39,6 +52,10 @@ export function run(argv: string[], io: Io): number {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (e instanceof PlanError) {
+      io.err(`flightdeck: ${e.message}`);
+      return 2;
+    }
     if (e instanceof UsageError || e instanceof SiteNotFoundError || isArgError(e)) {
       io.err(`flightdeck: ${(e as Error).message}\n\n${USAGE}`);
       return 2;
@@ -102,4 +119,58 @@ function report(site: Site, io: Io): number {
 function strip<T extends { name: string }>(host: T): Omit<T, "name"> {
   const { name: _, ...rest } = host;
   return rest;
+}
+
+function plan(args: string[], io: Io): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { deployment: { type: "string" }, json: { type: "boolean" } } });
+  const site = loadSite(readSiteDir(siteArg(positionals)));
+  const p = planDeployment(site, { deployment: values.deployment });
+  if (values.json) io.out(JSON.stringify(p));
+  else io.out(describePlan(p));
+  return 0;
+}
+
+export function describePlan(p: Plan): string {
+  const lines = [`deployment ${p.deployment}${p.title !== p.deployment ? ` (${p.title})` : ""}: ${p.stages.length} stages, ${p.hosts.length} hosts, ${p.steps.length} steps`];
+  p.stages.forEach((stage, s) => {
+    lines.push(`stage ${s + 1}/${p.stages.length}: ${stage.name}`);
+    for (const op of stage.operations) {
+      lines.push(`  ${op.name}: ${op.hosts.length} hosts, max_fail_percentage ${op.maxFailPercentage}%`);
+      op.batches.forEach((b, i) => lines.push(`    batch ${i + 1}/${op.batches.length}${op.serial !== null ? ` (serial ${op.serial})` : ""}: ${b.join(", ")}`));
+      op.steps.forEach((st, i) => {
+        const notes = [
+          st.action,
+          st.requires.length && !(i > 0 && st.requires.length === 1 && st.requires[0] === op.steps[i - 1]!.id) ? `after ${st.requires.join(", ")}` : "",
+          st.when ? `when ${st.when}` : "",
+          st.sync ? "sync" : "",
+          st.runOnce ? "run_once" : "",
+          st.retry ? `retry ${st.retry.limit}x every ${st.retry.intervalMs} ms` : "",
+          st.timeoutMs !== undefined ? `timeout ${st.timeoutMs} ms` : "",
+          st.become ? `become ${st.become === true ? "root" : st.become}` : "",
+        ].filter(Boolean);
+        lines.push(`    ${String(i + 1).padStart(2)}. ${st.id} (${notes.join(", ")})`);
+      });
+    }
+  });
+  return lines.join("\n");
+}
+
+async function exec(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { deployment: { type: "string" }, forks: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+  });
+  const forks = values.forks === undefined ? 50 : Number(values.forks);
+  if (!Number.isInteger(forks) || forks < 1 || forks > 10000) throw new UsageError(`--forks must be a whole number from 1 to 10000, not '${values.forks}'`);
+  const dir = siteArg(positionals);
+  const site = loadSite(readSiteDir(dir));
+  const limit = values.limit?.split(",").map((h) => h.trim()).filter(Boolean);
+  for (const h of limit ?? []) if (!site.model.hosts.has(h)) throw new UsageError(`--limit: no host named '${h}' in the site`);
+  const p = planDeployment(site, { deployment: values.deployment, limit });
+  for (const d of site.diagnostics) io.err(formatDiagnostic(d));
+  const display = values.json ? jsonDisplay(p, io.out) : io.tty ? terminalDisplay(p, io.tty) : lineDisplay(p, io.out);
+  const status = await execute({ site, plan: p, sink: display, signal: io.signal ?? new AbortController().signal, forks, siteDir: dir });
+  display.finish();
+  return status === "succeeded" ? 0 : 1;
 }

@@ -5,19 +5,17 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { TRPCError } from "@trpc/server";
 import { createCaller } from "../../server/api/root";
-import { Broadcaster, type SiteRevisionEvent } from "../../server/broadcaster";
-import { openDb } from "../../server/db";
+import type { SiteRevisionEvent } from "../../server/broadcaster";
 import { readEnv } from "../../server/env";
 import { readSiteDir } from "../../server/inventory";
-import { SiteStore } from "../../server/store/sites";
+import { createServices } from "../../server/services";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-api-"));
-const db = openDb(dir);
-const sites = new SiteStore(db);
+const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
+const { db, sites, broadcaster } = services;
 const events: SiteRevisionEvent[] = [];
-const broadcaster = new Broadcaster();
 broadcaster.siteRevision = (e) => void events.push(e);
-const api = createCaller({ env: readEnv({ FLIGHTDECK_DATA: dir }), db, sites, broadcaster });
+const api = createCaller(services);
 sites.create({ slug: "demo", name: "Demo", files: readSiteDir("examples/ha-kvm"), author: "seed", message: "seed" });
 
 async function code(p: Promise<unknown>): Promise<string> {

@@ -1,0 +1,11 @@
+/** The engine's errors, one line each on when they are raised. */
+
+/** The site or the request cannot be planned (lint errors, unknown deployment): nothing ran. */
+export class PlanError extends Error {
+  override name = "PlanError";
+}
+
+/** A step's template or params could not be rendered for a host: the step fails with this message. */
+export class StepInputError extends Error {
+  override name = "StepInputError";
+}

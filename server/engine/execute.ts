@@ -1,0 +1,280 @@
+/**
+ * The executor: runs a plan. Stages one after another, operations in order, batches by `serial`; inside a
+ * batch every host moves through its steps on its own, meeting the others only at `sync` barriers. A global
+ * semaphore (`forks`) bounds how many steps run at once. One connection per host for the whole run.
+ * Cancel and step timeouts are the same mechanism: an AbortSignal that ends the remote command.
+ */
+import type { Site } from "../inventory";
+import { transportFor } from "../transports/registry";
+import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
+import { ACTIONS } from "./actions";
+import { Barrier, pause, Semaphore } from "./concurrency";
+import { hostOutcome, type EventSink, type RunStatus, type StepStatus } from "./events";
+import type { Plan, PlannedOperation, PlannedStep } from "./plan";
+import { renderParams, testCondition, type TemplateContext } from "./render";
+
+export interface ExecuteOptions {
+  site: Site;
+  plan: Plan;
+  sink: EventSink;
+  /** Aborting it cancels the run: no new step starts, running commands are ended. */
+  signal: AbortSignal;
+  forks?: number;
+  siteDir?: string;
+}
+
+/** What `steps['name']` shows a later step of the same host. Output kept for templates is capped. */
+interface StepRecord {
+  status: StepStatus;
+  stdout: string;
+  stderr: string;
+  exit_code: number | null;
+  rc: number | null;
+  changed: boolean;
+  failed: boolean;
+}
+
+const KEEP_OUTPUT = 1 << 20;
+
+export async function execute(options: ExecuteOptions): Promise<RunStatus> {
+  return new Run(options).run();
+}
+
+class Run {
+  private readonly forks: Semaphore;
+  private readonly status = new Map<string, Map<string, StepStatus>>();
+  private readonly results = new Map<string, Record<string, StepRecord>>();
+  private readonly connections = new Map<string, Promise<Connection>>();
+  /** Hosts out of the run (failed or unreachable): later operations skip them. */
+  private readonly out = new Set<string>();
+  private readonly hostVars: Record<string, unknown>;
+  private stopped: string | undefined;
+
+  constructor(private readonly o: ExecuteOptions) {
+    this.forks = new Semaphore(Math.max(1, o.forks ?? 50));
+    for (const h of o.plan.hosts) this.status.set(h, new Map(o.plan.steps.map((s) => [s, "pending" as StepStatus])));
+    this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, o.site.resolver.resolve(h).vars]));
+  }
+
+  async run(): Promise<RunStatus> {
+    const { plan, sink, signal } = this.o;
+    sink.event({ type: "run.started", hosts: plan.hosts.length, steps: plan.steps.length });
+    try {
+      for (const [s, stage] of plan.stages.entries()) {
+        sink.event({ type: "stage.started", stage: s, name: stage.name });
+        for (const [o, op] of stage.operations.entries()) await this.operation(s, o, op);
+      }
+    } finally {
+      await Promise.all([...this.connections.values()].map((c) => c.then((x) => x.close()).catch(() => undefined)));
+    }
+    // Whatever never got to run is skipped (stopped by max_fail_percentage) or cancelled.
+    for (const [host, steps] of this.status) {
+      for (const [step, st] of steps) if (st === "pending") this.set(host, step, signal.aborted ? "cancelled" : "skipped", { message: this.stopped });
+      sink.event({ type: "host.status", host, status: hostOutcome([...steps.values()]) });
+    }
+    const outcome: RunStatus = signal.aborted ? "cancelled" : [...this.status.values()].some((m) => [...m.values()].some((s) => s === "failed" || s === "unreachable")) ? "failed" : "succeeded";
+    sink.event({ type: "run.finished", status: outcome, message: signal.aborted ? "cancelled" : this.stopped });
+    return outcome;
+  }
+
+  private async operation(stage: number, index: number, op: PlannedOperation) {
+    const total = op.hosts.length;
+    for (const [b, batch] of op.batches.entries()) {
+      if (this.o.signal.aborted || this.stopped) return;
+      const hosts = batch.filter((h) => !this.out.has(h));
+      this.o.sink.event({ type: "batch.started", stage, operation: index, batch: b, batches: op.batches.length, hosts });
+      const barriers = new Map(op.steps.filter((s) => s.sync).map((s) => [s.id, new Barrier(new Set(hosts))]));
+      // run_once: the first host of the operation that is still in the run does the work.
+      const runner = op.hosts.find((h) => !this.out.has(h));
+      await Promise.all(hosts.map((h) => this.hostSteps(h, op, barriers, runner, b === 0)));
+      const failed = op.hosts.filter((h) => this.out.has(h)).length;
+      if (total && (failed * 100) / total > op.maxFailPercentage && b < op.batches.length - 1) {
+        this.stopped = `stopped: ${failed} of ${total} hosts failed in '${op.name}', more than max_fail_percentage ${op.maxFailPercentage}%`;
+        this.o.sink.event({ type: "notice", message: this.stopped });
+      }
+    }
+  }
+
+  private async hostSteps(host: string, op: PlannedOperation, barriers: Map<string, Barrier>, runner: string | undefined, firstBatch: boolean) {
+    try {
+      for (const step of op.steps) {
+        if (this.o.signal.aborted) return;
+        if (this.out.has(host)) {
+          this.set(host, step.id, "skipped", { message: "an earlier step failed on this host" });
+          continue;
+        }
+        const barrier = barriers.get(step.id);
+        if (barrier) {
+          await barrier.arrive(host);
+          if (this.o.signal.aborted) return;
+        }
+        if (step.runOnce && (host !== runner || !firstBatch)) {
+          this.set(host, step.id, "skipped", { message: `run_once: runs on ${runner ?? "the first host"} only` });
+          continue;
+        }
+        await this.step(host, step);
+      }
+    } finally {
+      for (const b of barriers.values()) b.leave(host);
+    }
+  }
+
+  private async step(host: string, step: PlannedStep) {
+    const { signal, sink } = this.o;
+    const context = this.context(host);
+    try {
+      if (step.when !== undefined && !testCondition(step.when, context)) {
+        this.set(host, step.id, "skipped", { message: `when: ${step.when} is false` });
+        return;
+      }
+    } catch (e) {
+      this.fail(host, step, "failed", `when: ${message(e)}`);
+      return;
+    }
+    let params: Record<string, unknown>;
+    try {
+      params = renderParams(step.action, step.params, context);
+    } catch (e) {
+      this.fail(host, step, "failed", message(e));
+      return;
+    }
+
+    let release: (() => void) | undefined;
+    try {
+      release = await this.forks.acquire(signal);
+    } catch {
+      return; // cancelled while waiting: reported as cancelled at the end
+    }
+    try {
+      let conn: Connection;
+      try {
+        conn = await this.connection(host);
+      } catch (e) {
+        this.fail(host, step, e instanceof UnreachableError ? "unreachable" : "failed", message(e));
+        return;
+      }
+      const attempts = 1 + (step.retry?.limit ?? 0);
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (signal.aborted) return;
+        const record: StepRecord = { status: "running", stdout: "", stderr: "", exit_code: null, rc: null, changed: false, failed: false };
+        this.set(host, step.id, "running", { attempt });
+        const started = performance.now();
+        const deadline = step.timeoutMs !== undefined ? AbortSignal.timeout(step.timeoutMs) : undefined;
+        const stepSignal = deadline ? AbortSignal.any([signal, deadline]) : signal;
+        let result;
+        try {
+          result = await ACTIONS[step.action]({
+            conn,
+            host,
+            params,
+            become: step.become,
+            siteDir: this.o.siteDir,
+            signal: stepSignal,
+            onStdout: (data) => {
+              if (record.stdout.length < KEEP_OUTPUT) record.stdout += data;
+              sink.output({ host, step: step.id, stream: "stdout", data });
+            },
+            onStderr: (data) => {
+              if (record.stderr.length < KEEP_OUTPUT) record.stderr += data;
+              sink.output({ host, step: step.id, stream: "stderr", data });
+            },
+          });
+        } catch (e) {
+          if (e instanceof UnreachableError) {
+            this.fail(host, step, "unreachable", message(e));
+            return;
+          }
+          result = { status: "failed" as const, message: message(e) };
+        }
+        const durationMs = Math.round(performance.now() - started);
+        if (signal.aborted) {
+          this.set(host, step.id, "cancelled", { durationMs, exitCode: result.exitCode ?? null, message: "cancelled" });
+          return;
+        }
+        if (deadline?.aborted && result.status === "failed") result = { ...result, message: `timed out after ${step.timeoutMs} ms` };
+        Object.assign(record, { status: result.status, exit_code: result.exitCode ?? null, rc: result.exitCode ?? null, changed: result.status === "changed", failed: result.status === "failed" });
+        this.results.get(host)![step.name] = record;
+        this.results.get(host)![step.id] = record;
+        if (result.status !== "failed") {
+          this.set(host, step.id, result.status, { durationMs, exitCode: result.exitCode, message: result.message, attempt });
+          return;
+        }
+        if (attempt < attempts) {
+          this.set(host, step.id, "running", { durationMs, exitCode: result.exitCode, message: `${result.message ?? "failed"}; retrying in ${step.retry!.intervalMs} ms (attempt ${attempt + 1} of ${attempts})`, attempt });
+          release();
+          await pause(step.retry!.intervalMs, signal);
+          try {
+            release = await this.forks.acquire(signal);
+          } catch {
+            release = undefined;
+            return;
+          }
+          continue;
+        }
+        this.fail(host, step, "failed", result.message, { durationMs, exitCode: result.exitCode, attempt });
+      }
+    } finally {
+      release?.();
+    }
+  }
+
+  private fail(host: string, step: PlannedStep, status: "failed" | "unreachable", msg?: string, extra: { durationMs?: number; exitCode?: number | null; attempt?: number } = {}) {
+    this.set(host, step.id, status, { ...extra, message: msg });
+    this.out.add(host);
+  }
+
+  private set(host: string, step: string, status: StepStatus, extra: { attempt?: number; exitCode?: number | null; durationMs?: number; message?: string } = {}) {
+    this.status.get(host)?.set(step, status);
+    const clean = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+    this.o.sink.event({ type: "step.status", host, step, status, ...clean });
+  }
+
+  private context(host: string): TemplateContext {
+    if (!this.results.has(host)) this.results.set(host, {});
+    const r = this.o.site.resolver.resolve(host);
+    return {
+      vars: r.vars,
+      host: { name: host, groups: r.groups, labels: r.labels, connection: r.connection, profile: r.profile },
+      hosts: this.hostVars,
+      steps: this.results.get(host)!,
+    };
+  }
+
+  private connection(host: string): Promise<Connection> {
+    let c = this.connections.get(host);
+    if (!c) {
+      const settings = connectionSettings(this.o.site, host, this.o.siteDir);
+      c = transportFor(settings.transport).connect(settings, {
+        signal: this.o.signal,
+        onNotice: (m) => this.o.sink.event({ type: "notice", host, message: m }),
+      });
+      this.connections.set(host, c);
+    }
+    return c;
+  }
+}
+
+/** A host's resolved `connection` as transport settings, its jump host resolved the same way. */
+export function connectionSettings(site: Site, host: string, siteDir?: string, seen: string[] = []): ConnectionSettings {
+  const c = site.resolver.resolve(host).connection as Record<string, unknown>;
+  const jump = typeof c.jump === "string" ? c.jump : undefined;
+  if (jump && (seen.includes(jump) || jump === host)) throw new HostKeyError(`jump host loop: ${[...seen, host, jump].join(" -> ")}`);
+  if (jump && !site.model.hosts.has(jump)) throw new UnreachableError(`${host}: jump host '${jump}' is not a host of the site`);
+  return {
+    host,
+    transport: String(c.transport ?? "ssh"),
+    address: String(c.address ?? host),
+    port: typeof c.port === "number" ? c.port : undefined,
+    user: typeof c.user === "string" ? c.user : undefined,
+    key_file: typeof c.key_file === "string" ? c.key_file : undefined,
+    known_hosts: typeof c.known_hosts === "string" ? c.known_hosts : undefined,
+    host_key_checking: (c.host_key_checking as ConnectionSettings["host_key_checking"]) ?? "strict",
+    connect_timeout: typeof c.connect_timeout === "number" || typeof c.connect_timeout === "string" ? c.connect_timeout : undefined,
+    jump: jump ? connectionSettings(site, jump, siteDir, [...seen, host]) : undefined,
+    siteDir,
+  };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

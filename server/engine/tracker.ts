@@ -1,0 +1,100 @@
+/**
+ * The state of a run folded from its events: every host's and step's status, counts for the progress bar,
+ * the current stage and batch. Pure data, shared by the CLI display, the server and the browser.
+ */
+import { hostOutcome, type EngineEvent, type RunStatus, type StepStatus } from "./events";
+import type { Plan } from "./plan";
+
+export interface StepState {
+  status: StepStatus;
+  attempt?: number;
+  exitCode?: number | null;
+  durationMs?: number;
+  message?: string;
+  startedAt?: number;
+}
+
+export interface RunSnapshot {
+  status: RunStatus;
+  stage: { index: number; name: string } | null;
+  batch: { stage: number; operation: number; index: number; count: number } | null;
+  hosts: Record<string, { status: StepStatus; steps: Record<string, StepState> }>;
+  notices: { host?: string; message: string }[];
+  counts: Record<StepStatus, number>;
+  finishedSteps: number;
+  totalSteps: number;
+  /** Sum of finished steps' durations, for the ETA. */
+  finishedMs: number;
+  message?: string;
+}
+
+const EMPTY_COUNTS = (): Record<StepStatus, number> => ({ pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0 });
+const FINAL: ReadonlySet<StepStatus> = new Set(["ok", "changed", "skipped", "failed", "unreachable", "cancelled"]);
+
+export class RunTracker {
+  readonly snapshot: RunSnapshot;
+
+  constructor(plan: Pick<Plan, "hosts" | "steps" | "stages">) {
+    const hosts: RunSnapshot["hosts"] = {};
+    // A host only counts the steps of the operations that target it.
+    const stepsOf = new Map<string, string[]>();
+    for (const stage of plan.stages) for (const op of stage.operations) for (const h of op.hosts) stepsOf.set(h, [...(stepsOf.get(h) ?? []), ...op.steps.map((s) => s.id)]);
+    let total = 0;
+    for (const h of plan.hosts) {
+      const ids = stepsOf.get(h) ?? [];
+      total += ids.length;
+      hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, { status: "pending" as StepStatus }])) };
+    }
+    const counts = EMPTY_COUNTS();
+    counts.pending = total;
+    this.snapshot = { status: "running", stage: null, batch: null, hosts, notices: [], counts, finishedSteps: 0, totalSteps: total, finishedMs: 0 };
+  }
+
+  apply(e: EngineEvent & { t?: number }): void {
+    const s = this.snapshot;
+    switch (e.type) {
+      case "stage.started":
+        s.stage = { index: e.stage, name: e.name };
+        break;
+      case "batch.started":
+        s.batch = { stage: e.stage, operation: e.operation, index: e.batch, count: e.batches };
+        break;
+      case "step.status": {
+        const host = s.hosts[e.host];
+        const prev = host?.steps[e.step];
+        if (!host || !prev) break;
+        s.counts[prev.status]--;
+        s.counts[e.status]++;
+        if (FINAL.has(e.status) && !FINAL.has(prev.status)) {
+          s.finishedSteps++;
+          s.finishedMs += e.durationMs ?? 0;
+        }
+        host.steps[e.step] = {
+          status: e.status,
+          attempt: e.attempt,
+          exitCode: e.exitCode,
+          durationMs: e.durationMs,
+          message: e.message,
+          startedAt: e.status === "running" ? (prev.status === "running" ? prev.startedAt : e.t) : prev.startedAt,
+        };
+        host.status = hostOutcome(Object.values(host.steps).map((x) => x.status));
+        break;
+      }
+      case "host.status": {
+        const host = s.hosts[e.host];
+        if (host) host.status = e.status;
+        break;
+      }
+      case "notice":
+        s.notices.push({ host: e.host, message: e.message });
+        break;
+      case "run.finished":
+        s.status = e.status;
+        s.message = e.message;
+        break;
+      case "run.started":
+        s.status = "running";
+        break;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Runs on the server: launch (plan a revision, freeze the plan, queue it), execute with stored events,
+ * cancel, re-run the failed hosts, and mark runs that a restart interrupted.
+ */
+import type { Broadcaster } from "../broadcaster";
+import { execute, planDeployment, PlanError, RunTracker, type RunStatus } from "../engine";
+import { loadRevision } from "../site-cache";
+import { ConflictError, InvalidInputError } from "../store/errors";
+import type { SiteStore } from "../store/sites";
+import { StoredSink } from "./sink";
+import type { RunStore } from "./store";
+
+/** Who executes which run. In one process, right here; later a PostgreSQL job queue feeding workers. */
+export interface RunQueue {
+  submit(run: number): void;
+}
+
+export interface LaunchRequest {
+  site: string;
+  deployment?: string;
+  requestedBy: string;
+  reason?: string;
+  forks?: number;
+  limit?: string[];
+  rerunOf?: number;
+}
+
+const MAX_PARALLEL_RUNS = 8;
+
+export class RunService {
+  private readonly active = new Map<number, AbortController>();
+  private readonly finished = new Map<number, Promise<RunStatus>>();
+  readonly queue: RunQueue;
+
+  constructor(
+    private readonly runs: RunStore,
+    private readonly sites: SiteStore,
+    private readonly broadcaster: Broadcaster,
+  ) {
+    this.queue = { submit: (id) => void this.execute(id) };
+  }
+
+  launch(request: LaunchRequest): number {
+    if (this.active.size >= MAX_PARALLEL_RUNS) throw new ConflictError(`${MAX_PARALLEL_RUNS} runs are in progress; wait for one to finish`);
+    const { revision, site } = loadRevision(this.sites, request.site);
+    let plan;
+    try {
+      plan = planDeployment(site, { deployment: request.deployment, limit: request.limit });
+    } catch (e) {
+      if (e instanceof PlanError) throw new InvalidInputError(e.message);
+      throw e;
+    }
+    if (!plan.hosts.length) throw new InvalidInputError("the deployment targets no host");
+    const id = this.runs.create({
+      site: request.site,
+      revision,
+      plan,
+      requestedBy: request.requestedBy,
+      reason: request.reason ?? "",
+      options: { forks: request.forks ?? 50, limit: request.limit, rerunOf: request.rerunOf },
+      status: "approved",
+    });
+    this.broadcaster.siteRuns(request.site, id);
+    this.queue.submit(id);
+    return id;
+  }
+
+  /** Resolves when the run ends (tests and the CLI's `launch --wait` use it). */
+  done(id: number): Promise<RunStatus> {
+    return this.finished.get(id) ?? Promise.resolve(this.runs.get(id).status);
+  }
+
+  cancel(id: number) {
+    const run = this.runs.get(id);
+    const controller = this.active.get(id);
+    if (controller) {
+      controller.abort(new Error("cancelled"));
+      return;
+    }
+    if (run.status === "running" || run.status === "approved" || run.status === "awaiting_approval") {
+      this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message: "cancelled before it started" });
+      this.broadcaster.siteRuns(run.site, id);
+      return;
+    }
+    throw new ConflictError(`run ${id} is ${run.status}; only a running run can be cancelled`);
+  }
+
+  /** A new run of the same revision and deployment, on the hosts that failed, were unreachable or cancelled. */
+  rerunFailed(id: number, requestedBy: string): number {
+    const run = this.runs.get(id);
+    if (this.active.has(id)) throw new ConflictError(`run ${id} is still running`);
+    const tracker = new RunTracker(run.plan);
+    for (const e of this.runs.events(id)) tracker.apply(e);
+    const hosts = Object.entries(tracker.snapshot.hosts)
+      .filter(([, h]) => h.status === "failed" || h.status === "unreachable" || h.status === "cancelled")
+      .map(([name]) => name);
+    if (!hosts.length) throw new InvalidInputError(`run ${id} has no failed or unreachable host to re-run`);
+    return this.launch({ site: run.site, deployment: run.deployment, requestedBy, reason: `re-run of the failed hosts of run ${id}`, limit: hosts, rerunOf: id, forks: run.options.forks });
+  }
+
+  /** At start: runs that were in flight when the server stopped are `interrupted`, each host's last step said. */
+  recover() {
+    for (const id of this.runs.inFlight()) {
+      const run = this.runs.get(id);
+      const tracker = new RunTracker(run.plan);
+      for (const e of this.runs.events(id)) tracker.apply(e);
+      const sink = new StoredSink(id, this.runs, this.broadcaster);
+      for (const [host, h] of Object.entries(tracker.snapshot.hosts)) {
+        const entries = Object.entries(h.steps);
+        const running = entries.filter(([, s]) => s.status === "running");
+        const last = [...entries].reverse().find(([, s]) => s.status !== "pending");
+        for (const [step] of running) sink.event({ type: "step.status", host, step, status: "cancelled", message: "interrupted: the server stopped while this step ran" });
+        if (last) sink.event({ type: "notice", host, message: `interrupted at step '${last[0]}' (${last[1].status})` });
+      }
+      sink.event({ type: "run.finished", status: "interrupted", message: "the server stopped during this run" });
+      sink.flush();
+      this.runs.setStatus(id, "interrupted", { finishedAt: new Date(), message: "the server stopped during this run" });
+    }
+  }
+
+  private execute(id: number): Promise<RunStatus> {
+    const promise = this.executeNow(id);
+    this.finished.set(id, promise);
+    void promise.finally(() => setTimeout(() => this.finished.delete(id), 60_000).unref());
+    return promise;
+  }
+
+  private async executeNow(id: number): Promise<RunStatus> {
+    const run = this.runs.get(id);
+    const controller = new AbortController();
+    this.active.set(id, controller);
+    const sink = new StoredSink(id, this.runs, this.broadcaster);
+    this.runs.setStatus(id, "running", { startedAt: new Date() });
+    this.broadcaster.siteRuns(run.site, id);
+    let status: RunStatus = "failed";
+    let message: string | undefined;
+    try {
+      const { site } = loadRevision(this.sites, run.site, run.revision);
+      status = await execute({ site, plan: run.plan, sink, signal: controller.signal, forks: run.options.forks });
+    } catch (e) {
+      message = `the run stopped on an internal error: ${e instanceof Error ? e.message : String(e)}`;
+      sink.event({ type: "run.finished", status: "failed", message });
+    } finally {
+      sink.flush();
+      this.active.delete(id);
+      this.runs.setStatus(id, status, { finishedAt: new Date(), message });
+      this.broadcaster.siteRuns(run.site, id);
+    }
+    return status;
+  }
+}

@@ -1,0 +1,119 @@
+/** Runs, their events and their output in SQLite. Events go in batched transactions, in sequence order. */
+import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
+import { runEvents, runOutput, runs, sites } from "../../db/schema";
+import type { Db } from "../db";
+import type { OutputChunk, Plan, RunEvent, RunStatus } from "../engine";
+import { NotFoundError } from "../store/errors";
+
+export interface RunOptions {
+  forks: number;
+  limit?: string[];
+  rerunOf?: number;
+}
+
+export type RunRow = ReturnType<RunStore["get"]>;
+
+export class RunStore {
+  constructor(private readonly db: Db) {}
+
+  create(input: { site: string; revision: number; plan: Plan; requestedBy: string; reason: string; options: RunOptions; status: RunStatus }) {
+    const site = this.db.select({ id: sites.id }).from(sites).where(eq(sites.slug, input.site)).get();
+    if (!site) throw new NotFoundError(`no site '${input.site}'`);
+    return this.db
+      .insert(runs)
+      .values({
+        siteId: site.id,
+        revision: input.revision,
+        deployment: input.plan.deployment,
+        title: input.plan.title,
+        status: input.status,
+        requestedBy: input.requestedBy || "unknown",
+        reason: input.reason,
+        plan: JSON.stringify(input.plan),
+        options: JSON.stringify(input.options),
+        createdAt: new Date(),
+      })
+      .returning({ id: runs.id })
+      .get().id;
+  }
+
+  get(id: number) {
+    const row = this.db
+      .select({ run: runs, site: sites.slug })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(eq(runs.id, id))
+      .get();
+    if (!row) throw new NotFoundError(`no run ${id}`);
+    const { plan, options, ...rest } = row.run;
+    return { ...rest, site: row.site, status: rest.status as RunStatus, plan: JSON.parse(plan) as Plan, options: JSON.parse(options) as RunOptions };
+  }
+
+  list(site: string, limit = 50) {
+    return this.db
+      .select({
+        id: runs.id,
+        revision: runs.revision,
+        deployment: runs.deployment,
+        title: runs.title,
+        status: runs.status,
+        requestedBy: runs.requestedBy,
+        createdAt: runs.createdAt,
+        startedAt: runs.startedAt,
+        finishedAt: runs.finishedAt,
+        message: runs.message,
+      })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(eq(sites.slug, site))
+      .orderBy(desc(runs.id))
+      .limit(limit)
+      .all()
+      .map((r) => ({ ...r, status: r.status as RunStatus }));
+  }
+
+  setStatus(id: number, status: RunStatus, extra: { startedAt?: Date; finishedAt?: Date; message?: string } = {}) {
+    this.db.update(runs).set({ status, ...extra }).where(eq(runs.id, id)).run();
+  }
+
+  inFlight(): number[] {
+    return this.db.select({ id: runs.id }).from(runs).where(inArray(runs.status, ["running", "approved"])).all().map((r) => r.id);
+  }
+
+  /** One transaction for a batch of events (and output chunks): far fewer fsyncs than one per event. */
+  append(runId: number, events: readonly RunEvent[], output: readonly (OutputChunk & { t: number })[]) {
+    if (!events.length && !output.length) return;
+    this.db.transaction((tx) => {
+      for (const e of events) {
+        tx.insert(runEvents)
+          .values({ runId, seq: e.seq, t: e.t, type: e.type, host: "host" in e ? (e.host ?? null) : null, step: "step" in e ? e.step : null, data: JSON.stringify(e) })
+          .run();
+      }
+      for (const o of output) tx.insert(runOutput).values({ runId, host: o.host, step: o.step, stream: o.stream, t: o.t, data: o.data }).run();
+    });
+  }
+
+  lastSeq(runId: number): number {
+    const row = this.db.select({ seq: runEvents.seq }).from(runEvents).where(eq(runEvents.runId, runId)).orderBy(desc(runEvents.seq)).limit(1).get();
+    return row?.seq ?? 0;
+  }
+
+  events(runId: number, after = 0): RunEvent[] {
+    return this.db
+      .select({ data: runEvents.data })
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after)))
+      .orderBy(asc(runEvents.seq))
+      .all()
+      .map((r) => JSON.parse(r.data) as RunEvent);
+  }
+
+  output(runId: number, host: string, step?: string, afterId = 0) {
+    return this.db
+      .select({ id: runOutput.id, step: runOutput.step, stream: runOutput.stream, t: runOutput.t, data: runOutput.data })
+      .from(runOutput)
+      .where(and(eq(runOutput.runId, runId), eq(runOutput.host, host), step ? eq(runOutput.step, step) : undefined, gt(runOutput.id, afterId)))
+      .orderBy(asc(runOutput.id))
+      .all();
+  }
+}
