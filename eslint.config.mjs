@@ -50,7 +50,7 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
+            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster", "~/server/engine/*", "!~/server/engine/tracker", "!~/server/engine/events"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
           ],
         },
       ],

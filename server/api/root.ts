@@ -2,6 +2,7 @@
 import { filesRouter } from "./routers/files";
 import { hostsRouter } from "./routers/hosts";
 import { revisionsRouter } from "./routers/revisions";
+import { runsRouter } from "./routers/runs";
 import { sitesRouter } from "./routers/sites";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   files: filesRouter,
   hosts: hostsRouter,
   revisions: revisionsRouter,
+  runs: runsRouter,
 });
 
 export type AppRouter = typeof appRouter;
