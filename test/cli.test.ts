@@ -198,7 +198,7 @@ describe("flightdeck resolve", () => {
     assert.deepEqual(infra.groups, ["all", "vms", "infra-nodes"]);
     assert.deepEqual(infra.profiles, ["base-server", "vm-guest", "maas-controller"]);
     assert.deepEqual((infra.vars as Record<string, unknown>).disk, { size_gb: 80, pool: "default" });
-    assert.deepEqual(infra.connection, { user: "ubuntu", key_file: "keys/deploy", transport: "ssh", address: "infra-1", port: 22, host_key_checking: "strict" });
+    assert.deepEqual(infra.connection, { transport: "local", user: "ubuntu", address: "infra-1", host_key_checking: "strict" });
   });
 
   test("the demo site explained: kvm-1's sysctl keys come from two profiles", () => {

@@ -52,7 +52,9 @@ class Run {
 
   constructor(private readonly o: ExecuteOptions) {
     this.forks = new Semaphore(Math.max(1, o.forks ?? 50));
-    for (const h of o.plan.hosts) this.status.set(h, new Map(o.plan.steps.map((s) => [s, "pending" as StepStatus])));
+    // Each host has the steps of the operations that target it, and only those.
+    for (const h of o.plan.hosts) this.status.set(h, new Map());
+    for (const stage of o.plan.stages) for (const op of stage.operations) for (const h of op.hosts) for (const s of op.steps) this.status.get(h)!.set(s.id, "pending");
     this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, o.site.resolver.resolve(h).vars]));
   }
 

@@ -24,7 +24,7 @@ export interface Span {
 class YamlFile {
   private parsed?: { docs: Document.Parsed[]; lines: LineCounter };
 
-  constructor(private readonly content: string) {}
+  constructor(readonly content: string) {}
 
   get(): { docs: Document.Parsed[]; lines: LineCounter } {
     if (!this.parsed) {
@@ -98,6 +98,25 @@ export class SourceDoc {
 
   diagnostic(path: Path, severity: Severity, message: string, key = false): Diagnostic {
     return { file: this.file, ...this.spanAt(path, key), severity, message };
+  }
+
+  /**
+   * A problem at `line:col` inside the string at `path` (a template), placed in the file: exactly for one-line
+   * plain or quoted strings and for block scalars (`|`); at the string's start otherwise.
+   */
+  diagnosticInString(path: Path, line: number, col: number, severity: Severity, message: string): Diagnostic {
+    const node = this.nodeAt(path);
+    if (!isScalar(node) || !node.range) return this.diagnostic(path, severity, message);
+    const start = this.lines.linePos(node.range[0]);
+    let at: { line: number; col: number } | undefined;
+    if ((node.type === "PLAIN" || node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") && line === 1) {
+      at = { line: start.line, col: start.col + (node.type === "PLAIN" ? 0 : 1) + col - 1 };
+    } else if (node.type === "BLOCK_LITERAL") {
+      const text = this.source.content.split("\n")[start.line - 1 + line] ?? "";
+      at = { line: start.line + line, col: text.length - text.trimStart().length + col };
+    }
+    if (!at) return this.diagnostic(path, severity, message);
+    return { file: this.file, line: at.line, col: at.col, endLine: at.line, endCol: at.col, severity, message };
   }
 
   where(path: Path, key = false): string {

@@ -7,6 +7,7 @@ import type { Place, SiteModel } from "./model";
 import type { Resolver } from "./resolve";
 import { didYouMean } from "./suggest";
 import { matchTarget } from "./targets";
+import { lintTemplates } from "./template-lint";
 import type { ValidDoc } from "./validate";
 import type { BlueprintSpec, DeploymentSpec, StepSpec } from "./workflow-schemas";
 
@@ -84,6 +85,7 @@ export function buildWorkflows(docs: readonly ValidDoc[], model: SiteModel, reso
       }),
     );
   }
+  diagnostics.push(...lintTemplates({ blueprints, deployments }, model, resolver));
   return { blueprints, deployments, diagnostics };
 }
 
