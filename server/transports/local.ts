@@ -1,0 +1,182 @@
+/**
+ * The local transport: commands run on the Flightdeck server itself, through the same abortable script as ssh
+ * (./script) fed to `/bin/sh -s` on stdin; files move with fs; become goes through `sudo -n`.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmod, chown, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { ABORT_SEQUENCE_MS, abortedResult, becomeUser, buildExecScript, getArgv, GET_MISSING_STATUS, putArgv, shellArgv } from "./script";
+import type { ConnectOptions, Connection, ConnectionSettings, ExecOptions, ExecResult, PutOptions, Transport } from "./types";
+
+/** After an abort, how long the script may take to end the command before its whole process group is killed. */
+const ABORT_FORCE_KILL_MS = ABORT_SEQUENCE_MS + 3_000;
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error("aborted");
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Run argv with `stdin` as its whole input, in its own process group (killed on abort). */
+function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  signal.throwIfAborted();
+  const [file, ...args] = argv;
+  if (!file) throw new Error("empty argv");
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const onAbort = () => killGroup(child.pid, "SIGKILL");
+    signal.addEventListener("abort", onAbort, { once: true });
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.stdin.on("error", () => undefined);
+    child.on("error", (e) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(new Error(`cannot run ${file}: ${e.message}`));
+    });
+    child.on("close", (code) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) return reject(abortError(signal));
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8").trim() });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+class LocalConnection implements Connection {
+  readonly description: string;
+  private readonly user = userInfo().username;
+
+  constructor() {
+    this.description = `local ${this.user}@${hostname()}`;
+  }
+
+  exec(command: string, options: ExecOptions): Promise<ExecResult> {
+    const started = performance.now();
+    const { signal } = options;
+    const script = buildExecScript({ command, env: options.env, cwd: options.cwd });
+    const [file, ...args] = shellArgv(becomeUser(options.become, this.user));
+    if (signal.aborted) return Promise.resolve({ exitCode: null, signal: "SIGTERM", durationMs: 0 });
+    return new Promise<ExecResult>((resolve, reject) => {
+      // detached: the shell leads its own process group, so nothing of it can outlive a forced kill below.
+      const child = spawn(file ?? "/bin/sh", args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+      const stdout = new StringDecoder("utf8");
+      const stderr = new StringDecoder("utf8");
+      let aborted = false;
+      let forceKill: NodeJS.Timeout | undefined;
+      const emit = (text: string, cb: ((chunk: string) => void) | undefined) => {
+        if (text) cb?.(text);
+      };
+      const onAbort = () => {
+        if (aborted) return;
+        aborted = true;
+        // End of stdin is the script's signal to end the command's process group (see ./script).
+        child.stdin.end();
+        forceKill = setTimeout(() => killGroup(child.pid, "SIGKILL"), ABORT_FORCE_KILL_MS);
+      };
+      const cleanup = () => {
+        clearTimeout(forceKill);
+        signal.removeEventListener("abort", onAbort);
+      };
+      child.stdout.on("data", (b: Buffer) => emit(stdout.write(b), options.onStdout));
+      child.stderr.on("data", (b: Buffer) => emit(stderr.write(b), options.onStderr));
+      child.stdin.on("error", () => undefined); // the shell may exit before reading everything
+      child.on("error", (err) => {
+        cleanup();
+        reject(new Error(`local: cannot run ${file}: ${err.message}`));
+      });
+      child.on("close", (code, sig) => {
+        cleanup();
+        emit(stdout.end(), options.onStdout);
+        emit(stderr.end(), options.onStderr);
+        const durationMs = performance.now() - started;
+        if (aborted) return resolve({ ...abortedResult(code, sig ?? undefined), durationMs });
+        if (sig) return resolve({ exitCode: null, signal: sig, durationMs });
+        resolve({ exitCode: code, durationMs });
+      });
+      signal.addEventListener("abort", onAbort, { once: true });
+      child.stdin.write(script);
+      if (signal.aborted) onAbort();
+    });
+  }
+
+  async putFile(path: string, content: Buffer | string, options: PutOptions): Promise<void> {
+    const { signal } = options;
+    signal.throwIfAborted();
+    const data = typeof content === "string" ? Buffer.from(content) : content;
+    const become = becomeUser(options.become, this.user);
+    if (become !== undefined) {
+      const r = await runArgv(putArgv(become, path, options.mode, options.owner, options.group), data, signal);
+      if (r.code !== 0) throw new Error(`local: cannot write ${path} as ${become}: ${r.stderr || `exit status ${r.code}`}`);
+      return;
+    }
+    const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw err;
+    });
+    const tmp = join(dirname(path), `.${basename(path)}.fd-${randomBytes(6).toString("hex")}`);
+    const handle = await open(tmp, "wx", 0o600);
+    try {
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+      signal.throwIfAborted();
+      if (options.owner !== undefined || options.group !== undefined) {
+        const spec = `${options.owner ?? ""}${options.group !== undefined ? `:${options.group}` : ""}`;
+        const r = await runArgv(["chown", "--", spec, tmp], undefined, signal);
+        if (r.code !== 0) throw new Error(`chown ${spec}: ${r.stderr || `exit status ${r.code}`}`);
+      } else if (existing) {
+        await chown(tmp, existing.uid, existing.gid).catch(() => undefined); // keep the old owner when allowed
+      }
+      await chmod(tmp, options.mode ?? (existing ? existing.mode & 0o7777 : 0o644));
+      signal.throwIfAborted();
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      if (signal.aborted) throw err;
+      throw new Error(`local: cannot write ${path}: ${(err as Error).message}`);
+    }
+  }
+
+  async getFile(path: string, options: { become?: boolean | string; signal: AbortSignal }): Promise<Buffer | null> {
+    options.signal.throwIfAborted();
+    const become = becomeUser(options.become, this.user);
+    if (become !== undefined) {
+      const r = await runArgv(getArgv(become, path), undefined, options.signal);
+      if (r.code === GET_MISSING_STATUS) return null;
+      if (r.code !== 0) throw new Error(`local: cannot read ${path} as ${become}: ${r.stderr || `exit status ${r.code}`}`);
+      return r.stdout;
+    }
+    try {
+      return await readFile(path, { signal: options.signal });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export const localTransport: Transport = {
+  name: "local",
+  connect(_settings: ConnectionSettings, options: ConnectOptions): Promise<Connection> {
+    options.signal.throwIfAborted();
+    return Promise.resolve(new LocalConnection());
+  },
+};
