@@ -278,6 +278,7 @@ async function dial(s: ConnectionSettings, options: ConnectOptions, sock?: Duple
     });
     client.on("close", () => finish(hostKeyError ?? new UnreachableError(`${label}: the connection closed during the SSH handshake`)));
     options.signal.addEventListener("abort", onAbort, { once: true });
+    if (options.signal.aborted) return onAbort(); // aborted while the key and known_hosts were read
     client.connect(config);
   });
 }
@@ -300,6 +301,7 @@ function forwardOut(jump: SshClient, s: ConnectionSettings, via: string, signal:
     const onAbort = () => done(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
     const timer = setTimeout(() => done(new UnreachableError(`${hostLabel(s)}: timed out after ${formatMs(timeoutMs)} (connect_timeout) connecting via ${via}`)), timeoutMs);
     signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) return onAbort();
     jump.forwardOut("127.0.0.1", 0, s.address, portOf(s), (err, stream) => {
       if (err) {
         const reason = /refused/i.test(err.message) ? "connection refused" : err.message.replace(/^\(SSH\) /, "");

@@ -3,7 +3,7 @@
  * the test creates, polling has a fixed number of tries.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
@@ -209,6 +209,13 @@ describe("ssh transport on a real fleet", () => {
       );
       const elapsed = performance.now() - started;
       assert.ok(elapsed >= 450 && elapsed < 2_000, `elapsed ${elapsed}`);
+      // Cancelling a run while it connects ends the attempt at once.
+      const ac = new AbortController();
+      const connecting = sshTransport.connect({ ...fleet.settings(0), host: "mute", address: "127.0.0.1", port, connect_timeout: 20 }, { signal: ac.signal });
+      const abortedAt = performance.now();
+      ac.abort();
+      await assert.rejects(connecting, { name: "AbortError" });
+      assert.ok(performance.now() - abortedAt < 1_000);
     } finally {
       silent.close();
     }
@@ -237,6 +244,33 @@ describe("ssh transport on a real fleet", () => {
     const c2 = await sshTransport.connect(fleet.settings(2, { key_file: undefined, private_key: readFileSync(fleet.clientKeyPath, "utf8") }), { signal: never });
     assert.equal((await run(c2, "echo ok")).stdout, "ok\n");
     await c2.close();
+  });
+
+  test("without a key, the ssh-agent of SSH_AUTH_SOCK logs in; without either, a clear error", T, async () => {
+    const saved = process.env.SSH_AUTH_SOCK;
+    const sock = join(scratch, "agent.sock");
+    const agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      // ssh-agent -D prints its settings once the socket is listening.
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.once("data", () => resolve());
+        agent.once("exit", (code) => reject(new Error(`ssh-agent exited with ${code}`)));
+      });
+      execFileSync("ssh-add", ["-q", fleet.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      process.env.SSH_AUTH_SOCK = sock;
+      const c = await sshTransport.connect(fleet.settings(2, { key_file: undefined }), { signal: never });
+      assert.equal((await run(c, "echo agent")).stdout, "agent\n");
+      await c.close();
+      delete process.env.SSH_AUTH_SOCK;
+      await assert.rejects(
+        sshTransport.connect(fleet.settings(2, { key_file: undefined }), { signal: never }),
+        (err: Error) => err instanceof UnreachableError && /no key to log in with: set key_file .*SSH_AUTH_SOCK is not set/.test(err.message),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+      else process.env.SSH_AUTH_SOCK = saved;
+      agent.kill();
+    }
   });
 
   test("a host key that differs from known_hosts fails with the fingerprint", T, async () => {
@@ -489,6 +523,22 @@ describe("ssh transport on a real fleet", () => {
     await assert.rejects(conn.getFile(join(scratch, "never"), { signal: ac.signal }), { name: "AbortError" });
     const r = await conn.exec("echo never", { signal: ac.signal });
     assert.equal(r.signal, "SIGTERM");
+  });
+
+  test("a connection lost mid-command: unreachable, and the orphaned command still ends on the host", T, async () => {
+    const { sleep, marker, cleanup } = markerDir();
+    const c = await sshTransport.connect(fleet.settings(2), { signal: never });
+    try {
+      // The command's parent is the script's shell; its parent is this connection's sshd session process.
+      const running = run(c, `${sleep} 600 & ${sleep} 601 & kill -9 $(ps -o ppid= -p $PPID); wait`);
+      await assert.rejects(running, (err: Error) => err instanceof UnreachableError && /kvm-3 .*connection lost/.test(err.message));
+      await assert.rejects(c.exec("true", { signal: never }), (err: Error) => err instanceof UnreachableError);
+      // The script's stdin closed with the session: it ends the command's process group by itself.
+      await eventually(async () => ((await run(conn, `pgrep -f ${marker}`)).exitCode === 1 ? true : undefined), "the orphaned command to end");
+    } finally {
+      await c.close();
+      cleanup();
+    }
   });
 
   test("after close, commands fail as unreachable", T, async () => {
