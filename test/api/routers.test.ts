@@ -65,7 +65,8 @@ describe("tRPC routers over a real store", () => {
     assert.deepEqual(host.groups, ["all", "hypervisors"]);
     const forwarding = vars.find((r) => r.key === 'sysctl["net.ipv4.ip_forward"]');
     assert.deepEqual(forwarding && { value: forwarding.value, level: forwarding.origin.level, source: forwarding.origin.source, file: forwarding.origin.file }, { value: 1, level: "profile", source: "kvm-host", file: "profiles.yml" });
-    assert.equal(connection.find((r) => r.key === "port")?.origin.level, "default");
+    assert.equal(connection.find((r) => r.key === "transport")?.origin.level, "all");
+    assert.equal(connection.find((r) => r.key === "host_key_checking")?.origin.level, "default");
     const list = await api.hosts.list({ slug: "demo" });
     assert.equal(list.hosts.length, 8);
     assert.equal(list.hosts.find((h) => h.name === "kvm-2")?.address, "192.168.100.12");
