@@ -7,6 +7,9 @@ export NEXT_TELEMETRY_DISABLED=1
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v sudo >/dev/null || need_apt+=(sudo)
+command -v pgrep >/dev/null || need_apt+=(procps)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${need_apt[*]} with apt-get…"

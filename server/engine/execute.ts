@@ -4,6 +4,7 @@
  * semaphore (`forks`) bounds how many steps run at once. One connection per host for the whole run.
  * Cancel and step timeouts are the same mechanism: an AbortSignal that ends the remote command.
  */
+import { setMaxListeners } from "node:events";
 import type { Site } from "../inventory";
 import { transportFor } from "../transports/registry";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
@@ -37,6 +38,8 @@ interface StepRecord {
 const KEEP_OUTPUT = 1 << 20;
 
 export async function execute(options: ExecuteOptions): Promise<RunStatus> {
+  // Every connection and command listens on the run's signal: hundreds of listeners are expected.
+  setMaxListeners(0, options.signal);
   return new Run(options).run();
 }
 
