@@ -10,6 +10,8 @@ export interface Benchmark {
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   resolve: () => import("./resolve"),
+  exec: () => import("./exec"),
+  "ssh-floor": () => import("./ssh-floor"),
 };
 
 async function main(argv: string[]): Promise<number> {

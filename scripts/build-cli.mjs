@@ -10,6 +10,8 @@ await build({
   format: "esm",
   target: "node20",
   packages: "bundle",
+  // Native addons load from node_modules at run time.
+  external: ["ssh2", "cpu-features", "better-sqlite3"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",
 });
