@@ -11,6 +11,7 @@ export interface Benchmark {
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   resolve: () => import("./resolve"),
   exec: () => import("./exec"),
+  events: () => import("./events"),
   "ssh-floor": () => import("./ssh-floor"),
 };
 

@@ -12,13 +12,13 @@ export class Semaphore {
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         this.waiting = this.waiting.filter((w) => w !== go);
-        reject(signal!.reason);
+        reject(asError(signal!.reason));
       };
       const go = () => {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       };
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(asError(signal.reason));
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiting.push(go);
     });
@@ -75,4 +75,8 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done, { once: true });
   });
+}
+
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -267,8 +267,8 @@ export function connectionSettings(site: Site, host: string, siteDir?: string, s
   if (jump && !site.model.hosts.has(jump)) throw new UnreachableError(`${host}: jump host '${jump}' is not a host of the site`);
   return {
     host,
-    transport: String(c.transport ?? "ssh"),
-    address: String(c.address ?? host),
+    transport: typeof c.transport === "string" ? c.transport : "ssh",
+    address: typeof c.address === "string" ? c.address : host,
     port: typeof c.port === "number" ? c.port : undefined,
     user: typeof c.user === "string" ? c.user : undefined,
     key_file: typeof c.key_file === "string" ? c.key_file : undefined,

@@ -158,7 +158,7 @@ function orderSteps(planned: { step: StepSpec; blueprint: string; id: string }[]
       name: step.name,
       blueprint,
       action: step.action,
-      params: step.params as Record<string, unknown>,
+      params: step.params,
       requires,
       retry: step.retry ? { intervalMs: durationMs(step.retry.interval ?? "5s"), limit: step.retry.limit } : undefined,
       timeoutMs: step.timeout !== undefined ? durationMs(step.timeout) : undefined,

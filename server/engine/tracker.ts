@@ -43,7 +43,7 @@ export class RunTracker {
     for (const h of plan.hosts) {
       const ids = stepsOf.get(h) ?? [];
       total += ids.length;
-      hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, { status: "pending" as StepStatus }])) };
+      hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, { status: "pending" }])) };
     }
     const counts = EMPTY_COUNTS();
     counts.pending = total;

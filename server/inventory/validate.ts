@@ -182,7 +182,7 @@ function discriminatorProblem(src: SourceDoc, schema: z.ZodType, value: unknown,
   const choices = s instanceof z.ZodDiscriminatedUnion ? (s.options as z.ZodObject[]).flatMap((o) => [...((o.shape as Record<string, z.ZodType>)[key]?._zod.values ?? [])].map(String)) : [];
   const got = valueAt(value, [...at, key]);
   if (got === undefined) return src.diagnostic(at, "error", `missing required field '${key}' (one of: ${choices.join(", ")})`, true);
-  return src.diagnostic([...at, key], "error", `unknown ${key} ${JSON.stringify(got)}${didYouMean(String(got), choices)}; one of: ${choices.join(", ")}`);
+  return src.diagnostic([...at, key], "error", `unknown ${key} ${JSON.stringify(got)}${didYouMean(typeof got === "string" ? got : JSON.stringify(got), choices)}; one of: ${choices.join(", ")}`);
 }
 
 /** The branch of a discriminated union (a step's `action`) that a value selects. */

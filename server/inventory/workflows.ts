@@ -44,7 +44,7 @@ export function buildWorkflows(docs: readonly ValidDoc[], model: SiteModel, reso
         if (typeof b.name === "string") broken.add(b.name);
         continue;
       }
-      const def: BlueprintDef = { src, path: ["spec"], name: b.name, description: b.description, steps: b.steps as StepSpec[] };
+      const def: BlueprintDef = { src, path: ["spec"], name: b.name, description: b.description, steps: b.steps };
       const first = blueprints.get(def.name);
       if (first) diagnostics.push(src.diagnostic(["spec", "name"], "error", `duplicate blueprint '${def.name}' (first defined at ${first.src.where(["spec", "name"])})`));
       else {

@@ -1,6 +1,7 @@
 /** Runs, their events and their output in SQLite. Events go in batched transactions, in sequence order. */
 import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
 import { runEvents, runOutput, runs, sites } from "../../db/schema";
+// (run_events and run_output are written by prepared statements in `append`; their columns are in db/schema.ts.)
 import type { Db } from "../db";
 import type { OutputChunk, Plan, RunEvent, RunStatus } from "../engine";
 import { NotFoundError } from "../store/errors";
@@ -14,7 +15,19 @@ export interface RunOptions {
 export type RunRow = ReturnType<RunStore["get"]>;
 
 export class RunStore {
-  constructor(private readonly db: Db) {}
+  private readonly appendBatch: (runId: number, events: readonly RunEvent[], output: readonly (OutputChunk & { t: number })[]) => void;
+
+  constructor(private readonly db: Db) {
+    const sqlite = db.$client;
+    const insertEvent = sqlite.prepare("insert into run_events (run_id, seq, t, type, host, step, data) values (?, ?, ?, ?, ?, ?, ?)");
+    const insertOutput = sqlite.prepare("insert into run_output (run_id, host, step, stream, t, data) values (?, ?, ?, ?, ?, ?)");
+    this.appendBatch = sqlite.transaction((runId: number, events: readonly RunEvent[], output: readonly (OutputChunk & { t: number })[]) => {
+      for (const e of events) {
+        insertEvent.run(runId, e.seq, e.t, e.type, "host" in e ? (e.host ?? null) : null, "step" in e ? e.step : null, JSON.stringify(e));
+      }
+      for (const o of output) insertOutput.run(runId, o.host, o.step, o.stream, o.t, o.data);
+    });
+  }
 
   create(input: { site: string; revision: number; plan: Plan; requestedBy: string; reason: string; options: RunOptions; status: RunStatus }) {
     const site = this.db.select({ id: sites.id }).from(sites).where(eq(sites.slug, input.site)).get();
@@ -80,18 +93,15 @@ export class RunStore {
     return this.db.select({ id: runs.id }).from(runs).where(inArray(runs.status, ["running", "approved"])).all().map((r) => r.id);
   }
 
-  /** One transaction for a batch of events (and output chunks): far fewer fsyncs than one per event. */
+  /**
+   * One transaction for a batch of events (and output chunks): far fewer fsyncs than one per event. This is
+   * the hot path of a large run, so it uses prepared statements directly rather than building queries per row.
+   */
   append(runId: number, events: readonly RunEvent[], output: readonly (OutputChunk & { t: number })[]) {
     if (!events.length && !output.length) return;
-    this.db.transaction((tx) => {
-      for (const e of events) {
-        tx.insert(runEvents)
-          .values({ runId, seq: e.seq, t: e.t, type: e.type, host: "host" in e ? (e.host ?? null) : null, step: "step" in e ? e.step : null, data: JSON.stringify(e) })
-          .run();
-      }
-      for (const o of output) tx.insert(runOutput).values({ runId, host: o.host, step: o.step, stream: o.stream, t: o.t, data: o.data }).run();
-    });
+    this.appendBatch(runId, events, output);
   }
+
 
   lastSeq(runId: number): number {
     const row = this.db.select({ seq: runEvents.seq }).from(runEvents).where(eq(runEvents.runId, runId)).orderBy(desc(runEvents.seq)).limit(1).get();
