@@ -11,6 +11,8 @@ import { useWorkspace } from "./workspace";
 const TABS = [
   { href: "files", label: "Files" },
   { href: "hosts", label: "Hosts" },
+  { href: "deployments", label: "Deployments" },
+  { href: "runs", label: "Runs" },
   { href: "history", label: "History" },
 ];
 

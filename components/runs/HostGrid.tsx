@@ -1,0 +1,399 @@
+"use client";
+
+/**
+ * Every host of the run as a row of step chips (or, for big fleets, a dense grid of tiles), virtualised with
+ * fixed row heights and fixed chip sizes so that nothing moves when events arrive. Rows are memoised by host
+ * and by that host's version counter: an event re-renders the one row it touches, once per frame.
+ */
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type MouseEvent } from "react";
+import type { StepStatus } from "~/server/engine/events";
+import type { Plan, PlannedStep } from "~/server/engine/plan";
+import type { RunSnapshot, StepState } from "~/server/engine/tracker";
+import { plainClick, StateIcon } from "./bits";
+import { formatDuration, PROBLEM_RANK, STEP_LOOK } from "./states";
+
+export const ROW_H = 30;
+const TILE = 24;
+const TILE_GAP = 4;
+/** Up to this many steps in the plan, chips line up in one column per step (a failing step reads as a line). */
+const ALIGN_MAX = 48;
+
+export interface HostMeta {
+  groups: string[];
+  labels: Record<string, string>;
+}
+
+interface Column {
+  id: string;
+  step: PlannedStep;
+  n: number;
+  /** First step of an operation (a little space before it). */
+  opStart: boolean;
+}
+
+interface Model {
+  columns: Column[];
+  byId: Map<string, Column>;
+  aligned: boolean;
+  stepsOf: Map<string, string[]>;
+  order: Map<string, number>;
+}
+
+function buildModel(plan: Plan): Model {
+  const columns: Column[] = [];
+  const stepsOf = new Map<string, string[]>();
+  let n = 0;
+  for (const stage of plan.stages) {
+    for (const op of stage.operations) {
+      op.steps.forEach((step, i) => columns.push({ id: step.id, step, n: ++n, opStart: i === 0 && n > 1 }));
+      for (const h of op.hosts) {
+        const list = stepsOf.get(h);
+        if (list) list.push(...op.steps.map((s) => s.id));
+        else stepsOf.set(h, op.steps.map((s) => s.id));
+      }
+    }
+  }
+  return { columns, byId: new Map(columns.map((c) => [c.id, c])), aligned: columns.length <= ALIGN_MAX, stepsOf, order: new Map(plan.hosts.map((h, i) => [h, i])) };
+}
+
+export function chipTitle(step: PlannedStep | undefined, id: string, st: StepState): string {
+  const parts = [`${step?.name ?? id} — ${STEP_LOOK[st.status].label}`];
+  const facts: string[] = [];
+  if (st.exitCode !== undefined && st.exitCode !== null) facts.push(`exit ${st.exitCode}`);
+  if (st.durationMs !== undefined) facts.push(formatDuration(st.durationMs));
+  if (st.attempt !== undefined && st.attempt > 1) facts.push(`attempt ${st.attempt}`);
+  if (st.status === "running" && st.startedAt) facts.push(`since ${new Date(st.startedAt).toLocaleTimeString()}`);
+  if (facts.length) parts[0] += ` · ${facts.join(" · ")}`;
+  if (id !== step?.name) parts.push(id);
+  if (st.message) parts.push(st.message);
+  return parts.join("\n");
+}
+
+/**
+ * The state a host is shown in: the tracker's outcome, except that while the run is active a host that has
+ * finished some steps and still has pending ones is in progress ("running"), not already "changed" or "ok".
+ */
+export function hostStatus(h: RunSnapshot["hosts"][string] | undefined, active: boolean): StepStatus {
+  if (!h) return "pending";
+  const s = h.status;
+  if (!active || (s !== "ok" && s !== "changed" && s !== "skipped")) return s;
+  for (const id in h.steps) if (h.steps[id]!.status === "pending") return "running";
+  return s;
+}
+
+type Open = (host: string, step: string | null) => void;
+type HrefFor = (host: string, step: string | null) => string;
+
+interface Props {
+  plan: Plan;
+  /** The run is still going: hosts with steps left show as in progress. */
+  active: boolean;
+  snapshot: RunSnapshot;
+  version: number;
+  hostVersion: (host: string) => number;
+  meta: Map<string, HostMeta> | undefined;
+  selectedHost: string | null;
+  selectedStep: string | null;
+  hrefFor: HrefFor;
+  onOpen: Open;
+}
+
+type Mode = "rows" | "tiles";
+
+export function HostGrid({ plan, active, snapshot, version, hostVersion, meta, selectedHost, selectedStep, hrefFor, onOpen }: Props) {
+  const model = useMemo(() => buildModel(plan), [plan]);
+  const [query, setQuery] = useState("");
+  const [problemsFirst, setProblemsFirst] = useState(false);
+  const [stateFilter, setStateFilter] = useState<StepStatus | "">("");
+  const [mode, setMode] = useState<Mode>("rows");
+
+  const searchText = useMemo(() => {
+    const m = new Map<string, string>();
+    for (const h of plan.hosts) {
+      const x = meta?.get(h);
+      m.set(h, [h, ...(x?.groups.filter((g) => g !== "all") ?? []), ...Object.entries(x?.labels ?? {}).map(([k, v]) => `${k}=${v}`)].join(" ").toLowerCase());
+    }
+    return m;
+  }, [plan.hosts, meta]);
+
+  // Once per frame at most (version), and cheap for 1,000 hosts: one pass to filter and count, a sort when asked.
+  const { rows, byState, shown } = useMemo(() => {
+    void version;
+    const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const byState: Record<StepStatus, number> = { pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0 };
+    const rows: string[] = [];
+    const shown = new Map<string, StepStatus>();
+    for (const h of plan.hosts) {
+      const st = hostStatus(snapshot.hosts[h], active);
+      shown.set(h, st);
+      byState[st]++;
+      if (stateFilter && st !== stateFilter) continue;
+      if (terms.length) {
+        const text = searchText.get(h) ?? h;
+        if (!terms.every((t) => text.includes(t))) continue;
+      }
+      rows.push(h);
+    }
+    if (problemsFirst) {
+      const rank = (h: string) => PROBLEM_RANK[shown.get(h) ?? "pending"];
+      rows.sort((a, b) => rank(a) - rank(b) || model.order.get(a)! - model.order.get(b)!);
+    }
+    return { rows, byState, shown };
+  }, [version, query, stateFilter, problemsFirst, plan.hosts, snapshot, searchText, model.order, active]);
+
+  const problems = byState.failed + byState.unreachable;
+
+  return (
+    <section className="host-grid" aria-label="Hosts">
+      <div className="grid-toolbar">
+        <input
+          type="search"
+          className="grid-search"
+          placeholder={meta ? "Search name, group, label (role=web)…" : "Search hosts by name…"}
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          aria-label="Search hosts by name, group or label"
+          data-testid="host-search"
+        />
+        <button
+          type="button"
+          className={`btn small toggle ${problemsFirst ? "on" : ""}`}
+          aria-pressed={problemsFirst}
+          onClick={() => setProblemsFirst((p) => !p)}
+          data-testid="problems-first"
+          title="Failed and unreachable hosts at the top"
+        >
+          <span aria-hidden="true">▲</span> Problems first{problems > 0 && <span className="badge error mini">{problems}</span>}
+        </button>
+        <select value={stateFilter} onChange={(e) => setStateFilter(e.target.value as StepStatus | "")} aria-label="Show hosts in state" data-testid="state-filter">
+          <option value="">All states ({plan.hosts.length})</option>
+          {(Object.keys(STEP_LOOK) as StepStatus[]).map((s) => (
+            <option key={s} value={s} disabled={!byState[s] && stateFilter !== s}>
+              {STEP_LOOK[s].icon} {STEP_LOOK[s].label} ({byState[s]})
+            </option>
+          ))}
+        </select>
+        <div className="seg-toggle" role="group" aria-label="Layout">
+          <button type="button" className={`btn small ${mode === "rows" ? "on" : ""}`} aria-pressed={mode === "rows"} onClick={() => setMode("rows")} title="One row of step chips per host">
+            ☰ Rows
+          </button>
+          <button type="button" className={`btn small ${mode === "tiles" ? "on" : ""}`} aria-pressed={mode === "tiles"} onClick={() => setMode("tiles")} title="One tile per host: dense, for big fleets" data-testid="tiles-mode">
+            ▦ Tiles
+          </button>
+        </div>
+        <span className="muted grid-count" aria-live="polite">
+          {rows.length === plan.hosts.length ? `${plan.hosts.length} ${plan.hosts.length === 1 ? "host" : "hosts"}` : `${rows.length} of ${plan.hosts.length} hosts`}
+        </span>
+      </div>
+      {mode === "rows" ? (
+        <Rows rows={rows} shown={shown} model={model} snapshot={snapshot} hostVersion={hostVersion} selectedHost={selectedHost} selectedStep={selectedStep} hrefFor={hrefFor} onOpen={onOpen} />
+      ) : (
+        <Tiles rows={rows} shown={shown} model={model} snapshot={snapshot} hostVersion={hostVersion} selectedHost={selectedHost} hrefFor={hrefFor} onOpen={onOpen} />
+      )}
+      {rows.length === 0 && (
+        <p className="muted grid-empty">
+          No host matches {query ? <>“{query}”</> : null}
+          {query && stateFilter ? " in " : null}
+          {stateFilter ? <>state {STEP_LOOK[stateFilter].label}</> : null}.{" "}
+          <button
+            type="button"
+            className="btn small"
+            onClick={() => {
+              setQuery("");
+              setStateFilter("");
+            }}
+          >
+            Show all hosts
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
+
+interface ViewProps {
+  rows: string[];
+  shown: Map<string, StepStatus>;
+  model: Model;
+  snapshot: RunSnapshot;
+  hostVersion: (host: string) => number;
+  selectedHost: string | null;
+  hrefFor: HrefFor;
+  onOpen: Open;
+}
+
+function Rows({ rows, shown, model, snapshot, hostVersion, selectedHost, selectedStep, hrefFor, onOpen }: ViewProps & { selectedStep: string | null }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_H, overscan: 8, getItemKey: (i) => rows[i] ?? i });
+  const width = model.aligned ? model.columns.length * (CHIP + CHIP_GAP) + model.columns.filter((c) => c.opStart).length * OP_GAP : undefined;
+
+  // Opening a host from a link scrolls its row into view once.
+  const lastScrolled = useRef<string | null>(null);
+  useEffect(() => {
+    if (!selectedHost || lastScrolled.current === selectedHost) return;
+    const i = rows.indexOf(selectedHost);
+    if (i >= 0) {
+      lastScrolled.current = selectedHost;
+      virtual.scrollToIndex(i, { align: "auto" });
+    }
+  }, [selectedHost, rows, virtual]);
+
+  return (
+    <div className="grid-scroll" ref={scroller} data-testid="host-grid">
+      {model.aligned && (
+        <div className="grid-head" aria-hidden="true">
+          <span className="hname-head">Host</span>
+          <span className="chips">
+            {model.columns.map((c) => (
+              <span key={c.id} className={`col-n${c.opStart ? " op-start" : ""}`} title={`${c.n}. ${c.id}`}>
+                {c.n}
+              </span>
+            ))}
+          </span>
+        </div>
+      )}
+      <div role="list" aria-label="Hosts and their steps" className="grid-body" style={{ height: virtual.getTotalSize(), minWidth: width ? width + NAME_W + 24 : undefined }}>
+        {virtual.getVirtualItems().map((item) => {
+          const host = rows[item.index]!;
+          const state = snapshot.hosts[host];
+          if (!state) return null;
+          return (
+            <HostRow
+              key={host}
+              host={host}
+              top={item.start}
+              state={state}
+              version={hostVersion(host)}
+              status={shown.get(host) ?? state.status}
+              model={model}
+              selectedStep={host === selectedHost ? (selectedStep ?? "") : null}
+              hrefFor={hrefFor}
+              onOpen={onOpen}
+            />
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+const CHIP = 18;
+const CHIP_GAP = 3;
+const OP_GAP = 8;
+const NAME_W = 220;
+
+interface RowProps {
+  host: string;
+  top: number;
+  state: RunSnapshot["hosts"][string];
+  /** Changes whenever the host's state changes (the state object itself is updated in place). */
+  version: number;
+  status: StepStatus;
+  model: Model;
+  /** null: this host is not open; "": open without a step; else the open step. */
+  selectedStep: string | null;
+  hrefFor: HrefFor;
+  onOpen: Open;
+}
+
+function click(onOpen: Open, host: string, step: string | null) {
+  return (e: MouseEvent) => {
+    if (!plainClick(e)) return;
+    e.preventDefault();
+    onOpen(host, step);
+  };
+}
+
+const HostRow = memo(function HostRow({ host, top, state, status, model, selectedStep, hrefFor, onOpen }: RowProps) {
+  const chip = (id: string, opStart: boolean) => {
+    const st = state.steps[id];
+    if (!st) return <span key={id} className={`chip none${opStart ? " op-start" : ""}`} aria-hidden="true" />;
+    const col = model.byId.get(id);
+    return (
+      <a
+        key={id}
+        className={`chip st-${st.status}${opStart ? " op-start" : ""}${selectedStep === id ? " sel" : ""}`}
+        href={hrefFor(host, id)}
+        onClick={click(onOpen, host, id)}
+        title={chipTitle(col?.step, id, st)}
+        aria-label={`${col?.step.name ?? id}: ${STEP_LOOK[st.status].label}`}
+        data-testid={`chip-${host}-${id}`}
+        data-status={st.status}
+      >
+        {STEP_LOOK[st.status].icon}
+      </a>
+    );
+  };
+  return (
+    <div role="listitem" className={`hrow${selectedStep !== null ? " sel" : ""}`} style={{ transform: `translateY(${top}px)` }} data-testid={`host-row-${host}`} data-status={status}>
+      <a className="hname" href={hrefFor(host, null)} onClick={click(onOpen, host, null)} title={`${host}: ${STEP_LOOK[status].label}`}>
+        <StateIcon status={status} />
+        <span className="hname-text">{host}</span>
+      </a>
+      <span className="chips">{model.aligned ? model.columns.map((c) => chip(c.id, c.opStart)) : (model.stepsOf.get(host) ?? []).map((id) => chip(id, false))}</span>
+    </div>
+  );
+});
+
+function Tiles({ rows, shown, model, snapshot, hostVersion, selectedHost, hrefFor, onOpen }: ViewProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(800);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth));
+    ro.observe(el);
+    setWidth(el.clientWidth);
+    return () => ro.disconnect();
+  }, []);
+  const perRow = Math.max(1, Math.floor((width - 16 + TILE_GAP) / (TILE + TILE_GAP)));
+  const lines = Math.ceil(rows.length / perRow);
+  const virtual = useVirtualizer({ count: lines, getScrollElement: () => scroller.current, estimateSize: () => TILE + TILE_GAP, overscan: 6 });
+  return (
+    <div className="grid-scroll tiles" ref={scroller} data-testid="host-tiles">
+      <div role="list" aria-label="Hosts" className="grid-body" style={{ height: virtual.getTotalSize() }}>
+        {virtual.getVirtualItems().map((item) => (
+          <div key={item.index} className="tile-row" style={{ transform: `translateY(${item.start}px)` }}>
+            {rows.slice(item.index * perRow, (item.index + 1) * perRow).map((host) => {
+              const state = snapshot.hosts[host];
+              if (!state) return null;
+              const steps = model.stepsOf.get(host) ?? [];
+              return (
+                <Tile
+                  key={host}
+                  host={host}
+                  status={shown.get(host) ?? state.status}
+                  done={steps.filter((id) => state.steps[id] && state.steps[id].status !== "pending" && state.steps[id].status !== "running").length}
+                  total={steps.length}
+                  version={hostVersion(host)}
+                  selected={host === selectedHost}
+                  hrefFor={hrefFor}
+                  onOpen={onOpen}
+                />
+              );
+            })}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+const Tile = memo(function Tile({ host, status, done, total, selected, hrefFor, onOpen }: { host: string; status: StepStatus; done: number; total: number; version: number; selected: boolean; hrefFor: HrefFor; onOpen: Open }) {
+  return (
+    <a
+      role="listitem"
+      className={`tile st-${status}${selected ? " sel" : ""}${done > 0 && done < total ? " partial" : ""}`}
+      style={done > 0 && done < total ? ({ "--done": (done / total).toFixed(3) } as CSSProperties) : undefined}
+      href={hrefFor(host, null)}
+      onClick={click(onOpen, host, null)}
+      title={`${host} — ${STEP_LOOK[status].label} · ${done}/${total} steps`}
+      aria-label={`${host}: ${STEP_LOOK[status].label}`}
+      data-testid={`tile-${host}`}
+      data-status={status}
+    >
+      {STEP_LOOK[status].icon}
+    </a>
+  );
+});

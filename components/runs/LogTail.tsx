@@ -1,0 +1,174 @@
+"use client";
+
+/**
+ * The live output of one host (one step, or all of them), like a terminal: monospace, ANSI colours, stderr
+ * marked, following the end until the user scrolls up ("Jump to end" brings it back). Stored output comes
+ * from `runs.output`; live chunks from the socket are held until it arrives, then appended (without the
+ * ones the stored output already had). At most MAX_LINES lines are kept; blocks of lines are memoised.
+ */
+import { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useTRPCClient } from "~/components/trpc/react";
+import { errorMessage } from "~/components/ui/errors";
+import type { StepStatus } from "~/server/engine/events";
+import type { LiveChunk, RunFeed } from "./feed";
+import { LogModel, MAX_LINES, type LogChunk, type LogLine } from "./log";
+
+interface LogState {
+  blocks: LogLine[][];
+  dropped: number;
+  lines: number;
+  loading: boolean;
+  error: unknown;
+}
+
+const key = (c: { step: string; stream: string; t: number; data: string }) => `${c.step}\0${c.stream}\0${c.t}\0${c.data}`;
+
+function useLog(feed: RunFeed, host: string, step: string | null): LogState {
+  const client = useTRPCClient();
+  const [state, setState] = useState<LogState>({ blocks: [], dropped: 0, lines: 0, loading: true, error: null });
+  const epoch = feed.epoch;
+  useEffect(() => {
+    const model = new LogModel(step === null);
+    let loaded = false;
+    let cancelled = false;
+    let frame = 0;
+    let buffered: LiveChunk[] = [];
+    const render = () => {
+      frame = 0;
+      setState({ blocks: model.publish(), dropped: model.dropped, lines: model.lineCount, loading: false, error: null });
+    };
+    const unsubscribe = feed.subscribeOutput(host, (chunks) => {
+      const mine = step === null ? chunks : chunks.filter((c) => c.step === step);
+      if (!mine.length) return;
+      if (!loaded) {
+        buffered.push(...mine);
+        return;
+      }
+      for (const c of mine) model.append(c);
+      frame ||= requestAnimationFrame(render);
+    });
+    setState((s) => ({ ...s, loading: true, error: null }));
+    client.runs.output.query({ id: feed.id, host, step: step ?? undefined, after: 0 }).then(
+      (rows) => {
+        if (cancelled) return;
+        const chunk = (r: (typeof rows)[number]): LogChunk & { t: number } => ({ step: r.step, stream: r.stream === "stderr" ? "stderr" : "stdout", data: r.data, t: r.t });
+        model.appendAll(rows.map(chunk));
+        if (buffered.length) {
+          // Live chunks that arrived while loading may already be stored: skip those the stored output has.
+          const since = Math.min(...buffered.map((c) => c.t));
+          const stored = new Map<string, number>();
+          for (const r of rows) if (r.t >= since) stored.set(key(chunk(r)), (stored.get(key(chunk(r))) ?? 0) + 1);
+          for (const c of buffered) {
+            const n = stored.get(key(c)) ?? 0;
+            if (n > 0) stored.set(key(c), n - 1);
+            else model.append(c);
+          }
+        }
+        buffered = [];
+        loaded = true;
+        render();
+      },
+      (e: unknown) => {
+        if (!cancelled) setState((s) => ({ ...s, loading: false, error: e }));
+      },
+    );
+    return () => {
+      cancelled = true;
+      unsubscribe();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [feed, client, host, step, epoch]);
+  return state;
+}
+
+const Block = memo(function Block({ lines }: { lines: LogLine[] }) {
+  return (
+    <>
+      {lines.map((l) =>
+        l.kind === "step" ? (
+          <div key={l.no} className="ll step-head">
+            ── {l.spans[0]?.text} ──
+          </div>
+        ) : (
+          <div key={l.no} className={l.stream === "stderr" ? "ll err" : "ll"}>
+            {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
+            {l.spans.length ? l.spans.map((s, i) => (s.cls ? <span key={i} className={s.cls}>{s.text}</span> : s.text)) : "\u200b"}
+          </div>
+        ),
+      )}
+    </>
+  );
+});
+
+export function LogTail({ feed, host, step, stepStatus }: { feed: RunFeed; host: string; step: string | null; stepStatus: StepStatus | undefined }) {
+  const log = useLog(feed, host, step);
+  const scroller = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const [follow, setFollow] = useState(true);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [log]);
+
+  // The panel can shrink (the steps table grows): stay at the end when following.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      if (following.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+    if (atEnd !== following.current) {
+      following.current = atEnd;
+      setFollow(atEnd);
+    }
+  };
+  const jump = () => {
+    following.current = true;
+    setFollow(true);
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
+
+  const empty = !log.loading && !log.error && log.lines === 0;
+  return (
+    <div className="log-wrap">
+      <div className="log-tail" ref={scroller} onScroll={onScroll} data-testid="log-tail" data-following={follow} tabIndex={0} role="log" aria-label={`Output of ${step ?? "all steps"} on ${host}`}>
+        {log.dropped > 0 && (
+          <div className="log-note">
+            {log.dropped.toLocaleString()} earlier lines are not shown: the view keeps the last {MAX_LINES.toLocaleString()}.
+          </div>
+        )}
+        {log.blocks.map((b) => (
+          <Block key={b[0]?.no ?? 0} lines={b} />
+        ))}
+        {log.loading && <div className="log-note">Loading output…</div>}
+        {log.error !== null && <div className="log-note error">Could not load the output: {errorMessage(log.error)}</div>}
+        {empty && (
+          <div className="log-note">
+            {stepStatus === "pending"
+              ? "This step has not started yet; its output will appear here live."
+              : stepStatus === "running"
+                ? "Running; no output yet."
+                : step
+                  ? "This step printed nothing."
+                  : "This host printed nothing."}
+          </div>
+        )}
+      </div>
+      {!follow && (
+        <button type="button" className="btn small primary jump" onClick={jump} data-testid="jump-to-end">
+          ↓ Jump to end
+        </button>
+      )}
+    </div>
+  );
+}

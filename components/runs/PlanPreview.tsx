@@ -1,0 +1,213 @@
+"use client";
+
+import { useState } from "react";
+import type { Plan, PlannedOperation, PlannedStep } from "~/server/engine/plan";
+import { formatDuration } from "./states";
+
+const HOSTS_SHOWN = 12;
+const BATCHES_SHOWN = 4;
+
+/** What a deployment would run: stages → operations → batches of hosts, and each operation's ordered steps. */
+export function PlanPreview({ plan }: { plan: Plan }) {
+  return (
+    <ol className="plan-stages">
+      {plan.stages.map((stage, s) => (
+        <li key={s} className="plan-stage">
+          <div className="plan-stage-head">
+            <span className="plan-stage-n">
+              Stage {s + 1}/{plan.stages.length}
+            </span>
+            <strong>{stage.name}</strong>
+          </div>
+          {stage.operations.map((op, o) => (
+            <Operation key={o} op={op} />
+          ))}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Operation({ op }: { op: PlannedOperation }) {
+  const [allBatches, setAllBatches] = useState(false);
+  const batches = allBatches ? op.batches : op.batches.slice(0, BATCHES_SHOWN);
+  return (
+    <div className="plan-op">
+      <div className="plan-op-head">
+        <strong className="plan-op-name">{op.name}</strong>
+        <span className="row wrap plan-badges">
+          <span className="muted">on</span>
+          {op.targets.map((t) => (
+            <span key={t} className="badge mono">
+              {t}
+            </span>
+          ))}
+          <span className="badge" title="Hosts this operation targets">
+            {op.hosts.length} {op.hosts.length === 1 ? "host" : "hosts"}
+          </span>
+          {op.serial !== null && (
+            <span className="badge" title="Batch size (run_options.serial)">
+              serial {op.serial}
+            </span>
+          )}
+          <span className="badge" title="Stop starting new batches when more than this share of hosts failed">
+            max fail {op.maxFailPercentage}%
+          </span>
+        </span>
+      </div>
+      {op.hosts.length === 0 ? (
+        <p className="notice warn plan-empty">No host matches these targets: this operation runs nowhere.</p>
+      ) : (
+        <div className="plan-op-body">
+          <div>
+            <h3>
+              {op.batches.length} {op.batches.length === 1 ? "batch" : "batches"}
+            </h3>
+            <ol className="plan-batches">
+              {batches.map((b, i) => (
+                <li key={i}>
+                  <span className="muted">
+                    {i + 1}. {b.length} {b.length === 1 ? "host" : "hosts"}:
+                  </span>{" "}
+                  <HostNames hosts={b} />
+                </li>
+              ))}
+            </ol>
+            {op.batches.length > BATCHES_SHOWN && (
+              <button type="button" className="btn small ghost" onClick={() => setAllBatches((a) => !a)} aria-expanded={allBatches}>
+                {allBatches ? "Show fewer batches" : `Show all ${op.batches.length} batches`}
+              </button>
+            )}
+          </div>
+          <div>
+            <h3>
+              {op.steps.length} {op.steps.length === 1 ? "step" : "steps"}, in order
+            </h3>
+            <ol className="plan-steps">
+              {op.steps.map((st, i) => (
+                <Step key={st.id} step={st} n={i + 1} showBlueprint={op.blueprints.length > 1} />
+              ))}
+            </ol>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function HostNames({ hosts }: { hosts: string[] }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? hosts : hosts.slice(0, HOSTS_SHOWN);
+  return (
+    <span className="plan-hosts">
+      {shown.map((h, i) => (
+        <span key={h}>
+          <span className="mono">{h}</span>
+          {i < shown.length - 1 ? ", " : ""}
+        </span>
+      ))}
+      {hosts.length > HOSTS_SHOWN && (
+        <>
+          {" "}
+          <button type="button" className="linkish" onClick={() => setAll((a) => !a)} aria-expanded={all}>
+            {all ? "fewer" : `+${hosts.length - HOSTS_SHOWN} more`}
+          </button>
+        </>
+      )}
+    </span>
+  );
+}
+
+function summary(step: PlannedStep): string | null {
+  const p = step.params;
+  const pick = (k: string) => {
+    const v = p[k];
+    return typeof v === "string" ? v : null;
+  };
+  if (step.action === "cmd.run") return pick("cmd");
+  if (step.action === "file.managed") return pick("path");
+  if (step.action === "script.run") return pick("path") ?? (pick("content")?.split("\n")[0] ?? null);
+  return null;
+}
+
+function Step({ step, n, showBlueprint }: { step: PlannedStep; n: number; showBlueprint: boolean }) {
+  const cmd = summary(step);
+  return (
+    <li className="plan-step">
+      <span className="plan-step-n">{n}</span>
+      <div className="plan-step-main">
+        <div className="row wrap plan-step-line">
+          <span className="plan-step-name" title={step.id}>
+            {step.name}
+          </span>
+          <span className="badge mono" title="Action">
+            {step.action}
+          </span>
+          {showBlueprint && <span className="muted plan-bp" title="Blueprint">{step.blueprint}</span>}
+          {step.when !== undefined && (
+            <span className="badge accent" title="Runs only where this condition holds; skipped elsewhere">
+              when <code>{step.when}</code>
+            </span>
+          )}
+          {step.sync && (
+            <span className="badge warn" title="Every host of the batch reaches this step before any runs it">
+              ⇶ sync
+            </span>
+          )}
+          {step.runOnce && (
+            <span className="badge warn" title="Runs on the first host only; skipped on the others">
+              1× run once
+            </span>
+          )}
+          {step.retry && (
+            <span className="badge" title="Runs again after a failure">
+              ↻ retry {step.retry.limit}× every {formatDuration(step.retry.intervalMs)}
+            </span>
+          )}
+          {step.timeoutMs !== undefined && (
+            <span className="badge" title="The attempt fails after this long">
+              ◷ timeout {formatDuration(step.timeoutMs)}
+            </span>
+          )}
+          {step.become !== undefined && step.become !== false && (
+            <span className="badge" title="Runs through sudo">
+              sudo{typeof step.become === "string" ? ` -u ${step.become}` : ""}
+            </span>
+          )}
+        </div>
+        {cmd && (
+          <code className="plan-cmd" title={cmd}>
+            {cmd}
+          </code>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export const PLAN_CSS = `
+.plan-stages { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 12px; }
+.plan-stage { border-left: 3px solid var(--accent); padding-left: 12px; display: flex; flex-direction: column; gap: 8px; }
+.plan-stage-head { display: flex; gap: 8px; align-items: baseline; }
+.plan-stage-n { font-size: 12px; text-transform: uppercase; letter-spacing: .4px; color: var(--muted); font-weight: 600; }
+.plan-op { border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); }
+.plan-op-head { display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; padding: 8px 12px; background: var(--surface-2); border-bottom: 1px solid var(--border); border-radius: var(--radius) var(--radius) 0 0; }
+.plan-badges { gap: 4px; }
+.plan-op-body { display: grid; grid-template-columns: minmax(200px, 1fr) minmax(300px, 2fr); gap: 16px; padding: 10px 12px; }
+.plan-op-body h3 { font-size: 12px; text-transform: uppercase; letter-spacing: .4px; color: var(--muted); margin: 0 0 6px; font-weight: 600; }
+.plan-empty { margin: 10px 12px; }
+.plan-batches { margin: 0; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 4px; font-size: 13px; }
+.plan-hosts { overflow-wrap: anywhere; }
+.linkish { border: 0; background: none; padding: 0; color: var(--accent); font: inherit; cursor: pointer; }
+.linkish:hover { text-decoration: underline; }
+.plan-steps { margin: 0; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 6px; }
+.plan-step { display: flex; gap: 8px; align-items: flex-start; }
+.plan-step-n { flex: none; width: 22px; height: 22px; border-radius: 50%; background: var(--surface-2); border: 1px solid var(--border); color: var(--muted); font-size: 11px; font-weight: 600; display: flex; align-items: center; justify-content: center; }
+.plan-step-main { min-width: 0; flex: 1; display: flex; flex-direction: column; gap: 2px; }
+.plan-step-line { gap: 6px; }
+.plan-step-name { font-weight: 600; }
+.plan-bp { font-size: 12px; }
+.plan-cmd { display: block; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-size: 12px; }
+.badge code { font-size: 11.5px; }
+@media (max-width: 800px) { .plan-op-body { grid-template-columns: 1fr; } }
+`;

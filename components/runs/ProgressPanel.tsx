@@ -1,0 +1,167 @@
+"use client";
+
+import { useState } from "react";
+import type { RunStatus } from "~/server/engine/events";
+import type { Plan } from "~/server/engine/plan";
+import type { RunSnapshot } from "~/server/engine/tracker";
+import { RunLink, Ticker } from "./bits";
+import { BAR_ORDER, formatDuration, formatEstimate, RUN_ACTIVE, STEP_LOOK } from "./states";
+
+const nf = new Intl.NumberFormat();
+
+/**
+ * Time left: finished steps' average duration × remaining steps ÷ how many run at once (forks, batch size).
+ * Steps still running count with the time they have run so far, so one long step raises the average as it goes.
+ */
+export function estimate(snapshot: RunSnapshot, plan: Plan, forks: number, now: number): { ms: number; explain: string } | null {
+  const { finishedSteps, finishedMs, totalSteps, batch } = snapshot;
+  if (!finishedSteps || finishedMs <= 0) return null;
+  const remaining = totalSteps - finishedSteps;
+  if (remaining <= 0) return null;
+  let runningMs = 0;
+  let running = 0;
+  if (snapshot.counts.running) {
+    for (const h of Object.values(snapshot.hosts)) {
+      if (h.status !== "running") continue;
+      for (const st of Object.values(h.steps)) {
+        if (st.status === "running" && st.startedAt) {
+          runningMs += Math.max(0, now - st.startedAt);
+          running++;
+        }
+      }
+    }
+  }
+  const batchHosts = batch ? (plan.stages[batch.stage]?.operations[batch.operation]?.batches[batch.index]?.length ?? 1) : plan.hosts.length;
+  const parallel = Math.max(1, Math.min(forks, batchHosts));
+  const avg = Math.max(finishedMs / finishedSteps, (finishedMs + runningMs) / (finishedSteps + running));
+  const left = Math.max(0, avg * remaining - runningMs) / parallel;
+  return {
+    ms: left,
+    explain: `average step ${formatDuration(avg)} × ${nf.format(remaining)} remaining ${remaining === 1 ? "step" : "steps"} ÷ ${parallel} in parallel`,
+  };
+}
+
+/** The cloud progress bar: one bar segmented by step state, a legend with counts, percent, ETA, stage, batch, notices. */
+export function ProgressPanel({ snapshot, plan, forks, status, hostHref }: { snapshot: RunSnapshot; plan: Plan; forks: number; status: RunStatus; hostHref: (host: string) => string }) {
+  const total = snapshot.totalSteps;
+  const pct = total ? Math.floor((snapshot.finishedSteps * 100) / total) : 0;
+  const active = RUN_ACTIVE.has(status);
+  const stage = snapshot.stage;
+  const batch = snapshot.batch;
+  const op = batch ? plan.stages[batch.stage]?.operations[batch.operation] : undefined;
+
+  return (
+    <section className="card progress-card" aria-label="Progress">
+      <div className="progress-top">
+        <div className="pbar" data-testid="progress-bar" role="img" aria-label={`${pct}% done: ${BAR_ORDER.map((s) => `${snapshot.counts[s]} ${STEP_LOOK[s].label}`).join(", ")}`}>
+          {BAR_ORDER.map((s) => {
+            const n = snapshot.counts[s];
+            const w = total ? (n * 100) / total : 0;
+            return (
+              <div
+                key={s}
+                className={`seg st-${s} pat-${s}`}
+                style={{ width: `${w}%` }}
+                data-testid={`segment-${s}`}
+                data-count={n}
+                title={`${STEP_LOOK[s].label}: ${nf.format(n)} ${n === 1 ? "step" : "steps"} (${w.toFixed(w < 1 && w > 0 ? 1 : 0)}%)`}
+              >
+                <span className={w >= 7 ? "seg-label" : "sr-only"}>
+                  <span aria-hidden="true">{STEP_LOOK[s].icon}</span> {nf.format(n)}
+                </span>
+              </div>
+            );
+          })}
+        </div>
+        <div className="pct" aria-live="off">
+          <strong data-testid="progress-percent">{pct}%</strong>
+          <span className="muted">
+            {nf.format(snapshot.finishedSteps)} / {nf.format(total)} steps
+          </span>
+        </div>
+      </div>
+      <ul className="legend" aria-label="Steps by state">
+        {BAR_ORDER.map((s) => (
+          <li key={s} className={snapshot.counts[s] ? undefined : "zero"} data-testid={`legend-${s}`}>
+            <span className={`swatch st-${s} pat-${s}`} aria-hidden="true">
+              {STEP_LOOK[s].icon}
+            </span>
+            {STEP_LOOK[s].label} <strong>{nf.format(snapshot.counts[s])}</strong>
+          </li>
+        ))}
+      </ul>
+      <div className="progress-facts">
+        {active && (
+          <Ticker ms={2000}>
+            {(now) => {
+              const eta = estimate(snapshot, plan, forks, now);
+              return (
+                <span title={eta?.explain ?? "Known once a step has finished"} data-testid="eta">
+                  <span className="muted">ETA</span> {eta ? formatEstimate(eta.ms) : "—"}
+                </span>
+              );
+            }}
+          </Ticker>
+        )}
+        <span data-testid="stage">
+          <span className="muted">Stage</span>{" "}
+          {stage ? (
+            <>
+              {stage.index + 1}/{plan.stages.length} <strong>{stage.name}</strong>
+            </>
+          ) : (
+            <>— of {plan.stages.length}</>
+          )}
+        </span>
+        <span data-testid="batch" title={op ? `operation: ${op.name}` : undefined}>
+          <span className="muted">Batch</span>{" "}
+          {batch ? (
+            <>
+              {batch.index + 1}/{batch.count}
+              {op && <span className="muted op-name"> of {op.name}</span>}
+            </>
+          ) : (
+            "—"
+          )}
+        </span>
+      </div>
+      <Notices notices={snapshot.notices} hostHref={hostHref} />
+    </section>
+  );
+}
+
+const SHOWN = 4;
+
+function Notices({ notices, hostHref }: { notices: RunSnapshot["notices"]; hostHref: (host: string) => string }) {
+  const [all, setAll] = useState(false);
+  if (!notices.length) return null;
+  const shown = all ? notices : notices.slice(-SHOWN);
+  return (
+    <div className="notices" data-testid="notices">
+      <div className="row">
+        <strong>Notices</strong>
+        <span className="badge">{notices.length}</span>
+        {notices.length > SHOWN && (
+          <button type="button" className="btn small ghost" onClick={() => setAll((a) => !a)} aria-expanded={all}>
+            {all ? "Show the last few" : `Show all ${notices.length}`}
+          </button>
+        )}
+      </div>
+      <ul>
+        {shown.map((n, i) => (
+          <li key={all ? i : notices.length - shown.length + i}>
+            <span aria-hidden="true" className="notice-icon">
+              ⚑
+            </span>
+            {n.host && (
+              <RunLink href={hostHref(n.host)} className="mono notice-host">
+                {n.host}
+              </RunLink>
+            )}
+            <span>{n.message}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

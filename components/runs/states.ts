@@ -1,0 +1,68 @@
+/**
+ * How run and step states look: a label, an icon (so colour is never the only cue) and a class. The colours
+ * themselves live in app/globals.css (`.st-<state>` and `--st-<state>`).
+ */
+import type { RunStatus, StepStatus } from "~/server/engine/events";
+
+export interface StateLook {
+  label: string;
+  icon: string;
+}
+
+export const STEP_LOOK: Record<StepStatus, StateLook> = {
+  ok: { label: "ok", icon: "✓" },
+  changed: { label: "changed", icon: "●" },
+  failed: { label: "failed", icon: "✕" },
+  unreachable: { label: "unreachable", icon: "?" },
+  running: { label: "running", icon: "▶" },
+  skipped: { label: "skipped", icon: "–" },
+  cancelled: { label: "cancelled", icon: "⊘" },
+  pending: { label: "pending", icon: "·" },
+};
+
+/** The order of the progress bar's segments and of its legend: done first, then what is still to come. */
+export const BAR_ORDER: readonly StepStatus[] = ["ok", "changed", "failed", "unreachable", "running", "skipped", "cancelled", "pending"];
+
+/**
+ * Problems first: failed, then unreachable hosts at the top; every other host keeps its place (so the list does
+ * not reshuffle while hosts move from pending to running to ok).
+ */
+export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable: 1, cancelled: 2, running: 2, changed: 2, ok: 2, skipped: 2, pending: 2 };
+
+export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "warn" | "accent" | "" }> = {
+  awaiting_approval: { label: "awaiting approval", icon: "◷", tone: "warn" },
+  approved: { label: "queued", icon: "◷", tone: "accent" },
+  rejected: { label: "rejected", icon: "✕", tone: "error" },
+  running: { label: "running", icon: "▶", tone: "accent" },
+  succeeded: { label: "succeeded", icon: "✓", tone: "ok" },
+  failed: { label: "failed", icon: "✕", tone: "error" },
+  cancelled: { label: "cancelled", icon: "⊘", tone: "" },
+  interrupted: { label: "interrupted", icon: "⚠", tone: "warn" },
+};
+
+export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "approved", "running"]);
+
+/** "850 ms", "4.2 s", "3 min 5 s", "1 h 12 min". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) {
+    const rest = Math.round(s - m * 60);
+    return rest ? `${m} min ${rest} s` : `${m} min`;
+  }
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+/** A rough duration for estimates: "~40 s", "~2 min", "~1 h 10 min". */
+export function formatEstimate(ms: number): string {
+  if (ms < 1000) return "< 1 s";
+  if (ms < 60_000) return `~${Math.max(5, Math.round(ms / 5000) * 5)} s`;
+  const m = Math.round(ms / 60_000);
+  if (m < 60) return `~${m} min`;
+  return `~${Math.floor(m / 60)} h ${m % 60 ? `${m % 60} min` : ""}`.trim();
+}
