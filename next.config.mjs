@@ -8,7 +8,8 @@ const editorWorkerTarget = "monaco-editor/editor/editor.worker.js";
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  serverExternalPackages: ["better-sqlite3"],
+  // Native addons load from node_modules at run time instead of being bundled.
+  serverExternalPackages: ["better-sqlite3", "ssh2", "cpu-features"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; the build need not repeat it
   turbopack: {
     resolveAlias: { [editorWorker]: editorWorkerTarget },
