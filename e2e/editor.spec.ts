@@ -39,7 +39,9 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   const typoLine = editorLine(page, "xmembers:");
   // Markers are re-rendered as lint results arrive: compare positions until they settle.
   await expect.poll(async () => Math.abs((await middle(squiggle)) - (await middle(typoLine)))).toBeLessThan(12);
-  await expect(page.getByLabel("Files").getByText("✕ 1")).toBeVisible();
+  // The file list counts errors per file (the emptied group also leaves the demo deployment without targets).
+  await expect(page.getByLabel("Files").getByRole("link", { name: /inventory\.yml/ }).getByText("✕ 1")).toBeVisible();
+  await expect(page.getByLabel("Files").getByRole("link", { name: /deployment\.yml/ }).getByText("✕ 1")).toBeVisible();
   await shot(page, "02-editor-error");
 
   // Fix it: the problems list empties.
