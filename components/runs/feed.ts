@@ -1,9 +1,9 @@
 "use client";
 
 /**
- * The live state of one run in the browser. `runs.get` gives the frozen plan and every event so far; a
- * RunTracker folds them. Then the socket delivers new events, which are queued and applied once per animation
- * frame (so 1,000 hosts × 20 steps re-render the page at most 60 times a second, not once per event).
+ * The live state of one run in the browser. `runs.get` gives the frozen plan and the state the server folded
+ * from the events up to `lastSeq`; a RunTracker goes on from there. Then the socket delivers new events,
+ * which are queued and applied once per animation frame (so 1,000 hosts × 20 steps re-render the page at most 60 times a second, not once per event).
  * Events are applied strictly in `seq` order: duplicates (seq ≤ lastSeq) are ignored, and a gap (seq >
  * lastSeq + 1, e.g. after a reconnect) is filled from `runs.events({ after: lastSeq })` before going on.
  */
@@ -136,11 +136,13 @@ export class RunFeed {
 
     if (!this.tracker) {
       this.api.get(this.id).then(
-        ({ run, events }) => {
+        ({ run, snapshot, lastSeq }) => {
           if (!alive()) return;
           this.run = run;
-          this.tracker = new RunTracker(run.plan);
-          this.queue.unshift(...events);
+          this.tracker = new RunTracker(run.plan, snapshot);
+          this.lastSeq = Math.max(this.lastSeq, lastSeq);
+          this.started = lastSeq > 0;
+          this.finished = snapshot.status !== "running";
           this.flush();
           this.loaded = true;
           if (socket.connected) this.catchUp();

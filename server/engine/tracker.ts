@@ -34,7 +34,12 @@ const FINAL: ReadonlySet<StepStatus> = new Set(["ok", "changed", "skipped", "fai
 export class RunTracker {
   readonly snapshot: RunSnapshot;
 
-  constructor(plan: Pick<Plan, "hosts" | "steps" | "stages">) {
+  /** A tracker for `plan`, or one that goes on from a snapshot folded elsewhere (the server's, for a page load). */
+  constructor(plan: Pick<Plan, "hosts" | "steps" | "stages">, from?: RunSnapshot) {
+    if (from) {
+      this.snapshot = from;
+      return;
+    }
     const hosts: RunSnapshot["hosts"] = {};
     // A host only counts the steps of the operations that target it.
     const stepsOf = new Map<string, string[]>();

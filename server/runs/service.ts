@@ -3,7 +3,7 @@
  * cancel, re-run the failed hosts, and mark runs that a restart interrupted.
  */
 import type { Broadcaster } from "../broadcaster";
-import { execute, planDeployment, PlanError, RunTracker, type RunStatus } from "../engine";
+import { execute, planDeployment, PlanError, RunTracker, type RunSnapshot, type RunStatus } from "../engine";
 import { loadRevision } from "../site-cache";
 import { ConflictError, InvalidInputError } from "../store/errors";
 import type { SiteStore } from "../store/sites";
@@ -30,6 +30,7 @@ const MAX_PARALLEL_RUNS = 8;
 export class RunService {
   private readonly active = new Map<number, AbortController>();
   private readonly finished = new Map<number, Promise<RunStatus>>();
+  private readonly folds = new Map<number, { snapshot: RunSnapshot; lastSeq: number }>();
   readonly queue: RunQueue;
 
   constructor(
@@ -85,7 +86,7 @@ export class RunService {
     throw new ConflictError(`run ${id} is ${run.status}; only a running run can be cancelled`);
   }
 
-  /** A new run of the same revision and deployment, on the hosts that failed, were unreachable or cancelled. */
+  /** A new run of the deployment at the newest revision (a fix saved since is what gets tried), on the hosts that failed, were unreachable or were cancelled. */
   rerunFailed(id: number, requestedBy: string): number {
     const run = this.runs.get(id);
     if (this.active.has(id)) throw new ConflictError(`run ${id} is still running`);
@@ -96,6 +97,28 @@ export class RunService {
       .map(([name]) => name);
     if (!hosts.length) throw new InvalidInputError(`run ${id} has no failed or unreachable host to re-run`);
     return this.launch({ site: run.site, deployment: run.deployment, requestedBy, reason: `re-run of the failed hosts of run ${id}`, limit: hosts, rerunOf: id, forks: run.options.forks });
+  }
+
+  /**
+   * A run's state folded from its events, with the sequence number it reflects: what a page needs to start
+   * from, far smaller than every event of a large run. Finished runs never change, so their folds are kept.
+   */
+  snapshot(id: number): { snapshot: RunSnapshot; lastSeq: number } {
+    const cached = this.folds.get(id);
+    if (cached) return cached;
+    const run = this.runs.get(id);
+    const tracker = new RunTracker(run.plan);
+    let lastSeq = 0;
+    for (const e of this.runs.events(id)) {
+      tracker.apply(e);
+      lastSeq = e.seq;
+    }
+    const fold = { snapshot: tracker.snapshot, lastSeq };
+    if (!this.active.has(id) && tracker.snapshot.status !== "running") {
+      this.folds.set(id, fold);
+      if (this.folds.size > 32) this.folds.delete(this.folds.keys().next().value!);
+    }
+    return fold;
   }
 
   /** At start: runs that were in flight when the server stopped are `interrupted`, each host's last step said. */

@@ -31,8 +31,8 @@ export const runsRouter = createTRPCRouter({
 
   list: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) => ctx.runs.list(input.slug)),
 
-  /** A run with its frozen plan and every state event so far; the client folds them and then follows the socket. */
-  get: publicProcedure.input(z.object({ id })).query(({ ctx, input }) => ({ run: ctx.runs.get(input.id), events: ctx.runs.events(input.id) })),
+  /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
+  get: publicProcedure.input(z.object({ id })).query(({ ctx, input }) => ({ run: ctx.runs.get(input.id), ...ctx.runner.snapshot(input.id) })),
 
   /** Events after `after`: what a reconnecting client missed. */
   events: publicProcedure.input(z.object({ id, after: z.number().int().min(0) })).query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
