@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "flightdeck: installing dependencies (npm ci)…"
-  npm ci --no-audit --no-fund
+  echo "flightdeck: installing dependencies…"
+  # `npm install`, not `npm ci`: the registry here lacks the other platforms' optional packages (e.g. Next's
+  # macOS compilers), so the lock file cannot list them and `npm ci` refuses it. The lock still pins versions.
+  npm install --no-audit --no-fund
 fi
 
 stale() {

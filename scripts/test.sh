@@ -22,7 +22,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: see scripts/start.sh.
+  npm install --no-audit --no-fund
 fi
 
 echo "== type check"; npx tsc --noEmit
