@@ -10,6 +10,7 @@ need_apt=()
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v sudo >/dev/null || need_apt+=(sudo)
 command -v pgrep >/dev/null || need_apt+=(procps)
+command -v age >/dev/null || need_apt+=(age)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${need_apt[*]} with apt-get…"

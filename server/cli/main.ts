@@ -2,19 +2,26 @@
  * The `flightdeck` command line. It uses the same site model as the dashboard and never prints a stack
  * trace for bad input: usage problems exit 2, lint errors exit 1.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { execute, planDeployment, PlanError, type Plan } from "../engine";
 import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, SiteNotFoundError, type Site } from "../inventory";
+// The secrets modules (and age) load only for the commands that use them: `lint` and `plan` start fast.
+import { SecretsError, SecretsUsageError } from "../secrets/errors";
 import { jsonDisplay, lineDisplay, terminalDisplay } from "./progress";
 
 const USAGE = `usage: flightdeck <command> [options]
 
 commands:
   lint SITE                                   validate every document of a site
-  resolve SITE [--host H] [--explain] --json  every host's groups, connection and variables
+  resolve SITE [--host H] [--explain] [--reveal] --json
+                                              every host's groups, connection and variables;
+                                              secret: references as written (--reveal decrypts them)
   plan SITE [--deployment NAME] [--json]      the hosts, steps and batches a run would execute
   exec SITE [--deployment NAME] [--forks N] [--limit H,H] [--json]
                                               run a deployment from here
+  secrets <command> SITE ...                  the site's secrets.yml: keys, get, set, rm, edit, rotate,
+                                              recipients (flightdeck secrets help)
   serve                                       start the dashboard (same as npm start)
 
 exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
@@ -37,11 +44,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case "lint":
         return lint(rest, io);
       case "resolve":
-        return resolve(rest, io);
+        return await resolve(rest, io);
       case "plan":
         return plan(rest, io);
       case "exec":
         return await exec(rest, io);
+      case "secrets":
+        return await (await import("../secrets/cli")).secretsCommand(rest, io);
       case undefined:
       case "help":
       case "--help":
@@ -52,6 +61,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (e instanceof SecretsUsageError) {
+      io.err(`flightdeck: ${e.message}\n\n${e.usage}`);
+      return 2;
+    }
+    if (e instanceof SecretsError) {
+      io.err(`flightdeck: ${e.message}`);
+      return 2;
+    }
     if (e instanceof PlanError) {
       io.err(`flightdeck: ${e.message}`);
       return 2;
@@ -84,14 +101,15 @@ function lint(args: string[], io: Io): number {
   return errors ? 1 : 0;
 }
 
-function resolve(args: string[], io: Io): number {
+async function resolve(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { host: { type: "string", multiple: true }, explain: { type: "boolean" }, json: { type: "boolean" } },
+    options: { host: { type: "string", multiple: true }, explain: { type: "boolean" }, reveal: { type: "boolean" }, json: { type: "boolean" } },
   });
   if (!values.json) throw new UsageError("resolve prints JSON: add --json");
-  const site = loadSite(readSiteDir(siteArg(positionals)));
+  const dir = siteArg(positionals);
+  const site = loadSite(readSiteDir(dir));
   if (hasErrors(site.diagnostics)) return report(site, io);
   for (const d of site.diagnostics) io.err(formatDiagnostic(d));
   let hosts: Record<string, unknown>;
@@ -106,8 +124,30 @@ function resolve(args: string[], io: Io): number {
     hosts = {};
     for (const [name, host] of Object.entries(all)) hosts[name] = strip(host);
   }
-  io.out(JSON.stringify({ hosts }));
+  if (values.reveal) hosts = await reveal(dir, hosts, io);
+  io.out(JSON.stringify({ hosts }, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
   return 0;
+}
+
+/** `resolve --reveal`: every `secret:` reference in connections and vars replaced by its decrypted value. */
+async function reveal(dir: string, hosts: Record<string, unknown>, io: Io): Promise<Record<string, unknown>> {
+  const { readSecretsFile, revealReferences } = await import("../secrets");
+  const { cliIdentities } = await import("../secrets/cli");
+  const { siteSecretsFile } = await import("../secrets/site");
+  const file = siteSecretsFile(dir);
+  if (!file.exists) {
+    io.err("flightdeck: --reveal: the site has no secrets.yml; nothing to reveal");
+    return hosts;
+  }
+  const { values } = await readSecretsFile(readFileSync(file.path, "utf8"), cliIdentities(process.env), { file: file.name });
+  io.err(`flightdeck: --reveal: printing decrypted secrets from ${file.name}; do not paste this output anywhere`);
+  const out: Record<string, unknown> = {};
+  for (const [name, host] of Object.entries(hosts)) {
+    out[name] = Object.fromEntries(
+      Object.entries(host as Record<string, unknown>).map(([k, v]) => [k, k === "connection" || k === "vars" ? revealReferences(v, values, file.name) : v]),
+    );
+  }
+  return out;
 }
 
 function report(site: Site, io: Io): number {

@@ -2,6 +2,7 @@
 import { sortDiagnostics, type Diagnostic } from "./diagnostics";
 import { buildModel, type SiteModel } from "./model";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
+import { secretReferenceDiagnostics } from "./secret-refs";
 import { parseSite, type SiteFile, type SourceDoc } from "./source";
 import { validateDocs } from "./validate";
 import { buildWorkflows, type Workflows } from "./workflows";
@@ -27,6 +28,7 @@ export function loadSite(files: readonly SiteFile[]): Site {
     ...built.diagnostics,
     ...siblingConflicts(built.model, resolver),
     ...workflowDiagnostics,
+    ...secretReferenceDiagnostics(files, built.model),
   ]);
   return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows };
 }
