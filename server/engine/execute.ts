@@ -11,8 +11,10 @@ import { HostKeyError, UnreachableError, type Connection, type ConnectionSetting
 import { ACTIONS } from "./actions";
 import { Barrier, pause, Semaphore } from "./concurrency";
 import { hostOutcome, type EventSink, type RunStatus, type StepStatus } from "./events";
+import { MaskingSink } from "./masking";
 import type { Plan, PlannedOperation, PlannedStep } from "./plan";
 import { renderParams, testCondition, type TemplateContext } from "./render";
+import { referenceOf, RunSecrets, type SecretsSource } from "./secrets";
 
 export interface ExecuteOptions {
   site: Site;
@@ -22,7 +24,12 @@ export interface ExecuteOptions {
   signal: AbortSignal;
   forks?: number;
   siteDir?: string;
+  /** Where `secret:` and `env:` references are resolved from; without it, a step that uses one fails. */
+  secrets?: SecretsSource;
 }
+
+/** Params that become command lines: they keep `${FD_SECRET_n}` references, the values go in the environment. */
+const COMMAND_PARAMS: Record<string, string[]> = { "cmd.run": ["cmd", "creates", "unless"], "script.run": ["args", "interpreter"] };
 
 /** What `steps['name']` shows a later step of the same host. Output kept for templates is capped. */
 interface StepRecord {
@@ -52,17 +59,23 @@ class Run {
   private readonly out = new Set<string>();
   private readonly hostVars: Record<string, unknown>;
   private stopped: string | undefined;
+  /** Every event and output chunk goes through it: nothing downstream sees a secret value. */
+  private readonly sink: MaskingSink;
+  private readonly secrets: RunSecrets;
 
   constructor(private readonly o: ExecuteOptions) {
+    this.sink = new MaskingSink(o.sink);
+    this.secrets = new RunSecrets(o.secrets, this.sink);
     this.forks = new Semaphore(Math.max(1, o.forks ?? 50));
     // Each host has the steps of the operations that target it, and only those.
     for (const h of o.plan.hosts) this.status.set(h, new Map());
     for (const stage of o.plan.stages) for (const op of stage.operations) for (const h of op.hosts) for (const s of op.steps) this.status.get(h)!.set(s.id, "pending");
-    this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, o.site.resolver.resolve(h).vars]));
+    this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, this.secrets.placeholders(o.site.resolver.resolve(h).vars)]));
   }
 
   async run(): Promise<RunStatus> {
-    const { plan, sink, signal } = this.o;
+    const { plan, signal } = this.o;
+    const sink = this.sink;
     sink.event({ type: "run.started", hosts: plan.hosts.length, steps: plan.steps.length });
     try {
       for (const [s, stage] of plan.stages.entries()) {
@@ -87,7 +100,7 @@ class Run {
     for (const [b, batch] of op.batches.entries()) {
       if (this.o.signal.aborted || this.stopped) return;
       const hosts = batch.filter((h) => !this.out.has(h));
-      this.o.sink.event({ type: "batch.started", stage, operation: index, batch: b, batches: op.batches.length, hosts });
+      this.sink.event({ type: "batch.started", stage, operation: index, batch: b, batches: op.batches.length, hosts });
       const barriers = new Map(op.steps.filter((s) => s.sync).map((s) => [s.id, new Barrier(new Set(hosts))]));
       // run_once: the first host of the operation that is still in the run does the work.
       const runner = op.hosts.find((h) => !this.out.has(h));
@@ -95,7 +108,7 @@ class Run {
       const failed = op.hosts.filter((h) => this.out.has(h)).length;
       if (total && (failed * 100) / total > op.maxFailPercentage && b < op.batches.length - 1) {
         this.stopped = `stopped: ${failed} of ${total} hosts failed in '${op.name}', more than max_fail_percentage ${op.maxFailPercentage}%`;
-        this.o.sink.event({ type: "notice", message: this.stopped });
+        this.sink.event({ type: "notice", message: this.stopped });
       }
     }
   }
@@ -125,7 +138,8 @@ class Run {
   }
 
   private async step(host: string, step: PlannedStep) {
-    const { signal, sink } = this.o;
+    const { signal } = this.o;
+    const sink = this.sink;
     const context = this.context(host);
     try {
       if (step.when !== undefined && !testCondition(step.when, context)) {
@@ -143,6 +157,15 @@ class Run {
       this.fail(host, step, "failed", message(e));
       return;
     }
+    // Values are looked up only now, for the references this step's rendered params contain.
+    let secretEnv: Record<string, string> = {};
+    try {
+      secretEnv = await this.secrets.environment(this.secrets.used(params));
+    } catch (e) {
+      this.fail(host, step, "failed", message(e));
+      return;
+    }
+    params = withValues(params, COMMAND_PARAMS[step.action] ?? [], (v) => this.secrets.reveal(v, secretEnv));
 
     let release: (() => void) | undefined;
     try {
@@ -172,6 +195,7 @@ class Run {
             conn,
             host,
             params,
+            secretEnv,
             become: step.become,
             siteDir: this.o.siteDir,
             signal: stepSignal,
@@ -231,32 +255,53 @@ class Run {
   private set(host: string, step: string, status: StepStatus, extra: { attempt?: number; exitCode?: number | null; durationMs?: number; message?: string } = {}) {
     this.status.get(host)?.set(step, status);
     const clean = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
-    this.o.sink.event({ type: "step.status", host, step, status, ...clean });
+    this.sink.event({ type: "step.status", host, step, status, ...clean });
   }
 
   private context(host: string): TemplateContext {
     if (!this.results.has(host)) this.results.set(host, {});
     const r = this.o.site.resolver.resolve(host);
     return {
-      vars: r.vars,
-      host: { name: host, groups: r.groups, labels: r.labels, connection: r.connection, profile: r.profile },
+      vars: this.secrets.placeholders(r.vars),
+      host: { name: host, groups: r.groups, labels: r.labels, connection: this.secrets.placeholders(r.connection), profile: r.profile },
       hosts: this.hostVars,
       steps: this.results.get(host)!,
     };
+  }
+
+  /** A `key_file` given as a `secret:` reference is the key itself: the transport gets it as `private_key`. */
+  private async withKeys(settings: ConnectionSettings): Promise<ConnectionSettings> {
+    const jump = settings.jump ? await this.withKeys(settings.jump) : undefined;
+    const ref = referenceOf(settings.key_file);
+    if (ref === undefined) return { ...settings, jump };
+    let key: string;
+    try {
+      key = await this.secrets.resolve(ref);
+    } catch (e) {
+      throw new UnreachableError(`${settings.host}: key_file: ${message(e)}`);
+    }
+    return { ...settings, jump, key_file: undefined, private_key: key };
   }
 
   private connection(host: string): Promise<Connection> {
     let c = this.connections.get(host);
     if (!c) {
       const settings = connectionSettings(this.o.site, host, this.o.siteDir);
-      c = transportFor(settings.transport).connect(settings, {
-        signal: this.o.signal,
-        onNotice: (m) => this.o.sink.event({ type: "notice", host, message: m }),
-      });
+      c = this.withKeys(settings).then((s) =>
+        transportFor(s.transport).connect(s, {
+          signal: this.o.signal,
+          onNotice: (m) => this.sink.event({ type: "notice", host, message: m }),
+        }),
+      );
       this.connections.set(host, c);
     }
     return c;
   }
+}
+
+/** Params with `fn` applied to every one but the command-line ones. */
+function withValues(params: Record<string, unknown>, keep: readonly string[], fn: (v: unknown) => unknown): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, keep.includes(k) ? v : fn(v)]));
 }
 
 /** A host's resolved `connection` as transport settings, its jump host resolved the same way. */

@@ -1,5 +1,5 @@
 import type { Action } from "./types";
-import { shq, stringEnv } from "./shell";
+import { commandEnv, shqExpanding } from "./shell";
 
 interface Params {
   cmd: string;
@@ -10,12 +10,12 @@ interface Params {
 }
 
 /** `cmd.run`: run a shell command, unless `creates` exists or `unless` succeeds. */
-export const cmdRun: Action = async ({ conn, params, become, signal, onStdout, onStderr }) => {
+export const cmdRun: Action = async ({ conn, params, secretEnv, become, signal, onStdout, onStderr }) => {
   const p = params as unknown as Params;
-  const env = stringEnv(p.env);
+  const env = commandEnv(p.env, secretEnv);
   const quiet = { signal, become, env, cwd: p.cwd };
   if (p.creates) {
-    const test = await conn.exec(`test -e ${shq(p.creates)}`, quiet);
+    const test = await conn.exec(`test -e ${shqExpanding(p.creates)}`, quiet);
     if (test.exitCode === 0) return { status: "ok", message: `${p.creates} exists` };
   }
   if (p.unless) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import type { Action } from "./types";
-import { shq, stringEnv } from "./shell";
+import { commandEnv, shq, shqExpanding } from "./shell";
 
 interface Params {
   content?: string;
@@ -14,7 +14,7 @@ interface Params {
 }
 
 /** `script.run`: upload a script (mode 0700, a fresh name), run it with quoted args, always remove it. */
-export const scriptRun: Action = async ({ conn, params, become, siteDir, signal, onStdout, onStderr }) => {
+export const scriptRun: Action = async ({ conn, params, secretEnv, become, siteDir, signal, onStdout, onStderr }) => {
   const p = params as unknown as Params;
   let content = p.content;
   if (content === undefined) {
@@ -28,8 +28,8 @@ export const scriptRun: Action = async ({ conn, params, become, siteDir, signal,
   const remote = `/tmp/.flightdeck-${randomBytes(8).toString("hex")}`;
   await conn.putFile(remote, content, { mode: 0o700, signal });
   try {
-    const command = [p.interpreter ?? "/bin/sh", remote, ...(p.args ?? [])].map((a, i) => (i === 0 ? a : shq(a))).join(" ");
-    const r = await conn.exec(command, { signal, become, env: stringEnv(p.env), cwd: p.cwd, onStdout, onStderr });
+    const command = [p.interpreter ?? "/bin/sh", remote, ...(p.args ?? [])].map((a, i) => (i === 0 ? a : shqExpanding(a))).join(" ");
+    const r = await conn.exec(command, { signal, become, env: commandEnv(p.env, secretEnv), cwd: p.cwd, onStdout, onStderr });
     if (r.exitCode === 0) return { status: "changed", exitCode: 0 };
     return { status: "failed", exitCode: r.exitCode, message: r.signal ? `ended by signal ${r.signal}` : `exit code ${r.exitCode}` };
   } finally {

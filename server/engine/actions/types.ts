@@ -9,6 +9,8 @@ export interface ActionContext {
   host: string;
   /** The step's params, already rendered for this host. */
   params: Record<string, unknown>;
+  /** `FD_SECRET_n` values for the `${FD_SECRET_n}` references in command-line params: set in the command's environment. */
+  secretEnv?: Record<string, string>;
   become?: boolean | string;
   siteDir?: string;
   signal: AbortSignal;

@@ -1,0 +1,88 @@
+/**
+ * Masking: a wrapper EventSink that replaces every known secret value with `********` in output chunks and in
+ * every string of every event (messages, errors), so nothing downstream (the CLI's display, the store, the
+ * browser) ever holds a decrypted value. A secret split across two output chunks is caught by holding back the
+ * last max(secret length)-1 characters of each host/step/stream until more output or the step's end.
+ */
+import type { EngineEvent, EventSink, OutputChunk } from "./events";
+
+export const MASK = "********";
+
+/**
+ * Values shorter than this are not masked: replacing every "1", "no" or "" in all output would garble it
+ * and tell a reader the value anyway (by where the stars appear). A notice says so instead.
+ */
+export const MIN_MASKED_LENGTH = 3;
+
+export class MaskingSink implements EventSink {
+  /** Longest first, so a secret containing another is masked whole. */
+  private secrets: string[] = [];
+  private readonly tooShort = new Set<string>();
+  private readonly pending = new Map<string, OutputChunk>();
+
+  constructor(private readonly inner: EventSink) {}
+
+  /** A value from now on masked (`label` names it in a notice when it is too short to mask, never the value). */
+  add(value: string, label: string) {
+    if (value.length < MIN_MASKED_LENGTH) {
+      if (!this.tooShort.has(label)) {
+        this.tooShort.add(label);
+        this.event({ type: "notice", message: `${label} is too short to mask (${value.length} characters): output that contains it is shown as it is` });
+      }
+      return;
+    }
+    if (this.secrets.includes(value)) return;
+    this.secrets = [...this.secrets, value].sort((a, b) => b.length - a.length);
+  }
+
+  mask(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(MASK);
+    return out;
+  }
+
+  event(event: EngineEvent) {
+    // A step's state change comes after its output: what was held back goes first.
+    if (event.type === "step.status") this.flushStep(event.host, event.step);
+    if (event.type === "run.finished") this.flush();
+    this.inner.event(this.maskDeep(event));
+  }
+
+  output(chunk: OutputChunk) {
+    const key = `${chunk.host}\0${chunk.step}\0${chunk.stream}`;
+    const held = this.pending.get(key)?.data ?? "";
+    const keep = Math.max(0, (this.secrets[0]?.length ?? 0) - 1);
+    const masked = this.mask(held + chunk.data);
+    // Any secret that starts before the cut ends inside `masked`, so it is already masked.
+    const cut = Math.max(0, masked.length - keep);
+    if (cut > 0) this.inner.output({ ...chunk, data: masked.slice(0, cut) });
+    if (cut < masked.length) this.pending.set(key, { ...chunk, data: masked.slice(cut) });
+    else this.pending.delete(key);
+  }
+
+  /** Emit what is held back for one step (at its end). */
+  flushStep(host: string, step: string) {
+    for (const [key, chunk] of this.pending) {
+      if (chunk.host !== host || chunk.step !== step) continue;
+      this.pending.delete(key);
+      this.inner.output({ ...chunk, data: this.mask(chunk.data) });
+    }
+  }
+
+  /** Emit everything held back. */
+  flush() {
+    for (const chunk of this.pending.values()) this.inner.output({ ...chunk, data: this.mask(chunk.data) });
+    this.pending.clear();
+  }
+
+  private maskDeep<T>(value: T): T {
+    if (!this.secrets.length) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === "string") return this.mask(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, c]) => [k, walk(c)]));
+      return v;
+    };
+    return walk(value) as T;
+  }
+}
