@@ -7,6 +7,7 @@ import { Broadcaster } from "./broadcaster";
 import { openDb, type Db } from "./db";
 import { readEnv, type Env } from "./env";
 import { readSiteDir } from "./inventory";
+import { loadServerIdentity, type ServerIdentity } from "./secrets/keys";
 import { RunService } from "./runs/service";
 import { RunStore } from "./runs/store";
 import { SiteStore } from "./store/sites";
@@ -18,6 +19,8 @@ export interface Services {
   broadcaster: Broadcaster;
   runs: RunStore;
   runner: RunService;
+  /** The server's own age identity (created 0600 on first start); runs decrypt the site's secrets with it. */
+  serverIdentity: Promise<ServerIdentity>;
 }
 
 const KEY = Symbol.for("flightdeck.services");
@@ -35,9 +38,12 @@ export function createServices(env: Env): Services {
   seedDemo(env, sites);
   const broadcaster = new Broadcaster();
   const runs = new RunStore(db);
-  const runner = new RunService(runs, sites, broadcaster);
+  const serverIdentity = loadServerIdentity(env.FLIGHTDECK_DATA, { passphrase: process.env.FLIGHTDECK_AGE_PASSPHRASE });
+  // A failure (a wrong passphrase) is reported by the first run that needs a secret, not as an unhandled rejection.
+  serverIdentity.catch(() => undefined);
+  const runner = new RunService(runs, sites, broadcaster, serverIdentity);
   runner.recover();
-  return { env, db, sites, broadcaster, runs, runner };
+  return { env, db, sites, broadcaster, runs, runner, serverIdentity };
 }
 
 /** A new installation opens on a real site: the demo is imported once, when there are no sites at all. */

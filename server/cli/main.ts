@@ -2,12 +2,15 @@
  * The `flightdeck` command line. It uses the same site model as the dashboard and never prints a stack
  * trace for bad input: usage problems exit 2, lint errors exit 1.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { execute, planDeployment, PlanError, type Plan } from "../engine";
+import type { SecretsSource } from "../engine/secrets";
 import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, SiteNotFoundError, type Site } from "../inventory";
 // The secrets modules (and age) load only for the commands that use them: `lint` and `plan` start fast.
 import { SecretsError, SecretsUsageError } from "../secrets/errors";
+import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { jsonDisplay, lineDisplay, terminalDisplay } from "./progress";
 
 const USAGE = `usage: flightdeck <command> [options]
@@ -170,6 +173,16 @@ function plan(args: string[], io: Io): number {
   return 0;
 }
 
+/** The site directory's secrets file and the CLI's usual identity sources (asked for only if a step uses a secret). */
+function siteSecrets(dir: string): SecretsSource {
+  const found = SECRETS_FILE_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
+  return {
+    file: found ? { name: basename(found), text: readFileSync(found, "utf8") } : undefined,
+    identities: async () => (await import("../secrets/cli")).cliIdentities(process.env),
+    env: process.env,
+  };
+}
+
 export function describePlan(p: Plan): string {
   const lines = [`deployment ${p.deployment}${p.title !== p.deployment ? ` (${p.title})` : ""}: ${p.stages.length} stages, ${p.hosts.length} hosts, ${p.steps.length} steps`];
   p.stages.forEach((stage, s) => {
@@ -210,7 +223,7 @@ async function exec(args: string[], io: Io): Promise<number> {
   const p = planDeployment(site, { deployment: values.deployment, limit });
   for (const d of site.diagnostics) io.err(formatDiagnostic(d));
   const display = values.json ? jsonDisplay(p, io.out) : io.tty ? terminalDisplay(p, io.tty) : lineDisplay(p, io.out);
-  const status = await execute({ site, plan: p, sink: display, signal: io.signal ?? new AbortController().signal, forks, siteDir: dir });
+  const status = await execute({ site, plan: p, sink: display, signal: io.signal ?? new AbortController().signal, forks, siteDir: dir, secrets: siteSecrets(dir) });
   display.finish();
   return status === "succeeded" ? 0 : 1;
 }

@@ -4,6 +4,8 @@
  */
 import type { Broadcaster } from "../broadcaster";
 import { execute, planDeployment, PlanError, RunTracker, type RunSnapshot, type RunStatus } from "../engine";
+import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
+import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { loadRevision } from "../site-cache";
 import { ConflictError, InvalidInputError } from "../store/errors";
 import type { SiteStore } from "../store/sites";
@@ -37,6 +39,7 @@ export class RunService {
     private readonly runs: RunStore,
     private readonly sites: SiteStore,
     private readonly broadcaster: Broadcaster,
+    private readonly serverIdentity?: Promise<ServerIdentity>,
   ) {
     this.queue = { submit: (id) => void this.execute(id) };
   }
@@ -141,6 +144,14 @@ export class RunService {
     }
   }
 
+  /** The usual identity sources, with the server's own identity as loaded (and unlocked) at start. */
+  private async identities(): Promise<IdentitySet> {
+    // The data directory's identity file comes from the loaded source (unlocked with the passphrase at start), not re-read.
+    const set = findIdentities({ env: process.env });
+    if (this.serverIdentity) set.sources.push((await this.serverIdentity).source);
+    return set;
+  }
+
   private execute(id: number): Promise<RunStatus> {
     const promise = this.executeNow(id);
     this.finished.set(id, promise);
@@ -159,7 +170,16 @@ export class RunService {
     let message: string | undefined;
     try {
       const { site } = loadRevision(this.sites, run.site, run.revision);
-      status = await execute({ site, plan: run.plan, sink, signal: controller.signal, forks: run.options.forks });
+      const files = this.sites.files(run.site, run.revision).files;
+      const secretsFile = SECRETS_FILE_NAMES.map((name) => files.find((f) => f.path === name)).find((f) => f !== undefined);
+      status = await execute({
+        site,
+        plan: run.plan,
+        sink,
+        signal: controller.signal,
+        forks: run.options.forks,
+        secrets: { file: secretsFile && { name: secretsFile.path, text: secretsFile.content }, identities: () => this.identities(), env: process.env },
+      });
     } catch (e) {
       message = `the run stopped on an internal error: ${e instanceof Error ? e.message : String(e)}`;
       sink.event({ type: "run.finished", status: "failed", message });
