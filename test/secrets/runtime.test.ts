@@ -3,10 +3,11 @@
  * only through a step's environment; no event, output chunk, database byte, log line or `ps` line holds a value.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { createCaller } from "../../server/api/root";
 import { execute, planDeployment, type EngineEvent, type OutputChunk } from "../../server/engine";
@@ -232,5 +233,30 @@ describe("secrets at run time (server)", () => {
     } finally {
       services.db.$client.close();
     }
+  });
+});
+
+describe("secrets at run time (CLI exec)", () => {
+  const BIN = fileURLToPath(new URL("../../bin/flightdeck.mjs", import.meta.url));
+  const exec = (siteDir: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, [BIN, "exec", siteDir, "--json"], { encoding: "utf8", timeout: 60_000, env: { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "", FLIGHTDECK_DATA: "", FD_TEST_TOKEN: FROM_ENV, ...env } });
+
+  test("exec decrypts the site directory's secrets.yml with SOPS_AGE_KEY_FILE; its output holds no value; no identity fails the step", () => {
+    const siteDir = mkdtempSync(join(dir, "cli-site-"));
+    const out = mkdtempSync(join(dir, "cli-out-"));
+    const keyFile = join(dir, "cli-key.txt");
+    writeFileSync(keyFile, `${key.identity}\n`, { mode: 0o600 });
+    writeFileSync(join(siteDir, "site.yml"), site(out, STEPS));
+    writeFileSync(join(siteDir, "secrets.yml"), secretsText);
+    const ok = exec(siteDir, { SOPS_AGE_KEY_FILE: keyFile });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(readFileSync(join(out, "pw.txt"), "utf8"), PASSWORD);
+    assertClean("exec's output", ok.stdout + ok.stderr);
+    assert.ok(ok.stdout.includes(MASK));
+
+    const none = exec(siteDir, {});
+    assert.equal(none.status, 1);
+    assert.match(none.stdout, /secrets\.yml: /);
+    assertClean("exec's output", none.stdout + none.stderr);
   });
 });
