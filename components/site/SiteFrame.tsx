@@ -11,6 +11,7 @@ import { useWorkspace } from "./workspace";
 const TABS = [
   { href: "files", label: "Files" },
   { href: "hosts", label: "Hosts" },
+  { href: "secrets", label: "Secrets" },
   { href: "deployments", label: "Deployments" },
   { href: "runs", label: "Runs" },
   { href: "history", label: "History" },

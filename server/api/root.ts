@@ -3,6 +3,7 @@ import { filesRouter } from "./routers/files";
 import { hostsRouter } from "./routers/hosts";
 import { revisionsRouter } from "./routers/revisions";
 import { runsRouter } from "./routers/runs";
+import { secretsRouter } from "./routers/secrets";
 import { sitesRouter } from "./routers/sites";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   hosts: hostsRouter,
   revisions: revisionsRouter,
   runs: runsRouter,
+  secrets: secretsRouter,
 });
 
 export type AppRouter = typeof appRouter;

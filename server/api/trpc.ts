@@ -5,6 +5,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { services } from "../services";
+import { SecretsError } from "../secrets/errors";
 import { ConflictError, InvalidInputError, NotFoundError } from "../store/errors";
 
 // 1. Context: what every procedure can reach.
@@ -29,7 +30,7 @@ const domainErrors = t.middleware(async ({ next }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     const code =
-      cause instanceof NotFoundError ? "NOT_FOUND" : cause instanceof ConflictError ? "CONFLICT" : cause instanceof InvalidInputError ? "BAD_REQUEST" : undefined;
+      cause instanceof NotFoundError ? "NOT_FOUND" : cause instanceof ConflictError ? "CONFLICT" : cause instanceof InvalidInputError || cause instanceof SecretsError ? "BAD_REQUEST" : undefined;
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
   }
   return result;

@@ -1,0 +1,5 @@
+import { SecretsView } from "~/components/site/SecretsView";
+
+export default function SecretsPage() {
+  return <SecretsView />;
+}

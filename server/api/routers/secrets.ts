@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { editSecret, revealSecret, secretsPath, viewSecrets } from "../../secrets/editor";
+import { InvalidInputError } from "../../store/errors";
+import { createTRPCRouter, publicProcedure } from "../trpc";
+
+const slug = z.string().min(1).max(63);
+const key = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a key path: names of letters, digits, '_' or '-', joined by dots");
+
+export const secretsRouter = createTRPCRouter({
+  /** Key names and recipients of the newest revision's secrets file: no value, no private key needed. */
+  list: publicProcedure.input(z.object({ slug })).query(async ({ ctx, input }) => {
+    const { revision, files } = ctx.sites.files(input.slug);
+    const server = await ctx.serverIdentity.catch(() => null);
+    return { revision, ...viewSecrets(files), server: { recipients: server?.recipients ?? [], locked: server?.locked ?? true } };
+  }),
+
+  /** Set or remove one value: a new revision whose message names the key. The value never comes back. */
+  set: publicProcedure
+    .input(z.object({ slug, baseRevision: z.number().int().positive(), key, value: z.string().max(1 << 20).nullable(), author: z.string().max(100) }))
+    .mutation(async ({ ctx, input }) => {
+      const { files } = ctx.sites.files(input.slug, input.baseRevision);
+      const path = secretsPath(files);
+      const previous = path ? files.find((f) => f.path === path)! : null;
+      const server = await ctx.serverIdentity;
+      if (server.locked) throw new InvalidInputError("the server's age identity is locked: start the server with FLIGHTDECK_AGE_PASSPHRASE");
+      const next = await editSecret(previous, input.key, input.value ?? undefined, { sources: [server.source] }, server.recipients);
+      const message = `${input.value === null ? "Removed" : "Set"} secret ${input.key}`;
+      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author: input.author, message });
+      ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author: input.author, message });
+      return saved;
+    }),
+
+  /** One value, shown because the user asked for it (audited once accounts exist). */
+  reveal: publicProcedure.input(z.object({ slug, key })).mutation(async ({ ctx, input }) => {
+    const { files } = ctx.sites.files(input.slug);
+    const path = secretsPath(files);
+    if (!path) throw new InvalidInputError("this site has no secrets file");
+    const server = await ctx.serverIdentity;
+    return { value: await revealSecret(files.find((f) => f.path === path)!, input.key, { sources: [server.source] }) };
+  }),
+});
