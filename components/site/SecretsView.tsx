@@ -48,7 +48,7 @@ export function SecretsView() {
           {error}
         </div>
       )}
-      {data?.server.locked && <div className="notice warn">The server&apos;s age identity is locked: start the server with FLIGHTDECK_AGE_PASSPHRASE to change secrets.</div>}
+      {data?.server.locked && <Unlock onDone={() => void refresh()} />}
       <section className="card">
         <h2>Values</h2>
         {data && !data.keys.length && <p className="muted">No secrets yet. Add one below.</p>}
@@ -134,5 +134,30 @@ export function SecretsView() {
         .secrets-view ul { margin: 0; padding-left: 18px; overflow-wrap: anywhere; }
       `}</style>
     </main>
+  );
+}
+
+/** The server's identity file is passphrase-protected and still locked: the passphrase unlocks it in memory. */
+function Unlock({ onDone }: { onDone: () => void }) {
+  const trpc = useTRPC();
+  const [passphrase, setPassphrase] = useState("");
+  const unlock = useMutation(trpc.secrets.unlock.mutationOptions({ onSuccess: () => (setPassphrase(""), onDone()) }));
+  return (
+    <form
+      className="notice warn stack"
+      onSubmit={(e) => {
+        e.preventDefault();
+        unlock.mutate({ passphrase });
+      }}
+    >
+      <span>The server&apos;s age identity is locked. Enter the passphrase your team shares to unlock it (or start the server with FLIGHTDECK_AGE_PASSPHRASE).</span>
+      <div className="row">
+        <input type="password" aria-label="Passphrase" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" required />
+        <button className="btn primary" disabled={!passphrase || unlock.isPending}>
+          Unlock
+        </button>
+      </div>
+      {unlock.error && <span role="alert">{errorMessage(unlock.error)}</span>}
+    </form>
   );
 }

@@ -43,7 +43,14 @@ export async function editSecret(
   }
   const current = await readSecretsFile(previous.content, identities, { file: path });
   if (value === undefined && !current.keys.includes(key)) throw new MissingKeyError({ file: path }, `no key '${key}' to remove`);
-  const values = withSecret(current.values, key, value, path);
+  let values = withSecret(current.values, key, value, path);
+  // Removing the last key of a map removes the map too (`db.password` gone leaves no empty `db`).
+  for (let parts = key.split(".").slice(0, -1); value === undefined && parts.length; parts = parts.slice(0, -1)) {
+    let at: unknown = values;
+    for (const p of parts) at = (at as Record<string, unknown> | undefined)?.[p];
+    if (!at || typeof at !== "object" || Object.keys(at).length) break;
+    values = withSecret(values, parts.join("."), undefined, path);
+  }
   return { path, content: await writeSecretsFile(previous.content, values, null, identities, { file: path }) };
 }
 

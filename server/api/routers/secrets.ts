@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { editSecret, revealSecret, secretsPath, viewSecrets } from "../../secrets/editor";
+import { unlockServerIdentity } from "../../secrets/keys";
 import { InvalidInputError } from "../../store/errors";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
@@ -29,6 +30,13 @@ export const secretsRouter = createTRPCRouter({
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author: input.author, message });
       return saved;
     }),
+
+  /** Unlock a passphrase-protected server identity (for teams that share the passphrase off-band). */
+  unlock: publicProcedure.input(z.object({ passphrase: z.string().min(1).max(1000) })).mutation(async ({ ctx, input }) => {
+    const server = await ctx.serverIdentity;
+    await unlockServerIdentity(server, input.passphrase);
+    return { recipients: server.recipients };
+  }),
 
   /** One value, shown because the user asked for it (audited once accounts exist). */
   reveal: publicProcedure.input(z.object({ slug, key })).mutation(async ({ ctx, input }) => {
