@@ -28,7 +28,7 @@ api_version: v1beta1
 spec:
   name: web.setup
   steps:
-  - {name: prepare, action: cmd.run, params: {cmd: "echo preparing {{ host.name }}; sleep 0.3"}}
+  - {name: prepare, action: cmd.run, params: {cmd: "echo preparing {{ host.name }}; sleep {{ '2' if host.name == 'web-3' else '0.3' }}"}}
   - {name: configure, action: cmd.run, params: {cmd: "printf '\\\\033[32mconfigured\\\\033[0m {{ host.name }}\\\\n'; echo 'a warning' >&2"}}
   - {name: verify, action: cmd.run, sync: true, params: {cmd: "echo verified"}}
 ---
@@ -60,9 +60,10 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
   await page.getByTestId("dialog-submit").click();
   await expect(page).toHaveURL(/\/sites\/fleet\/runs\/\d+$/);
 
-  // Chips change live: some host is seen running before every chip is done.
+  // Chips change live: web-3 (second batch, a 2 s step) is seen running, then every chip is done.
   const chip = (host: string, step: string) => page.getByTestId(`chip-${host}-${step}`);
-  await expect(chip("web-1", "prepare")).toHaveAttribute("data-status", "running");
+  await expect(chip("web-3", "prepare")).toHaveAttribute("data-status", "running");
+  await expect(chip("web-1", "prepare")).toHaveAttribute("data-status", "changed");
   await shot(page, "11-run-live");
   for (const h of fleet.hosts) {
     for (const step of ["prepare", "configure", "verify"]) await expect(chip(h.name, step)).toHaveAttribute("data-status", "changed");
