@@ -12,9 +12,7 @@ import { io, type Socket } from "socket.io-client";
 import { useTRPCClient, type RouterOutputs } from "~/components/trpc/react";
 import type { ClientToServerEvents, ServerToClientEvents } from "~/server/broadcaster";
 import type { OutputChunk, RunEvent } from "~/server/engine/events";
-// The tracker is pure and browser-safe; the config's "!~/server/engine/tracker" exception cannot take effect
-// because "~/server/*" already excludes its parent directory (gitignore semantics).
-// eslint-disable-next-line no-restricted-imports
+// The tracker is pure and browser-safe (eslint.config.mjs allows exactly it and the event types).
 import { RunTracker } from "~/server/engine/tracker";
 
 export type RunRow = RouterOutputs["runs"]["get"]["run"];
