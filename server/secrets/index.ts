@@ -51,7 +51,7 @@ export {
 } from "./keys";
 export { hasSopsMetadata, secretKeyNames, SOPS_VERSION } from "./sops";
 
-/** Identities: a set from `findIdentities`, or identity strings (`AGE-SECRET-KEY-1...`). */
+/** Identities: a set from `findIdentities`, or identity lines (see IDENTITY_PREFIX in ./keys). */
 export type Identities = IdentitySet | readonly string[];
 
 export interface FileOptions {

@@ -13,7 +13,7 @@ import { KeyFormatError, NoIdentityError, PassphraseError, SecretsError } from "
 export interface IdentitySource {
   /** How to name it in messages: `SOPS_AGE_KEY`, `SOPS_AGE_KEY_FILE (/path)`, a path. */
   label: string;
-  /** Identity strings (`AGE-SECRET-KEY-1...`); empty while the source is locked. */
+  /** Identity strings (IDENTITY_PREFIX…); empty while the source is locked. */
   identities: string[];
   /** A passphrase-protected identity file (an age file encrypted with scrypt), until it is unlocked. */
   locked?: Uint8Array;
@@ -96,16 +96,20 @@ export function isAgeFile(bytes: Uint8Array): boolean {
   return head.startsWith("-----BEGIN AGE ENCRYPTED FILE-----") || head.startsWith("age-encryption.org/v1\n");
 }
 
-/** Identity lines: `AGE-SECRET-KEY-1...` (X25519) or `AGE-SECRET-KEY-PQ-1...`; `#` comments and blank lines skipped. */
+/** What every age identity line starts with (then `1…` for X25519, `PQ-1…` for post-quantum keys). */
+export const IDENTITY_PREFIX = "AGE-SECRET-KEY-";
+const IDENTITY_LINE = new RegExp(`^${IDENTITY_PREFIX}(PQ-)?1[0-9A-Z]+$`);
+
+/** Identity lines (X25519 or post-quantum); `#` comments and blank lines skipped. */
 export function parseIdentities(text: string, label: string): string[] {
   const out: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith("#")) return;
-    if (/^AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+$/.test(line)) out.push(line);
+    if (IDENTITY_LINE.test(line)) out.push(line);
     else if (line.startsWith("AGE-PLUGIN-")) throw new KeyFormatError({ file: label, line: i + 1 }, "age plugin identities are not supported; use an X25519 identity (age-keygen)");
     else if (line.startsWith("-----BEGIN")) throw new KeyFormatError({ file: label, line: i + 1 }, "SSH and other PEM keys are not supported as age identities; use an age identity (age-keygen)");
-    else throw new KeyFormatError({ file: label, line: i + 1 }, "not an age identity (expected AGE-SECRET-KEY-1...)");
+    else throw new KeyFormatError({ file: label, line: i + 1 }, `not an age identity (expected ${IDENTITY_PREFIX}1...)`);
   });
   return out;
 }

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
 import { parseAllDocuments } from "yaml";
+import { IDENTITY_PREFIX } from "../../server/secrets/keys";
 
 export const INTEROP_DIR = "/work/shared/interop/sops-3.8.1-age";
 export const interopText = () => readFileSync(join(INTEROP_DIR, "secret.enc.yaml"), "utf8");
@@ -35,7 +36,7 @@ export interface TestKey {
 export function ageKeygen(dir: string, name: string): TestKey {
   const path = join(dir, `${name}.txt`);
   execFileSync("age-keygen", ["-o", path], { stdio: "pipe" });
-  const identity = readFileSync(path, "utf8").split("\n").find((l) => l.startsWith("AGE-SECRET-KEY-1"))!;
+  const identity = readFileSync(path, "utf8").split("\n").find((l) => l.startsWith(`${IDENTITY_PREFIX}1`))!;
   const recipient = execFileSync("age-keygen", ["-y", path], { encoding: "utf8" }).trim();
   return { path, identity, recipient };
 }

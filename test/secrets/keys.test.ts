@@ -15,6 +15,7 @@ import {
   writeSecretsFile,
   type IdentitySource,
 } from "../../server/secrets";
+import { IDENTITY_PREFIX } from "../../server/secrets/keys";
 import { ageKeygen, interopIdentity, interopText, tempDir } from "./helpers";
 
 const dir = tempDir();
@@ -55,7 +56,7 @@ describe("identity sources, in sops' order", () => {
     assert.throws(() => findIdentities({ env: { SOPS_AGE_KEY_FILE: missing } }), (e: Error) => e instanceof NoIdentityError && e.message === `${missing}: cannot read the identity file named by SOPS_AGE_KEY_FILE: ENOENT`);
     const bad = join(dir, "bad.txt");
     writeFileSync(bad, `# ok\n${alice.identity}\nAGE-SECRET-KEY-oops\n`);
-    assert.throws(() => findIdentities({ env: { SOPS_AGE_KEY_FILE: bad } }), (e: Error) => e instanceof KeyFormatError && e.message === `${bad}:3:1: not an age identity (expected AGE-SECRET-KEY-1...)`);
+    assert.throws(() => findIdentities({ env: { SOPS_AGE_KEY_FILE: bad } }), (e: Error) => e instanceof KeyFormatError && e.message === `${bad}:3:1: not an age identity (expected ${IDENTITY_PREFIX}1...)`);
   });
 });
 
@@ -105,7 +106,7 @@ describe("the server identity", () => {
     assert.equal(first.path, join(data, "age-identity.txt"));
     assert.equal(statSync(first.path).mode & 0o777, 0o600);
     const content = readFileSync(first.path, "utf8");
-    assert.match(content, /^# created: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n# public key: age1[a-z0-9]+\nAGE-SECRET-KEY-1[A-Z0-9]+\n$/);
+    assert.match(content, new RegExp(`^# created: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\n# public key: age1[a-z0-9]+\\n${IDENTITY_PREFIX}1[A-Z0-9]+\\n$`));
     assert.deepEqual(first.recipients, [/# public key: (age1[a-z0-9]+)/.exec(content)![1]]);
     const second = await loadServerIdentity(data);
     assert.equal(second.created, false);
