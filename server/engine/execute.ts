@@ -58,6 +58,7 @@ class Run {
   /** Hosts out of the run (failed or unreachable): later operations skip them. */
   private readonly out = new Set<string>();
   private readonly hostVars: Record<string, unknown>;
+  private readonly contexts = new Map<string, TemplateContext>();
   private stopped: string | undefined;
   /** Every event and output chunk goes through it: nothing downstream sees a secret value. */
   private readonly sink: MaskingSink;
@@ -258,15 +259,25 @@ class Run {
     this.sink.event({ type: "step.status", host, step, status, ...clean });
   }
 
+  /**
+   * What a host's templates see. Built once per host (resolution and the placeholder walk are not redone for
+   * every step); `steps` is the live record that later steps read.
+   */
   private context(host: string): TemplateContext {
-    if (!this.results.has(host)) this.results.set(host, {});
-    const r = this.o.site.resolver.resolve(host);
-    return {
-      vars: this.secrets.placeholders(r.vars),
-      host: { name: host, groups: r.groups, labels: r.labels, connection: this.secrets.placeholders(r.connection), profile: r.profile },
-      hosts: this.hostVars,
-      steps: this.results.get(host)!,
-    };
+    let c = this.contexts.get(host);
+    if (!c) {
+      const r = this.o.site.resolver.resolve(host);
+      const steps = {};
+      this.results.set(host, steps);
+      c = {
+        vars: this.hostVars[host] as Record<string, unknown>,
+        host: { name: host, groups: r.groups, labels: r.labels, connection: this.secrets.placeholders(r.connection), profile: r.profile },
+        hosts: this.hostVars,
+        steps,
+      };
+      this.contexts.set(host, c);
+    }
+    return c;
   }
 
   /** A `key_file` given as a `secret:` reference is the key itself: the transport gets it as `private_key`. */
