@@ -18,8 +18,18 @@ ${hosts}
 `;
 }
 
-/** A blueprint `b` with these steps (YAML list items) and a deployment `d` running it on `targets`. */
-export function workflow(steps: string, options = "", targets = "[all]"): string {
+/** Hosts that run on this machine (the `local` transport), with data for the `all` group. */
+export function localInventory(hosts: readonly string[], data = "{}"): string {
+  return `kind: inventory
+api_version: v1beta1
+spec:
+  hosts: [${hosts.map((h) => `{name: ${h}}`).join(", ")}]
+  groups: [{name: all, connection: {transport: local}, data: ${data}}]
+`;
+}
+
+/** A blueprint `b` with these steps (YAML list items) and a deployment (`d` by default) running it on `targets`. */
+export function workflow(steps: string, options = "", targets = "[all]", deployment = "d"): string {
   return `kind: blueprint
 api_version: v1beta1
 spec:
@@ -30,7 +40,7 @@ ${steps}
 kind: deployment
 api_version: v1beta1
 spec:
-  name: d
+  name: ${deployment}
   stages:
   - name: s
     operations:

@@ -12,31 +12,15 @@ import { after, test } from "node:test";
 import { RunTracker } from "../../server/engine";
 import { readEnv } from "../../server/env";
 import { createServices } from "../../server/services";
+import { localInventory, workflow } from "../engine/fleet-site";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-restart-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const SITE = `kind: inventory
-api_version: v1beta1
-spec:
-  hosts: [{name: a}, {name: b}, {name: c}]
-  groups: [{name: all, connection: {transport: local}}]
----
-kind: blueprint
-api_version: v1beta1
-spec:
-  name: slow
-  steps:
-  - {name: quick, action: cmd.run, params: {cmd: "echo quick"}}
+const SITE = `${localInventory(["a", "b", "c"])}---
+${workflow(`  - {name: quick, action: cmd.run, params: {cmd: "echo quick"}}
   - {name: long, action: cmd.run, params: {cmd: "sleep 60"}}
-  - {name: after, action: cmd.run, params: {cmd: "true"}}
----
-kind: deployment
-api_version: v1beta1
-spec:
-  name: long
-  stages: [{name: s, operations: [{blueprints: [slow], targets: [all]}]}]
-`;
+  - {name: after, action: cmd.run, params: {cmd: "true"}}`, "", "[all]", "long")}`;
 
 test("a run in flight when the server is killed comes back interrupted, with every broadcast event stored", async () => {
   const siteDir = join(dir, "site");

@@ -8,6 +8,7 @@ import { createCaller } from "../../server/api/root";
 import { RunTracker } from "../../server/engine";
 import { readEnv } from "../../server/env";
 import { createServices } from "../../server/services";
+import { localInventory, workflow } from "../engine/fleet-site";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-service-"));
 const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
@@ -17,26 +18,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const SITE = (fail: string) => `kind: inventory
-api_version: v1beta1
-spec:
-  hosts: [{name: a}, {name: b}, {name: c}]
-  groups: [{name: all, connection: {transport: local}}]
----
-kind: blueprint
-api_version: v1beta1
-spec:
-  name: bp
-  steps:
-  - {name: one, action: cmd.run, params: {cmd: "echo one {{ host.name }}"}}
-  - {name: two, action: cmd.run, params: {cmd: "[ {{ host.name }} != ${fail} ]"}}
----
-kind: deployment
-api_version: v1beta1
-spec:
-  name: dep
-  stages: [{name: s, operations: [{blueprints: [bp], targets: [all], run_options: {max_fail_percentage: 100}}]}]
-`;
+const SITE = (fail: string) => `${localInventory(["a", "b", "c"])}---
+${workflow(`  - {name: one, action: cmd.run, params: {cmd: "echo one {{ host.name }}"}}
+  - {name: two, action: cmd.run, params: {cmd: "[ {{ host.name }} != ${fail} ]"}}`, "{max_fail_percentage: 100}", "[all]", "dep")}`;
 
 test("launch, the folded snapshot, output, and re-running only the failed host", async () => {
   services.sites.create({ slug: "svc", name: "svc", files: [{ path: "site.yml", content: SITE("b") }], author: "t", message: "m" });

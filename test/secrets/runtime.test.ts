@@ -17,6 +17,7 @@ import { readEnv } from "../../server/env";
 import { loadSite, type Site } from "../../server/inventory";
 import { newIdentityFile, writeSecretsFile } from "../../server/secrets";
 import { createServices } from "../../server/services";
+import { localInventory, workflow } from "../engine/fleet-site";
 
 const PASSWORD = "s3cr3t-Pa55word";
 const SPLIT = "abcdef";
@@ -33,25 +34,9 @@ before(async () => {
   process.env.FD_TEST_TOKEN = FROM_ENV;
 });
 
-const site = (out: string, steps: string, vars = "{password: secret:db.password, split: secret:db.split, pin: secret:db.pin, token: env:FD_TEST_TOKEN}") => `kind: inventory
-api_version: v1beta1
-spec:
-  hosts: [{name: h}]
-  groups: [{name: all, connection: {transport: local}, data: ${vars}}]
----
-kind: blueprint
-api_version: v1beta1
-spec:
-  name: bp
-  steps:
-${steps.replaceAll("OUT", out)}
----
-kind: deployment
-api_version: v1beta1
-spec:
-  name: dep
-  stages: [{name: s, operations: [{blueprints: [bp], targets: [all], run_options: {max_fail_percentage: 100}}]}]
-`;
+const site = (out: string, steps: string, vars = "{password: secret:db.password, split: secret:db.split, pin: secret:db.pin, token: env:FD_TEST_TOKEN}") =>
+  `${localInventory(["h"], vars)}---
+${workflow(steps.replaceAll("OUT", out), "{max_fail_percentage: 100}", "[all]", "dep")}`;
 
 const STEPS = `  - {name: write, action: cmd.run, params: {cmd: "printf %s {{ vars.password }} > OUT/pw.txt; printf %s \\"{{ vars.token }}\\" > OUT/env.txt"}}
   - {name: echo, action: cmd.run, params: {cmd: "echo {{ vars.password }}"}}
