@@ -473,31 +473,11 @@ const TABLE: Record<string, FilterDef> = {
   },
   min: {
     params: [{ name: "attribute", optional: true }, { name: "case_sensitive", default: true }],
-    apply: (v, a) => {
-      const items = list(v);
-      if (items.length === 0) throw new Problem("the list is empty");
-      const keys = byAttribute(items, a);
-      const cmp = compareAll(keys, a.boolean("case_sensitive"));
-      let best = 0;
-      keys.forEach((k, i) => {
-        if (cmp(k, keys[best]) < 0) best = i;
-      });
-      return items[best];
-    },
+    apply: (v, a) => extreme(v, a, -1),
   },
   max: {
     params: [{ name: "attribute", optional: true }, { name: "case_sensitive", default: true }],
-    apply: (v, a) => {
-      const items = list(v);
-      if (items.length === 0) throw new Problem("the list is empty");
-      const keys = byAttribute(items, a);
-      const cmp = compareAll(keys, a.boolean("case_sensitive"));
-      let best = 0;
-      keys.forEach((k, i) => {
-        if (cmp(k, keys[best]) > 0) best = i;
-      });
-      return items[best];
-    },
+    apply: (v, a) => extreme(v, a, 1),
   },
   sum: {
     params: [{ name: "attribute", optional: true }, { name: "start", default: 0 }],
@@ -540,6 +520,19 @@ const TABLE: Record<string, FilterDef> = {
 };
 
 /** Every filter by name, with Jinja's aliases `d` (default) and `count` (length). */
+/** The item whose key compares lowest (`sign` -1, for `min`) or highest (1, for `max`); the first on ties. */
+function extreme(v: unknown, a: Parameters<typeof byAttribute>[1], sign: 1 | -1): unknown {
+  const items = list(v);
+  if (items.length === 0) throw new Problem("the list is empty");
+  const keys = byAttribute(items, a);
+  const cmp = compareAll(keys, a.boolean("case_sensitive"));
+  let best = 0;
+  keys.forEach((k, i) => {
+    if (cmp(k, keys[best]) * sign > 0) best = i;
+  });
+  return items[best];
+}
+
 export const FILTERS: ReadonlyMap<string, FilterDef> = new Map<string, FilterDef>([
   ...Object.entries(TABLE),
   ["d", TABLE.default!],
