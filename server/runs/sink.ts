@@ -35,10 +35,12 @@ export class StoredSink implements EventSink {
   output(chunk: OutputChunk) {
     const key = `${chunk.host}\0${chunk.step}`;
     const used = this.stored.get(key) ?? 0;
-    if (used >= OUTPUT_CAP_BYTES) return;
+    // Past the cap (one byte past it marks "the cut was said"), nothing more of this step is stored.
+    if (used > OUTPUT_CAP_BYTES) return;
     let data = chunk.data;
     const size = Buffer.byteLength(data);
     if (used + size > OUTPUT_CAP_BYTES) {
+      // Also when the cap was reached exactly by earlier chunks: the first byte that does not fit says so.
       data = `${Buffer.from(data).subarray(0, OUTPUT_CAP_BYTES - used).toString("utf8")}\n[flightdeck: output truncated: only the first ${OUTPUT_CAP_BYTES / 1024} KiB of this step are kept]\n`;
     }
     this.stored.set(key, used + size);
