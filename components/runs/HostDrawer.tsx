@@ -12,7 +12,6 @@ import { formatDuration, STEP_LOOK } from "./states";
 
 interface Props {
   feed: RunFeed;
-  active: boolean;
   plan: Plan;
   snapshot: RunSnapshot;
   host: string;
@@ -23,7 +22,7 @@ interface Props {
 }
 
 /** One host of the run: its steps (state, duration, exit code, message) and the live tail of its output. */
-export function HostDrawer({ feed, active, plan, snapshot, host, step, hrefFor, closeHref, hostsHref }: Props) {
+export function HostDrawer({ feed, plan, snapshot, host, step, hrefFor, closeHref, hostsHref }: Props) {
   const state = snapshot.hosts[host];
   const closeRef = useRef<HTMLAnchorElement>(null);
   const steps = useMemo(() => {
@@ -56,7 +55,7 @@ export function HostDrawer({ feed, active, plan, snapshot, host, step, hrefFor, 
     );
   }
   const selected = step ? state.steps[step] : undefined;
-  const status = hostStatus(state, active);
+  const status = hostStatus(state);
   const selectedPlan = steps.find((s) => s.id === step);
 
   return (

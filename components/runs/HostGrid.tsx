@@ -70,16 +70,9 @@ export function chipTitle(step: PlannedStep | undefined, id: string, st: StepSta
   return parts.join("\n");
 }
 
-/**
- * The state a host is shown in: the tracker's outcome, except that while the run is active a host that has
- * finished some steps and still has pending ones is in progress ("running"), not already "changed" or "ok".
- */
-export function hostStatus(h: RunSnapshot["hosts"][string] | undefined, active: boolean): StepStatus {
-  if (!h) return "pending";
-  const s = h.status;
-  if (!active || (s !== "ok" && s !== "changed" && s !== "skipped")) return s;
-  for (const id in h.steps) if (h.steps[id]!.status === "pending") return "running";
-  return s;
+/** The state a host is shown in (the tracker already shows a host between steps as running). */
+export function hostStatus(h: RunSnapshot["hosts"][string] | undefined): StepStatus {
+  return h?.status ?? "pending";
 }
 
 type Open = (host: string, step: string | null) => void;
@@ -125,7 +118,7 @@ export function HostGrid({ plan, active, snapshot, version, hostVersion, meta, s
     const rows: string[] = [];
     const shown = new Map<string, StepStatus>();
     for (const h of plan.hosts) {
-      const st = hostStatus(snapshot.hosts[h], active);
+      const st = hostStatus(snapshot.hosts[h]);
       shown.set(h, st);
       byState[st]++;
       if (stateFilter && st !== stateFilter) continue;

@@ -100,7 +100,7 @@ export function RunView({ slug, id }: { slug: string; id: number }) {
         <ProgressPanel snapshot={snapshot} plan={run.plan} forks={run.options.forks} status={status} hostHref={(h) => hrefFor(h, null)} />
         <HostGrid plan={run.plan} active={RUN_ACTIVE.has(status)} snapshot={snapshot} version={feed.version} hostVersion={hostVersion} meta={meta} selectedHost={host} selectedStep={step} hrefFor={hrefFor} onOpen={onOpen} />
       </div>
-      {host && <HostDrawer feed={feed} active={RUN_ACTIVE.has(status)} plan={run.plan} snapshot={snapshot} host={host} step={step} hrefFor={hrefFor} closeHref={runHref(slug, id)} hostsHref={`/sites/${slug}/hosts/${encodeURIComponent(host)}`} />}
+      {host && <HostDrawer feed={feed} plan={run.plan} snapshot={snapshot} host={host} step={step} hrefFor={hrefFor} closeHref={runHref(slug, id)} hostsHref={`/sites/${slug}/hosts/${encodeURIComponent(host)}`} />}
       <RunStyles />
     </div>
   );

@@ -82,7 +82,7 @@ export class RunTracker {
           message: e.message,
           startedAt: e.status === "running" ? (prev.status === "running" ? prev.startedAt : e.t) : prev.startedAt,
         };
-        host.status = hostOutcome(Object.values(host.steps).map((x) => x.status));
+        host.status = shownStatus(Object.values(host.steps).map((x) => x.status), s.status === "running");
         break;
       }
       case "host.status": {
@@ -96,10 +96,19 @@ export class RunTracker {
       case "run.finished":
         s.status = e.status;
         s.message = e.message;
+        // A run that ended without per-host outcomes (interrupted) settles every host from its steps.
+        for (const host of Object.values(s.hosts)) if (host.status === "running") host.status = hostOutcome(Object.values(host.steps).map((x) => x.status));
         break;
       case "run.started":
         s.status = "running";
         break;
     }
   }
+}
+
+/** While the run goes on, a host that has finished some steps and has others pending is in progress, not done. */
+function shownStatus(steps: StepStatus[], active: boolean): StepStatus {
+  const outcome = hostOutcome(steps);
+  if (active && (outcome === "ok" || outcome === "changed" || outcome === "skipped") && steps.includes("pending")) return "running";
+  return outcome;
 }
