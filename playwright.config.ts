@@ -6,6 +6,7 @@ import { join } from "node:path";
 // One throwaway data directory per test run; workers inherit it through the environment.
 process.env.FD_E2E_DATA ??= mkdtempSync(join(tmpdir(), "flightdeck-e2e-"));
 const port = Number(process.env.FD_E2E_PORT ?? 3217);
+export const ADMIN_PASSWORD = "e2e-admin-password";
 
 export default defineConfig({
   testDir: "e2e",
@@ -27,9 +28,17 @@ export default defineConfig({
   },
   webServer: {
     command: "node --import tsx server/main.ts",
-    url: `http://127.0.0.1:${port}/api/v1/sites`,
+    url: `http://127.0.0.1:${port}/login`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { PORT: String(port), HOST: "127.0.0.1", FLIGHTDECK_DATA: process.env.FD_E2E_DATA, NEXT_TELEMETRY_DISABLED: "1" },
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      FLIGHTDECK_DATA: process.env.FD_E2E_DATA,
+      NEXT_TELEMETRY_DISABLED: "1",
+      FLIGHTDECK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // Every spec signs in from 127.0.0.1; the limit itself is tested in test/api.
+      FLIGHTDECK_LOGIN_LIMIT: "1000",
+    },
   },
 });

@@ -11,6 +11,8 @@ export const sites = sqliteTable("sites", {
   name: text("name").notNull(),
   description: text("description").notNull().default(""),
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch() * 1000)`),
+  /** How many approvals a run needs before it executes (0: runs start when requested). */
+  approvalsRequired: integer("approvals_required").notNull().default(1),
 });
 
 export const blobs = sqliteTable("blobs", {
@@ -58,6 +60,9 @@ export const runs = sqliteTable(
     title: text("title").notNull(),
     status: text("status").notNull(),
     requestedBy: text("requested_by").notNull(),
+    /** The requesting user's id: nobody approves their own run. */
+    requestedById: text("requested_by_id"),
+    approvedAt: integer("approved_at", { mode: "timestamp_ms" }),
     reason: text("reason").notNull().default(""),
     /** JSON: the frozen plan. */
     plan: text("plan").notNull(),
@@ -100,4 +105,150 @@ export const runOutput = sqliteTable(
     data: text("data").notNull(),
   },
   (t) => [index("run_output_step").on(t.runId, t.host, t.step, t.id)],
+);
+
+// --- Accounts. The first four tables are better-auth's (its drizzle adapter reads them by these names). ---
+
+export const user = sqliteTable("user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email").notNull().unique(),
+  emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+  image: text("image"),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  username: text("username").unique(),
+  displayUsername: text("display_username"),
+  /** Server administrator: manages users, sites and kiosk boards, and holds the admin role on every site. */
+  isAdmin: integer("is_admin", { mode: "boolean" }).notNull().default(false),
+  /** Set for a one-time or reset password: nothing but changing it is allowed until it is changed. */
+  mustChangePassword: integer("must_change_password", { mode: "boolean" }).notNull().default(false),
+  /** Disabled users keep their name in the audit log but cannot sign in. */
+  disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+});
+
+export const session = sqliteTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("session_user").on(t.userId)],
+);
+
+export const account = sqliteTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: integer("access_token_expires_at", { mode: "timestamp_ms" }),
+    refreshTokenExpiresAt: integer("refresh_token_expires_at", { mode: "timestamp_ms" }),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("account_user").on(t.userId)],
+);
+
+export const verification = sqliteTable("verification", {
+  id: text("id").primaryKey(),
+  identifier: text("identifier").notNull(),
+  value: text("value").notNull(),
+  expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** A user's role on one site: viewer < operator < approver < admin. */
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+    role: text("role").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.userId] }), index("memberships_user").on(t.userId)],
+);
+
+/** A full-screen board of runs of chosen sites, for wall screens. */
+export const kioskBoards = sqliteTable("kiosk_boards", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  slug: text("slug").notNull().unique(),
+  title: text("title").notNull(),
+  /** JSON: the site slugs it shows. */
+  sites: text("sites").notNull(),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * Bearer tokens, stored as sha256 hashes (shown once). `api` tokens act for their owner with a role on one
+ * site (never more than the owner still has); `kiosk` tokens read one board and nothing else.
+ */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind").notNull(),
+    name: text("name").notNull(),
+    /** The first characters, to tell tokens apart in lists. */
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull().unique(),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+    siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
+    role: text("role"),
+    boardId: integer("board_id").references(() => kioskBoards.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_tokens_user").on(t.userId)],
+);
+
+/** Append-only (triggers refuse UPDATE and DELETE): who did what, when, to what. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    /** The user name, `token <name> (user)`, `kiosk <board>` or `anonymous`. */
+    actor: text("actor").notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    /** Site slug, kept as text so entries outlive the site. */
+    site: text("site"),
+    target: text("target").notNull().default(""),
+    /** JSON: what changed. Never a secret value. */
+    detail: text("detail").notNull().default("{}"),
+    ip: text("ip"),
+  },
+  (t) => [index("audit_at").on(t.at), index("audit_site").on(t.site, t.at), index("audit_action").on(t.action, t.at)],
+);
+
+/** Reviewers' decisions on requested runs. */
+export const runApprovals = sqliteTable(
+  "run_approvals",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    username: text("username").notNull(),
+    decision: text("decision").notNull(),
+    comment: text("comment").notNull().default(""),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("run_approvals_once").on(t.runId, t.userId)],
 );

@@ -20,15 +20,20 @@ export interface ServerToClientEvents {
   "run.output": (event: { run: number; chunks: (OutputChunk & { t: number })[] }) => void;
 }
 
+/** Every join is answered: refused joins say why (and the socket is not in the room). */
+export type JoinAck = (result: { ok: boolean; error?: string }) => void;
+
 export interface ClientToServerEvents {
-  "site.watch": (site: string) => void;
+  "site.watch": (site: string, ack?: JoinAck) => void;
   "site.unwatch": (site: string) => void;
-  "run.watch": (run: number) => void;
+  "run.watch": (run: number, ack?: JoinAck) => void;
   "run.unwatch": (run: number) => void;
+  "board.watch": (board: string, ack?: JoinAck) => void;
 }
 
 export const siteRoom = (site: string) => `site:${site}`;
 export const runRoom = (run: number) => `run:${run}`;
+export const boardRoom = (board: string) => `board:${board}`;
 
 export class Broadcaster {
   private io: Server<ClientToServerEvents, ServerToClientEvents> | undefined;
@@ -41,9 +46,14 @@ export class Broadcaster {
     this.io?.to(siteRoom(event.site)).emit("site.revision", event);
   }
 
+  /** Kiosk boards showing the site hear of it too (the board rooms are looked up per event: boards change rarely). */
   siteRuns(site: string, run: number) {
     this.io?.to(siteRoom(site)).emit("site.runs", { site, run });
+    for (const board of this.boardsOf(site)) this.io?.to(boardRoom(board)).emit("site.runs", { site, run });
   }
+
+  /** Set by the server once the access store exists. */
+  boardsOf: (site: string) => string[] = () => [];
 
   runEvents(run: number, events: RunEvent[]) {
     this.io?.to(runRoom(run)).emit("run.events", { run, events });

@@ -5,9 +5,10 @@
 import { createServer } from "node:http";
 import next from "next";
 import { Server } from "socket.io";
-import { runRoom, siteRoom, type ClientToServerEvents, type ServerToClientEvents } from "./broadcaster";
-import { validSlug } from "./store/sites";
+import { CLIENT_IP_HEADER } from "./auth";
+import { attachSocketHandlers } from "./socket";
 import { services } from "./services";
+import type { ClientToServerEvents, ServerToClientEvents } from "./broadcaster";
 
 const dev = process.argv.includes("--dev");
 const svc = services();
@@ -15,25 +16,15 @@ const app = next({ dev, dir: process.cwd() });
 const handle = app.getRequestHandler();
 
 await app.prepare();
+await svc.auth.ensureAdmin((line) => console.log(line));
 
 const http = createServer((req, res) => {
+  // Rate limits and the audit log key on this; a client's own value is replaced, never trusted.
+  req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
   void handle(req, res);
 });
 const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { path: "/socket.io", serveClient: false });
-io.on("connection", (socket) => {
-  socket.on("site.watch", (site) => {
-    if (typeof site === "string" && validSlug(site)) void socket.join(siteRoom(site));
-  });
-  socket.on("site.unwatch", (site) => {
-    if (typeof site === "string") void socket.leave(siteRoom(site));
-  });
-  socket.on("run.watch", (run) => {
-    if (Number.isSafeInteger(run) && run > 0) void socket.join(runRoom(run));
-  });
-  socket.on("run.unwatch", (run) => {
-    if (Number.isSafeInteger(run)) void socket.leave(runRoom(run));
-  });
-});
+attachSocketHandlers(io, svc);
 svc.broadcaster.attach(io);
 
 http.listen(svc.env.PORT, svc.env.HOST, () => {

@@ -3,6 +3,7 @@
  * route handlers (bundled separately, same process) find the same instance on globalThis.
  */
 import { existsSync } from "node:fs";
+import { AuthService } from "./auth";
 import { Broadcaster } from "./broadcaster";
 import { openDb, type Db } from "./db";
 import { readEnv, type Env } from "./env";
@@ -21,6 +22,8 @@ export interface Services {
   runner: RunService;
   /** The server's own age identity (created 0600 on first start); runs decrypt the site's secrets with it. */
   serverIdentity: Promise<ServerIdentity>;
+  /** Users, sessions, roles, tokens and the audit log. */
+  auth: AuthService;
 }
 
 const KEY = Symbol.for("flightdeck.services");
@@ -43,7 +46,9 @@ export function createServices(env: Env): Services {
   serverIdentity.catch(() => undefined);
   const runner = new RunService(runs, sites, broadcaster, serverIdentity);
   runner.recover();
-  return { env, db, sites, broadcaster, runs, runner, serverIdentity };
+  const auth = new AuthService(db, env);
+  broadcaster.boardsOf = (site) => auth.access.boards().filter((b) => b.sites.includes(site)).map((b) => b.slug);
+  return { env, db, sites, broadcaster, runs, runner, serverIdentity, auth };
 }
 
 /** A new installation opens on a real site: the demo is imported once, when there are no sites at all. */

@@ -1,19 +1,33 @@
 /** The API's root router: one line per area. */
+import { accountRouter } from "./routers/account";
+import { auditRouter } from "./routers/audit";
+import { boardsRouter } from "./routers/boards";
 import { filesRouter } from "./routers/files";
 import { hostsRouter } from "./routers/hosts";
+import { kioskRouter } from "./routers/kiosk";
+import { membersRouter } from "./routers/members";
 import { revisionsRouter } from "./routers/revisions";
 import { runsRouter } from "./routers/runs";
 import { secretsRouter } from "./routers/secrets";
 import { sitesRouter } from "./routers/sites";
+import { tokensRouter } from "./routers/tokens";
+import { usersRouter } from "./routers/users";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  account: accountRouter,
   sites: sitesRouter,
   files: filesRouter,
   hosts: hostsRouter,
   revisions: revisionsRouter,
   runs: runsRouter,
   secrets: secretsRouter,
+  members: membersRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  boards: boardsRouter,
+  audit: auditRouter,
+  kiosk: kioskRouter,
 });
 
 export type AppRouter = typeof appRouter;

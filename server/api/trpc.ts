@@ -1,18 +1,21 @@
 /**
- * tRPC initialisation, in three sections. Edit it when the request context changes (auth will add the
- * session here) or when a new kind of procedure is needed; routers only import the names exported below.
+ * tRPC initialisation, in three sections. Edit it when the request context changes or when a new kind of
+ * procedure is needed; routers only import the names exported below. Every procedure but `publicProcedure`
+ * checks who is asking, here, once.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { services } from "../services";
+import { clientIp, type Principal, type Role } from "../auth";
 import { SecretsError } from "../secrets/errors";
-import { ConflictError, InvalidInputError, NotFoundError } from "../store/errors";
+import { services, type Services } from "../services";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../store/errors";
 
-// 1. Context: what every procedure can reach.
-export function createContext() {
-  return { ...services() };
+// 1. Context: the server's parts and the caller, resolved from the request's cookie or bearer token.
+export async function createContext(headers: Headers): Promise<Context> {
+  const svc = services();
+  return { ...svc, principal: await svc.auth.principal(headers), ip: clientIp(headers) };
 }
-export type Context = ReturnType<typeof createContext>;
+export type Context = Services & { principal: Principal; ip: string | null };
 
 // 2. Initialisation: zod errors reach the client flattened, so forms can show them field by field.
 const t = initTRPC.context<Context>().create({
@@ -30,7 +33,15 @@ const domainErrors = t.middleware(async ({ next }) => {
   if (!result.ok) {
     const cause = result.error.cause;
     const code =
-      cause instanceof NotFoundError ? "NOT_FOUND" : cause instanceof ConflictError ? "CONFLICT" : cause instanceof InvalidInputError || cause instanceof SecretsError ? "BAD_REQUEST" : undefined;
+      cause instanceof NotFoundError
+        ? "NOT_FOUND"
+        : cause instanceof ConflictError
+          ? "CONFLICT"
+          : cause instanceof ForbiddenError
+            ? "FORBIDDEN"
+            : cause instanceof InvalidInputError || cause instanceof SecretsError
+              ? "BAD_REQUEST"
+              : undefined;
     if (code) throw new TRPCError({ code, message: cause!.message, cause });
   }
   return result;
@@ -38,4 +49,54 @@ const domainErrors = t.middleware(async ({ next }) => {
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
+/** No caller needed: only for saying who is signed in. */
 export const publicProcedure = t.procedure.use(domainErrors);
+
+/** A signed-in user or an API token (never a kiosk): who they are is narrowed for the procedures below. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  const p = ctx.principal;
+  if (p.kind === "anonymous") throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
+  if (p.kind === "kiosk") throw new TRPCError({ code: "FORBIDDEN", message: "a kiosk token reads its board and nothing else" });
+  return next({ ctx: { principal: p } });
+});
+
+/** A signed-in user whose password is not a one-time one still to change. */
+export const userProcedure = authedProcedure.use(({ ctx, next }) => {
+  const p = ctx.principal;
+  if (p.kind !== "user") throw new TRPCError({ code: "FORBIDDEN", message: "this needs a signed-in user, not an API token" });
+  if (p.mustChangePassword) throw new TRPCError({ code: "FORBIDDEN", message: "change your one-time password first" });
+  return next({ ctx: { principal: p } });
+});
+
+/** A user signed in with a one-time password may do only this: change it. */
+export const passwordChangeProcedure = authedProcedure.use(({ ctx, next }) => {
+  const p = ctx.principal;
+  if (p.kind !== "user") throw new TRPCError({ code: "FORBIDDEN", message: "this needs a signed-in user, not an API token" });
+  return next({ ctx: { principal: p } });
+});
+
+/** Server administrators: users, sites, kiosk boards. */
+export const adminProcedure = userProcedure.use(({ ctx, next }) => {
+  if (!ctx.principal.isAdmin) throw new TRPCError({ code: "FORBIDDEN", message: "this needs a server admin" });
+  return next();
+});
+
+const callerReady = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.principal.kind === "user" && ctx.principal.mustChangePassword) throw new TRPCError({ code: "FORBIDDEN", message: "change your one-time password first" });
+  return next();
+});
+
+/** Procedures on one site: the input has `slug`, and the caller needs at least `role` there. */
+export function siteProcedure(role: Role) {
+  return callerReady.input(z.object({ slug: z.string().min(1).max(63) })).use(({ ctx, input, next }) => {
+    return next({ ctx: { role: ctx.auth.access.require(ctx.principal, input.slug, role), site: input.slug } });
+  });
+}
+
+/** Procedures on one run: the input has `id`, and the caller needs at least `role` on the run's site. */
+export function runProcedure(role: Role) {
+  return callerReady.input(z.object({ id: z.number().int().positive() })).use(({ ctx, input, next }) => {
+    const run = ctx.runs.get(input.id);
+    return next({ ctx: { role: ctx.auth.access.require(ctx.principal, run.site, role), run } });
+  });
+}

@@ -25,7 +25,9 @@ export type EngineEvent =
       message?: string;
     }
   | { type: "notice"; host?: string; message: string }
-  | { type: "run.finished"; status: RunStatus; message?: string };
+  | { type: "run.finished"; status: RunStatus; message?: string }
+  /** Before execution: requested, a review decision, cancelled or superseded. `by` is who did it. */
+  | { type: "run.status"; status: RunStatus; by?: string; message?: string };
 
 export interface OutputChunk {
   host: string;

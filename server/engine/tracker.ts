@@ -102,6 +102,10 @@ export class RunTracker {
       case "run.started":
         s.status = "running";
         break;
+      case "run.status":
+        s.status = e.status;
+        s.message = e.message;
+        break;
     }
   }
 }

@@ -9,6 +9,8 @@ export interface Diagnostic {
   endCol: number;
   severity: Severity;
   message: string;
+  /** The id of the rule that found it, where rules have ids (the design rules: DESIGN_RULES in ./design). */
+  rule?: string;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -7,3 +7,18 @@ export { isSiteYaml, type SiteFile } from "./source";
 export { matchTarget, selectHosts } from "./targets";
 export { requirements, type BlueprintDef, type DeploymentDef, type Workflows } from "./workflows";
 export { ACTION_NAMES, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";
+export {
+  DESIGN_RULES,
+  designRuleTable,
+  DesignDataError,
+  hostHardwareProfile,
+  hostNetworks,
+  machineSelector,
+  type DesignRuleId,
+  type HardwareProfile,
+  type MaasRegion,
+  type Network,
+  type SiteDesign,
+} from "./design";
+export { hostNetworkSchema, machineSelectorSchema, type HostNetwork, type MachineSelector } from "./design-schemas";
+export { formatIp, parseCidr, parseIp, type IpAddress, type IpNetwork } from "./ip";

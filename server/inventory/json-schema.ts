@@ -15,7 +15,8 @@ export function siteJsonSchema(): Record<string, unknown> {
     properties: {
       kind: {
         type: "string",
-        description: "What this document is: `inventory` (or `inventory.<flavour>`), `profile`, `blueprint` or `deployment`.",
+        description:
+          "What this document is: `inventory` (or `inventory.<flavour>`), `profile`, `blueprint`, `deployment`, or a part of the site design: `maas` (a region), `network` or `hardware_profile`.",
         examples: Object.values(DOCUMENT_KINDS).map((k) => k.example),
       },
     },

@@ -66,7 +66,7 @@ export function buildModel(docs: readonly ValidDoc[]): { model: SiteModel; diagn
     diagnostics.push(place.src.diagnostic([...place.path, "name"], "error", `duplicate ${what} '${name}' (first defined at ${first.src.where([...first.path, "name"])})`));
 
   for (const { src, kind, value, invalid } of docs) {
-    if (kind === "blueprint" || kind === "deployment") continue; // ./workflows reads those
+    if (kind !== "inventory" && kind !== "profile") continue; // ./workflows and ./design read the others
     const spec = (value.spec ?? {}) as Data;
     // `hosts: {}` or `groups: web` was reported by validation: there is no list to read.
     const list = (field: "hosts" | "groups") => (invalid.has(`spec.${field}`) ? [] : ((spec[field] ?? []) as Data[]));

@@ -3,14 +3,13 @@
  * lint's "unknown field" suggestions) is derived from these.
  */
 import { z } from "zod";
+import { hardwareProfileSpecSchema, maasRegionSpecSchema, networkSpecSchema } from "./design-schemas";
+import { nameSchema } from "./names";
 import { blueprintSpecSchema, deploymentSpecSchema } from "./workflow-schemas";
 
 export const API_VERSION = "v1beta1";
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-export const nameSchema = z
-  .string()
-  .regex(NAME_PATTERN, "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'");
+export { NAME_PATTERN, nameSchema } from "./names";
 
 /** Free-form variables: maps merge level by level, lists and scalars replace, `"!key": ~` removes. */
 export const dataSchema = z
@@ -117,11 +116,29 @@ export const DOCUMENT_KINDS = {
     example: "deployment",
     schema: envelope("`deployment`: stages of operations (blueprints on targets).", deploymentSpecSchema),
   },
+  maas: {
+    match: (kind: string) => kind === "maas",
+    example: "maas",
+    schema: envelope("`maas`: a MAAS region that provisions the hosts whose data says `maas: {region: NAME}`.", maasRegionSpecSchema),
+  },
+  network: {
+    match: (kind: string) => kind === "network",
+    example: "network",
+    schema: envelope("`network`: a subnet (VLAN, CIDR, gateway, DNS) that hosts join under `networks:`.", networkSpecSchema),
+  },
+  hardware_profile: {
+    match: (kind: string) => kind === "hardware_profile",
+    example: "hardware_profile",
+    schema: envelope("`hardware_profile`: a kind of machine's NICs (by PCI address) and disks, named by hosts' `hardware_profile:`.", hardwareProfileSpecSchema),
+  },
 } as const;
 
+/** The kinds that describe the site's design (./design reads them); the others are inventory and workflows. */
+export const DESIGN_KINDS = ["maas", "network", "hardware_profile"] as const satisfies readonly DocumentKind[];
+
 export type DocumentKind = keyof typeof DOCUMENT_KINDS;
-export const KNOWN_KIND_NAMES = ["inventory", "profile", "blueprint", "deployment"];
-export const KIND_LIST = "inventory, inventory.<flavour>, profile, blueprint, deployment";
+export const KNOWN_KIND_NAMES = ["inventory", "profile", "blueprint", "deployment", "maas", "network", "hardware_profile"];
+export const KIND_LIST = "inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile";
 
 export function kindOf(kind: string): DocumentKind | undefined {
   for (const [name, k] of Object.entries(DOCUMENT_KINDS)) if (k.match(kind)) return name as DocumentKind;
@@ -133,3 +150,4 @@ export type HostSpec = z.infer<typeof hostSchema>;
 export type GroupSpec = z.infer<typeof groupSchema>;
 export type InventoryDocument = z.infer<(typeof DOCUMENT_KINDS)["inventory"]["schema"]>;
 export type ProfileDocument = z.infer<(typeof DOCUMENT_KINDS)["profile"]["schema"]>;
+export type DesignKind = (typeof DESIGN_KINDS)[number];

@@ -1,6 +1,7 @@
 /**
  * Lint of `secret:some.key` references: every inventory and profile value written `secret:x.y` must name a key
- * of the site's secrets file (`secrets.yml` or `secrets.yaml` at the site root). sops keeps key names in clear,
+ * of the site's secrets file (`secrets.yml` or `secrets.yaml` at the site root), and so must the references
+ * other modules find outside data (a MAAS region's `api_key`, from ./design). sops keeps key names in clear,
  * so this needs no private key.
  */
 import { SecretsError } from "../secrets/errors";
@@ -13,13 +14,14 @@ import { didYouMean } from "./suggest";
 const PREFIX = "secret:";
 const SECRETS_FILES = ["secrets.yml", "secrets.yaml"];
 
-interface Reference {
+/** A `secret:` reference: where it is written (the path inside its document) and the key it names. */
+export interface SecretReference {
   place: Place;
   path: (string | number)[];
   key: string;
 }
 
-export function secretReferenceDiagnostics(files: readonly SiteFile[], model: SiteModel): Diagnostic[] {
+export function secretReferenceDiagnostics(files: readonly SiteFile[], model: SiteModel, extra: readonly SecretReference[] = []): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const present = SECRETS_FILES.map((name) => files.find((f) => f.path === name)).filter((f): f is SiteFile => !!f);
   const secrets = present[0];
@@ -41,7 +43,7 @@ export function secretReferenceDiagnostics(files: readonly SiteFile[], model: Si
     }
   }
 
-  const references = collect(model);
+  const references = [...collect(model), ...extra];
   if (unreadable) return diagnostics; // the file's own error says it all
   for (const ref of references) {
     if (!keys) {
@@ -54,8 +56,8 @@ export function secretReferenceDiagnostics(files: readonly SiteFile[], model: Si
 }
 
 /** Every `secret:` reference in the data and connection of hosts, groups and profiles. */
-function collect(model: SiteModel): Reference[] {
-  const out: Reference[] = [];
+function collect(model: SiteModel): SecretReference[] {
+  const out: SecretReference[] = [];
   const places: (Place & { data?: Data; connection?: Data })[] = [...model.hosts.values(), ...model.groups.values(), ...model.profiles.values()];
   for (const place of places) {
     for (const field of ["data", "connection"] as const) {

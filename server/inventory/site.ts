@@ -1,4 +1,5 @@
 /** A loaded site: its documents, model, diagnostics and resolver. Loading never throws on bad input. */
+import { buildDesign, type SiteDesign } from "./design";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics";
 import { buildModel, type SiteModel } from "./model";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
@@ -14,6 +15,8 @@ export interface Site {
   diagnostics: Diagnostic[];
   resolver: Resolver;
   workflows: Workflows;
+  /** MAAS regions, networks and hardware profiles (empty maps when the site has no design documents). */
+  design: SiteDesign;
 }
 
 export function loadSite(files: readonly SiteFile[]): Site {
@@ -22,15 +25,17 @@ export function loadSite(files: readonly SiteFile[]): Site {
   const built = buildModel(validated.valid);
   const resolver = new Resolver(built.model);
   const { diagnostics: workflowDiagnostics, ...workflows } = buildWorkflows(validated.valid, built.model, resolver);
+  const design = buildDesign(validated.valid, built.model, resolver);
   const diagnostics = sortDiagnostics([
     ...parsed.diagnostics,
     ...validated.diagnostics,
     ...built.diagnostics,
     ...siblingConflicts(built.model, resolver),
     ...workflowDiagnostics,
-    ...secretReferenceDiagnostics(files, built.model),
+    ...design.diagnostics,
+    ...secretReferenceDiagnostics(files, built.model, design.secretReferences),
   ]);
-  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows };
+  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows, design: design.design };
 }
 
 export function resolveAll(site: Site): Record<string, ResolvedHost>;

@@ -51,7 +51,7 @@ export function validateDocs(docs: readonly SourceDoc[]): { valid: ValidDoc[]; d
     const invalid = new Set<string>();
     let envelopeBroken = false;
     for (const issue of result.success ? [] : result.error.issues) {
-      diagnostics.push(...describeIssue(src, record, DOCUMENT_KINDS[kind].schema, issue));
+      for (const p of describeIssue(record, DOCUMENT_KINDS[kind].schema, issue)) diagnostics.push(src.diagnostic(p.path, "error", p.message, p.key));
       const item = itemPath(issue.path);
       if (item) invalid.add(item);
       else envelopeBroken = true;
@@ -70,7 +70,15 @@ function itemPath(path: readonly PropertyKey[]): string | undefined {
   return undefined;
 }
 
-function describeIssue(src: SourceDoc, value: unknown, schema: z.ZodType, issue: z.core.$ZodIssue): Diagnostic[] {
+/** A schema problem before it is placed in a file: the path it concerns (its key, with `key`) and the message. */
+export interface Problem {
+  path: Path;
+  message: string;
+  key?: boolean;
+}
+
+/** One zod issue of `value` against `schema` as human messages (documents here; host design data in ./design). */
+export function describeIssue(value: unknown, schema: z.ZodType, issue: z.core.$ZodIssue): Problem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const field = path.length ? String(path[path.length - 1]) : "document";
   // The plain value, not `doc.getIn`: that returns YAML nodes for collections, and a list is not "a map".
@@ -78,34 +86,36 @@ function describeIssue(src: SourceDoc, value: unknown, schema: z.ZodType, issue:
   switch (issue.code) {
     case "unrecognized_keys": {
       const known = knownKeys(schema, path, value);
-      return issue.keys.map((key) =>
-        src.diagnostic([...path, key], "error", `unknown field '${key}'${didYouMean(key, known)}${known.length ? `; allowed: ${known.filter((k) => !k.startsWith("!")).join(", ")}` : ""}`, true),
-      );
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: `unknown field '${key}'${didYouMean(key, known)}${known.length ? `; allowed: ${known.filter((k) => !k.startsWith("!")).join(", ")}` : ""}`,
+        key: true,
+      }));
     }
     case "invalid_type": {
       const described = describeValue(got);
       if (described === "nothing") {
         const parent = path.slice(0, -1);
         const where = parent.length ? ` in ${pathText(parent)}` : "";
-        return [src.diagnostic(parent, "error", `missing required field '${field}'${where}`, true)];
+        return [{ path: parent, message: `missing required field '${field}'${where}`, key: true }];
       }
-      return [src.diagnostic(path, "error", `'${field}' must be ${article(issue.expected)}, not ${described}`)];
+      return [{ path, message: `'${field}' must be ${article(issue.expected)}, not ${described}` }];
     }
     case "invalid_value": {
       if (field === "api_version" && path.length === 1) {
-        return [src.diagnostic(path, "error", got === undefined ? `missing 'api_version' (expected ${API_VERSION})` : `unknown api_version ${JSON.stringify(got)} (expected ${API_VERSION})`)];
+        return [{ path, message: got === undefined ? `missing 'api_version' (expected ${API_VERSION})` : `unknown api_version ${JSON.stringify(got)} (expected ${API_VERSION})` }];
       }
       const allowed = issue.values.map(String);
-      return [src.diagnostic(path, "error", `'${field}' must be one of: ${allowed.join(", ")}; got ${JSON.stringify(got)}${didYouMean(String(JSON.stringify(got)).replace(/"/g, ""), allowed)}`)];
+      return [{ path, message: `'${field}' must be one of: ${allowed.join(", ")}; got ${JSON.stringify(got)}${didYouMean(String(JSON.stringify(got)).replace(/"/g, ""), allowed)}` }];
     }
     case "invalid_union": {
-      if ("discriminator" in issue && issue.discriminator) return [discriminatorProblem(src, schema, value, path, issue.discriminator)];
+      if ("discriminator" in issue && issue.discriminator) return [discriminatorProblem(schema, value, path, issue.discriminator)];
       const expected = unionTypes(issue);
-      if (expected) return [src.diagnostic(path, "error", `'${field}' must be ${expected}, not ${describeValue(got)}`)];
-      return [src.diagnostic(path, "error", `'${field}': ${unionMessage(issue)}`)];
+      if (expected) return [{ path, message: `'${field}' must be ${expected}, not ${describeValue(got)}` }];
+      return [{ path, message: `'${field}': ${unionMessage(issue)}` }];
     }
     default:
-      return [src.diagnostic(path, "error", `'${field}' ${lowerFirst(issue.message)}`)];
+      return [{ path, message: `'${field}' ${lowerFirst(issue.message)}` }];
   }
 }
 
@@ -170,7 +180,7 @@ function knownKeys(schema: z.ZodType, path: Path, value: unknown): string[] {
 }
 
 /** A step whose `action` is missing or unknown: name the choices. */
-function discriminatorProblem(src: SourceDoc, schema: z.ZodType, value: unknown, path: Path, key: string): Diagnostic {
+function discriminatorProblem(schema: z.ZodType, value: unknown, path: Path, key: string): Problem {
   const at = path[path.length - 1] === key ? path.slice(0, -1) : path;
   let s: z.ZodType | undefined = schema;
   for (const segment of at) {
@@ -181,8 +191,8 @@ function discriminatorProblem(src: SourceDoc, schema: z.ZodType, value: unknown,
   s = unwrap(s);
   const choices = s instanceof z.ZodDiscriminatedUnion ? (s.options as z.ZodObject[]).flatMap((o) => [...((o.shape as Record<string, z.ZodType>)[key]?._zod.values ?? [])].map(String)) : [];
   const got = valueAt(value, [...at, key]);
-  if (got === undefined) return src.diagnostic(at, "error", `missing required field '${key}' (one of: ${choices.join(", ")})`, true);
-  return src.diagnostic([...at, key], "error", `unknown ${key} ${JSON.stringify(got)}${didYouMean(typeof got === "string" ? got : JSON.stringify(got), choices)}; one of: ${choices.join(", ")}`);
+  if (got === undefined) return { path: at, message: `missing required field '${key}' (one of: ${choices.join(", ")})`, key: true };
+  return { path: [...at, key], message: `unknown ${key} ${JSON.stringify(got)}${didYouMean(typeof got === "string" ? got : JSON.stringify(got), choices)}; one of: ${choices.join(", ")}` };
 }
 
 /** The branch of a discriminated union (a step's `action`) that a value selects. */

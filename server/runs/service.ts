@@ -3,11 +3,11 @@
  * cancel, re-run the failed hosts, and mark runs that a restart interrupted.
  */
 import type { Broadcaster } from "../broadcaster";
-import { execute, planDeployment, PlanError, RunTracker, type RunSnapshot, type RunStatus } from "../engine";
+import { execute, planDeployment, PlanError, RunTracker, type EngineEvent, type RunSnapshot, type RunStatus } from "../engine";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { loadRevision } from "../site-cache";
-import { ConflictError, InvalidInputError } from "../store/errors";
+import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
 import type { SiteStore } from "../store/sites";
 import { StoredSink } from "./sink";
 import type { RunStore } from "./store";
@@ -21,6 +21,8 @@ export interface LaunchRequest {
   site: string;
   deployment?: string;
   requestedBy: string;
+  /** The requesting user: they cannot approve it. */
+  requestedById?: string | null;
   reason?: string;
   forks?: number;
   limit?: string[];
@@ -60,13 +62,87 @@ export class RunService {
       revision,
       plan,
       requestedBy: request.requestedBy,
+      requestedById: request.requestedById,
       reason: request.reason ?? "",
       options: { forks: request.forks ?? 50, limit: request.limit, rerunOf: request.rerunOf },
-      status: "approved",
+      status: "awaiting_approval",
     });
-    this.broadcaster.siteRuns(request.site, id);
-    this.queue.submit(id);
+    const required = this.sites.get(request.site).approvalsRequired;
+    if (required > 0) {
+      const needs = required === 1 ? "one approval" : `${required} approvals`;
+      this.statusEvent(id, { type: "run.status", status: "awaiting_approval", by: request.requestedBy, message: `requested by ${request.requestedBy}; waiting for ${needs}` });
+      this.broadcaster.siteRuns(request.site, id);
+    } else {
+      this.approved(id, request.requestedBy, `requested by ${request.requestedBy}; this site runs without approval`);
+    }
     return id;
+  }
+
+  /**
+   * A reviewer approves: never their own run, never a run of a revision the site has moved past (the plan
+   * they saw would not be what runs). With enough approvals the run executes, exactly the frozen revision.
+   */
+  approve(id: number, reviewer: { userId: string; username: string }, comment: string) {
+    const run = this.awaiting(id, reviewer, "approve");
+    const head = this.sites.head(run.site);
+    if (head !== run.revision) {
+      throw new ConflictError(`stale: the site changed since run ${id} was requested (revision ${run.revision}, now ${head}); it must be requested again`);
+    }
+    if (!this.runs.addReview(id, { ...reviewer, decision: "approve", comment })) throw new ConflictError(`you already reviewed run ${id}`);
+    const approvals = this.runs.reviews(id).filter((r) => r.decision === "approve").length;
+    const required = Math.max(1, this.sites.get(run.site).approvalsRequired);
+    const said = `approved by ${reviewer.username}${required > 1 ? ` (${approvals} of ${required})` : ""}${comment ? `: ${comment}` : ""}`;
+    if (approvals < required) {
+      this.statusEvent(id, { type: "notice", message: said });
+      this.broadcaster.siteRuns(run.site, id);
+      return { status: run.status, approvals, required };
+    }
+    this.approved(id, reviewer.username, said);
+    return { status: "approved" as RunStatus, approvals, required };
+  }
+
+  reject(id: number, reviewer: { userId: string; username: string }, comment: string) {
+    const run = this.awaiting(id, reviewer, "reject");
+    if (!comment.trim()) throw new InvalidInputError("say why the run is rejected");
+    if (!this.runs.addReview(id, { ...reviewer, decision: "reject", comment })) throw new ConflictError(`you already reviewed run ${id}`);
+    const message = `rejected by ${reviewer.username}: ${comment}`;
+    this.statusEvent(id, { type: "run.status", status: "rejected", by: reviewer.username, message });
+    this.runs.setStatus(id, "rejected", { finishedAt: new Date(), message });
+    this.broadcaster.siteRuns(run.site, id);
+  }
+
+  /** A stale request asked again at the newest revision; the old one ends as superseded. */
+  rerequest(id: number, requestedBy: string, requestedById?: string | null): number {
+    const run = this.runs.get(id);
+    if (run.status !== "awaiting_approval") throw new ConflictError(`run ${id} is ${run.status.replace("_", " ")}; only a waiting request can be asked again`);
+    const next = this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf });
+    const message = `superseded by run ${next}, requested again at the newest revision`;
+    this.statusEvent(id, { type: "run.status", status: "cancelled", by: requestedBy, message });
+    this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message });
+    this.broadcaster.siteRuns(run.site, id);
+    return next;
+  }
+
+  private awaiting(id: number, reviewer: { userId: string }, what: string) {
+    const run = this.runs.get(id);
+    if (run.status !== "awaiting_approval") throw new ConflictError(`run ${id} is ${run.status.replace("_", " ")}; only a run awaiting approval can be reviewed`);
+    if (run.requestedById && run.requestedById === reviewer.userId) throw new ForbiddenError(`nobody may ${what} their own run`);
+    return run;
+  }
+
+  private approved(id: number, by: string, message: string) {
+    const run = this.runs.get(id);
+    this.runs.setStatus(id, "approved", { approvedAt: new Date() });
+    this.statusEvent(id, { type: "run.status", status: "approved", by, message });
+    this.broadcaster.siteRuns(run.site, id);
+    this.queue.submit(id);
+  }
+
+  /** Events before execution go through the same stored, numbered stream as the engine's. */
+  private statusEvent(id: number, event: EngineEvent) {
+    const sink = new StoredSink(id, this.runs, this.broadcaster);
+    sink.event(event);
+    sink.flush();
   }
 
   /** Resolves when the run ends (tests and the CLI's `launch --wait` use it). */
@@ -74,15 +150,17 @@ export class RunService {
     return this.finished.get(id) ?? Promise.resolve(this.runs.get(id).status);
   }
 
-  cancel(id: number) {
+  cancel(id: number, by = "") {
     const run = this.runs.get(id);
     const controller = this.active.get(id);
     if (controller) {
-      controller.abort(new Error("cancelled"));
+      controller.abort(new Error(by ? `cancelled by ${by}` : "cancelled"));
       return;
     }
     if (run.status === "running" || run.status === "approved" || run.status === "awaiting_approval") {
-      this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message: "cancelled before it started" });
+      const message = `cancelled before it started${by ? ` by ${by}` : ""}`;
+      this.statusEvent(id, { type: "run.status", status: "cancelled", by, message });
+      this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message });
       this.broadcaster.siteRuns(run.site, id);
       return;
     }
@@ -90,7 +168,7 @@ export class RunService {
   }
 
   /** A new run of the deployment at the newest revision (a fix saved since is what gets tried), on the hosts that failed, were unreachable or were cancelled. */
-  rerunFailed(id: number, requestedBy: string): number {
+  rerunFailed(id: number, requestedBy: string, requestedById?: string | null): number {
     const run = this.runs.get(id);
     if (this.active.has(id)) throw new ConflictError(`run ${id} is still running`);
     const tracker = new RunTracker(run.plan);
@@ -99,7 +177,7 @@ export class RunService {
       .filter(([, h]) => h.status === "failed" || h.status === "unreachable" || h.status === "cancelled")
       .map(([name]) => name);
     if (!hosts.length) throw new InvalidInputError(`run ${id} has no failed or unreachable host to re-run`);
-    return this.launch({ site: run.site, deployment: run.deployment, requestedBy, reason: `re-run of the failed hosts of run ${id}`, limit: hosts, rerunOf: id, forks: run.options.forks });
+    return this.launch({ site: run.site, deployment: run.deployment, requestedBy, reason: `re-run of the failed hosts of run ${id}`, limit: hosts, rerunOf: id, forks: run.options.forks, requestedById });
   }
 
   /**
@@ -161,6 +239,8 @@ export class RunService {
 
   private async executeNow(id: number): Promise<RunStatus> {
     const run = this.runs.get(id);
+    // Only an approved run executes (a cancel may have come first).
+    if (run.status !== "approved") return run.status;
     const controller = new AbortController();
     this.active.set(id, controller);
     const sink = new StoredSink(id, this.runs, this.broadcaster);

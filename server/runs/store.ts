@@ -1,6 +1,6 @@
 /** Runs, their events and their output in SQLite. Events go in batched transactions, in sequence order. */
-import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
-import { runEvents, runOutput, runs, sites } from "../../db/schema";
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt } from "drizzle-orm";
+import { runApprovals, runEvents, runOutput, runs, sites } from "../../db/schema";
 // (run_events and run_output are written by prepared statements in `append`; their columns are in db/schema.ts.)
 import type { Db } from "../db";
 import type { OutputChunk, Plan, RunEvent, RunStatus } from "../engine";
@@ -29,7 +29,7 @@ export class RunStore {
     });
   }
 
-  create(input: { site: string; revision: number; plan: Plan; requestedBy: string; reason: string; options: RunOptions; status: RunStatus }) {
+  create(input: { site: string; revision: number; plan: Plan; requestedBy: string; requestedById?: string | null; reason: string; options: RunOptions; status: RunStatus }) {
     const site = this.db.select({ id: sites.id }).from(sites).where(eq(sites.slug, input.site)).get();
     if (!site) throw new NotFoundError(`no site '${input.site}'`);
     return this.db
@@ -41,6 +41,7 @@ export class RunStore {
         title: input.plan.title,
         status: input.status,
         requestedBy: input.requestedBy || "unknown",
+        requestedById: input.requestedById ?? null,
         reason: input.reason,
         plan: JSON.stringify(input.plan),
         options: JSON.stringify(input.options),
@@ -62,7 +63,7 @@ export class RunStore {
     return { ...rest, site: row.site, status: rest.status as RunStatus, plan: JSON.parse(plan) as Plan, options: JSON.parse(options) as RunOptions };
   }
 
-  list(site: string, limit = 50) {
+  list(site: string, limit = 50, status?: RunStatus) {
     return this.db
       .select({
         id: runs.id,
@@ -71,6 +72,8 @@ export class RunStore {
         title: runs.title,
         status: runs.status,
         requestedBy: runs.requestedBy,
+        requestedById: runs.requestedById,
+        reason: runs.reason,
         createdAt: runs.createdAt,
         startedAt: runs.startedAt,
         finishedAt: runs.finishedAt,
@@ -78,14 +81,41 @@ export class RunStore {
       })
       .from(runs)
       .innerJoin(sites, eq(sites.id, runs.siteId))
-      .where(eq(sites.slug, site))
+      .where(and(eq(sites.slug, site), status ? eq(runs.status, status) : undefined))
       .orderBy(desc(runs.id))
       .limit(limit)
       .all()
       .map((r) => ({ ...r, status: r.status as RunStatus }));
   }
 
-  setStatus(id: number, status: RunStatus, extra: { startedAt?: Date; finishedAt?: Date; message?: string } = {}) {
+  /** Record a reviewer's decision; false when this reviewer already decided on this run. */
+  addReview(runId: number, review: { userId: string; username: string; decision: "approve" | "reject"; comment: string }): boolean {
+    const result = this.db.insert(runApprovals).values({ runId, ...review, createdAt: new Date() }).onConflictDoNothing().run();
+    return result.changes > 0;
+  }
+
+  reviews(runId: number) {
+    return this.db
+      .select({ userId: runApprovals.userId, username: runApprovals.username, decision: runApprovals.decision, comment: runApprovals.comment, createdAt: runApprovals.createdAt })
+      .from(runApprovals)
+      .where(eq(runApprovals.runId, runId))
+      .orderBy(asc(runApprovals.id))
+      .all();
+  }
+
+  /** The newest run of the site that was approved (and so may have changed hosts): approvals diff against it. */
+  lastApproved(site: string, before: number) {
+    return this.db
+      .select({ id: runs.id, revision: runs.revision, approvedAt: runs.approvedAt })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(and(eq(sites.slug, site), lt(runs.id, before), isNotNull(runs.approvedAt)))
+      .orderBy(desc(runs.id))
+      .limit(1)
+      .get();
+  }
+
+  setStatus(id: number, status: RunStatus, extra: { startedAt?: Date; finishedAt?: Date; approvedAt?: Date; message?: string } = {}) {
     this.db.update(runs).set({ status, ...extra }).where(eq(runs.id, id)).run();
   }
 

@@ -51,6 +51,7 @@ export class SiteStore {
         name: sites.name,
         description: sites.description,
         createdAt: sites.createdAt,
+        approvalsRequired: sites.approvalsRequired,
         revision: revisions.number,
         updatedAt: revisions.createdAt,
         updatedBy: revisions.author,
@@ -148,6 +149,15 @@ export class SiteStore {
       .get();
     if (!rev) throw new NotFoundError(`site '${slug}' has no revision ${number}`);
     return { revision: rev.number, files: readFiles(this.db, rev.id) };
+  }
+
+  /** The newest revision's number: a run requested at an older one is stale. */
+  head(slug: string): number {
+    return headOf(this.db, slug).head.number;
+  }
+
+  setSettings(slug: string, settings: { approvalsRequired: number }) {
+    this.db.update(sites).set(settings).where(eq(sites.id, this.siteId(slug))).run();
   }
 
   delete(slug: string) {

@@ -2,12 +2,12 @@ import { z } from "zod";
 import { explainedValues } from "../../inventory";
 import { loadRevision } from "../../site-cache";
 import { NotFoundError } from "../../store/errors";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, siteProcedure } from "../trpc";
 
-const where = z.object({ slug: z.string().min(1).max(63), revision: z.number().int().positive().optional() });
+const where = z.object({ revision: z.number().int().positive().optional() });
 
 export const hostsRouter = createTRPCRouter({
-  list: publicProcedure.input(where).query(({ ctx, input }) => {
+  list: siteProcedure("viewer").input(where).query(({ ctx, input }) => {
     const { revision, site } = loadRevision(ctx.sites, input.slug, input.revision);
     const hosts = [...site.model.hosts.values()].map((h) => {
       const r = site.resolver.resolve(h.name);
@@ -16,7 +16,7 @@ export const hostsRouter = createTRPCRouter({
     return { revision, hosts, errors: site.diagnostics.filter((d) => d.severity === "error").length };
   }),
 
-  get: publicProcedure.input(where.extend({ name: z.string().min(1) })).query(({ ctx, input }) => {
+  get: siteProcedure("viewer").input(where.extend({ name: z.string().min(1) })).query(({ ctx, input }) => {
     const { revision, site } = loadRevision(ctx.sites, input.slug, input.revision);
     if (!site.model.hosts.has(input.name)) throw new NotFoundError(`no host '${input.name}' in site '${input.slug}' at revision ${revision}`);
     const host = site.resolver.resolve(input.name, true);

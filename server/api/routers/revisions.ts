@@ -1,6 +1,5 @@
-import { z } from "zod";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, siteProcedure } from "../trpc";
 
 export const revisionsRouter = createTRPCRouter({
-  list: publicProcedure.input(z.object({ slug: z.string().min(1).max(63) })).query(({ ctx, input }) => ctx.sites.revisions(input.slug)),
+  list: siteProcedure("viewer").query(({ ctx, input }) => ctx.sites.revisions(input.slug)),
 });

@@ -1,14 +1,15 @@
 import { z } from "zod";
-import { planDeployment, PlanError } from "../../engine";
+import { actorName, atLeast } from "../../auth";
+import { planDeployment, PlanError, RUN_STATUSES } from "../../engine";
 import { loadRevision } from "../../site-cache";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { ForbiddenError } from "../../store/errors";
+import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
 
-const slug = z.string().min(1).max(63);
-const id = z.number().int().positive();
+const comment = z.string().trim().max(2000).default("");
 
 export const runsRouter = createTRPCRouter({
   /** The deployments of the newest revision, each with its plan (or why it cannot be planned). */
-  deployments: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) => {
+  deployments: siteProcedure("viewer").query(({ ctx, input }) => {
     const { revision, site } = loadRevision(ctx.sites, input.slug);
     const errors = site.diagnostics.filter((d) => d.severity === "error").length;
     return {
@@ -25,23 +26,89 @@ export const runsRouter = createTRPCRouter({
     };
   }),
 
-  launch: publicProcedure
-    .input(z.object({ slug, deployment: z.string().min(1), author: z.string().max(100), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
-    .mutation(({ ctx, input }) => ({ id: ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: input.author, reason: input.reason, forks: input.forks }) })),
+  /** Request a run: it waits for approval (unless the site needs none) with its plan and revision frozen. */
+  launch: siteProcedure("operator")
+    .input(z.object({ deployment: z.string().min(1), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
+    .mutation(({ ctx, input }) => {
+      const id = ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
+      ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } }, ctx.ip);
+      return { id };
+    }),
 
-  list: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) => ctx.runs.list(input.slug)),
+  list: siteProcedure("viewer")
+    .input(z.object({ status: z.enum(RUN_STATUSES).optional() }))
+    .query(({ ctx, input }) => ctx.runs.list(input.slug, 50, input.status)),
 
   /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
-  get: publicProcedure.input(z.object({ id })).query(({ ctx, input }) => ({ run: ctx.runs.get(input.id), ...ctx.runner.snapshot(input.id) })),
+  get: runProcedure("viewer").query(({ ctx, input }) => ({ run: ctx.run, ...ctx.runner.snapshot(input.id), role: ctx.role })),
+
+  /** What a reviewer needs: the decisions so far, the revision to diff against, and whether the request is stale. */
+  review: runProcedure("viewer").query(({ ctx }) => {
+    const run = ctx.run;
+    const site = ctx.sites.get(run.site);
+    const principal = ctx.principal;
+    const own = run.requestedById !== null && run.requestedById === principal.userId;
+    return {
+      reviews: ctx.runs.reviews(run.id),
+      required: site.approvalsRequired,
+      head: site.revision,
+      stale: run.status === "awaiting_approval" && site.revision !== run.revision,
+      lastApproved: ctx.runs.lastApproved(run.site, run.id) ?? null,
+      own,
+      canReview: run.status === "awaiting_approval" && !own && principal.kind === "user" && atLeast(ctx.role, "approver"),
+      canCancel: canCancel(ctx.role, own),
+    };
+  }),
+
+  approve: runProcedure("approver")
+    .input(z.object({ comment }))
+    .mutation(({ ctx, input }) => {
+      const reviewer = { userId: ctx.principal.userId, username: actorName(ctx.principal) };
+      const result = ctx.runner.approve(input.id, reviewer, input.comment);
+      ctx.auth.audit.record(ctx.principal, { action: "run.approved", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment, approvals: result.approvals, required: result.required } }, ctx.ip);
+      return result;
+    }),
+
+  reject: runProcedure("approver")
+    .input(z.object({ comment }))
+    .mutation(({ ctx, input }) => {
+      ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
+      ctx.auth.audit.record(ctx.principal, { action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } }, ctx.ip);
+    }),
 
   /** Events after `after`: what a reconnecting client missed. */
-  events: publicProcedure.input(z.object({ id, after: z.number().int().min(0) })).query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
+  events: runProcedure("viewer")
+    .input(z.object({ after: z.number().int().min(0) }))
+    .query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
 
-  output: publicProcedure
-    .input(z.object({ id, host: z.string().min(1), step: z.string().optional(), after: z.number().int().min(0).default(0) }))
+  output: runProcedure("viewer")
+    .input(z.object({ host: z.string().min(1), step: z.string().optional(), after: z.number().int().min(0).default(0) }))
     .query(({ ctx, input }) => ctx.runs.output(input.id, input.host, input.step, input.after)),
 
-  cancel: publicProcedure.input(z.object({ id })).mutation(({ ctx, input }) => ctx.runner.cancel(input.id)),
+  /** Operators cancel their own runs; approvers and admins any run. */
+  cancel: runProcedure("operator").mutation(({ ctx, input }) => {
+    const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
+    if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators cancel only their own runs`);
+    ctx.runner.cancel(input.id, actorName(ctx.principal));
+    ctx.auth.audit.record(ctx.principal, { action: "run.cancelled", site: ctx.run.site, target: `run ${input.id}`, detail: { status: ctx.run.status } }, ctx.ip);
+  }),
 
-  rerunFailed: publicProcedure.input(z.object({ id, author: z.string().max(100) })).mutation(({ ctx, input }) => ({ id: ctx.runner.rerunFailed(input.id, input.author) })),
+  /** Ask again at the newest revision (a stale request cannot be approved). */
+  rerequest: runProcedure("operator").mutation(({ ctx, input }) => {
+    const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
+    if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
+    const id = ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
+    ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } }, ctx.ip);
+    return { id };
+  }),
+
+  rerunFailed: runProcedure("operator").mutation(({ ctx, input }) => {
+    const id = ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
+    ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } }, ctx.ip);
+    return { id };
+  }),
 });
+
+function canCancel(role: Parameters<typeof atLeast>[0], own: boolean) {
+  return atLeast(role, "approver") || (own && atLeast(role, "operator"));
+}

@@ -2,22 +2,22 @@ import { z } from "zod";
 import { editSecret, revealSecret, secretsPath, viewSecrets } from "../../secrets/editor";
 import { unlockServerIdentity } from "../../secrets/keys";
 import { InvalidInputError } from "../../store/errors";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { actorName } from "../../auth";
+import { adminProcedure, createTRPCRouter, siteProcedure } from "../trpc";
 
-const slug = z.string().min(1).max(63);
 const key = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a key path: names of letters, digits, '_' or '-', joined by dots");
 
 export const secretsRouter = createTRPCRouter({
   /** Key names and recipients of the newest revision's secrets file: no value, no private key needed. */
-  list: publicProcedure.input(z.object({ slug })).query(async ({ ctx, input }) => {
+  list: siteProcedure("viewer").query(async ({ ctx, input }) => {
     const { revision, files } = ctx.sites.files(input.slug);
     const server = await ctx.serverIdentity.catch(() => null);
     return { revision, ...viewSecrets(files), server: { recipients: server?.recipients ?? [], locked: server?.locked ?? true } };
   }),
 
   /** Set or remove one value: a new revision whose message names the key. The value never comes back. */
-  set: publicProcedure
-    .input(z.object({ slug, baseRevision: z.number().int().positive(), key, value: z.string().max(1 << 20).nullable(), author: z.string().max(100) }))
+  set: siteProcedure("operator")
+    .input(z.object({ baseRevision: z.number().int().positive(), key, value: z.string().max(1 << 20).nullable() }))
     .mutation(async ({ ctx, input }) => {
       const { files } = ctx.sites.files(input.slug, input.baseRevision);
       const path = secretsPath(files);
@@ -26,24 +26,29 @@ export const secretsRouter = createTRPCRouter({
       if (server.locked) throw new InvalidInputError("the server's age identity is locked: start the server with FLIGHTDECK_AGE_PASSPHRASE");
       const next = await editSecret(previous, input.key, input.value ?? undefined, { sources: [server.source] }, server.recipients);
       const message = `${input.value === null ? "Removed" : "Set"} secret ${input.key}`;
-      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author: input.author, message });
-      ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author: input.author, message });
+      const author = actorName(ctx.principal);
+      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author, message });
+      ctx.auth.audit.record(ctx.principal, { action: input.value === null ? "secret.removed" : "secret.set", site: input.slug, target: input.key, detail: { revision: saved.number } }, ctx.ip);
+      ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message });
       return saved;
     }),
 
   /** Unlock a passphrase-protected server identity (for teams that share the passphrase off-band). */
-  unlock: publicProcedure.input(z.object({ passphrase: z.string().min(1).max(1000) })).mutation(async ({ ctx, input }) => {
+  unlock: adminProcedure.input(z.object({ passphrase: z.string().min(1).max(1000) })).mutation(async ({ ctx, input }) => {
     const server = await ctx.serverIdentity;
     await unlockServerIdentity(server, input.passphrase);
+    ctx.auth.audit.record(ctx.principal, { action: "secrets.unlocked", target: "server identity" }, ctx.ip);
     return { recipients: server.recipients };
   }),
 
-  /** One value, shown because the user asked for it (audited once accounts exist). */
-  reveal: publicProcedure.input(z.object({ slug, key })).mutation(async ({ ctx, input }) => {
+  /** One value, shown because a site admin asked for it; the audit log says who saw which key. */
+  reveal: siteProcedure("admin").input(z.object({ key })).mutation(async ({ ctx, input }) => {
     const { files } = ctx.sites.files(input.slug);
     const path = secretsPath(files);
     if (!path) throw new InvalidInputError("this site has no secrets file");
     const server = await ctx.serverIdentity;
-    return { value: await revealSecret(files.find((f) => f.path === path)!, input.key, { sources: [server.source] }) };
+    const value = await revealSecret(files.find((f) => f.path === path)!, input.key, { sources: [server.source] });
+    ctx.auth.audit.record(ctx.principal, { action: "secret.revealed", site: input.slug, target: input.key }, ctx.ip);
+    return { value };
   }),
 });

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { readSiteDir, SiteNotFoundError } from "../../inventory";
 import { InvalidInputError } from "../../store/errors";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { actorName } from "../../auth";
+import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
 
 const slug = z.string().min(1).max(63);
 
@@ -21,18 +22,27 @@ spec:
 `;
 
 export const sitesRouter = createTRPCRouter({
-  list: publicProcedure.query(({ ctx }) => ctx.sites.list()),
+  /** The sites the caller can read, each with the caller's role there. */
+  list: authedProcedure.query(({ ctx }) => {
+    const readable = new Set(ctx.auth.access.readableSites(ctx.principal));
+    return ctx.sites
+      .list()
+      .filter((s) => readable.has(s.slug))
+      .map((s) => ({ ...s, role: ctx.auth.access.roleOn(ctx.principal, s.slug) }));
+  }),
 
-  get: publicProcedure.input(z.object({ slug })).query(({ ctx, input }) => ctx.sites.get(input.slug)),
+  get: siteProcedure("viewer").query(({ ctx, input }) => ({ ...ctx.sites.get(input.slug), role: ctx.role })),
 
-  create: publicProcedure
-    .input(z.object({ slug, name: z.string().trim().min(1).max(200), author: z.string().max(100) }))
-    .mutation(({ ctx, input }) =>
-      ctx.sites.create({ ...input, files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" }),
-    ),
+  create: adminProcedure
+    .input(z.object({ slug, name: z.string().trim().min(1).max(200) }))
+    .mutation(({ ctx, input }) => {
+      const created = ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
+      ctx.auth.audit.record(ctx.principal, { action: "site.created", site: input.slug, target: input.name }, ctx.ip);
+      return created;
+    }),
 
-  importPath: publicProcedure
-    .input(z.object({ slug, name: z.string().trim().min(1).max(200), path: z.string().min(1), author: z.string().max(100) }))
+  importPath: adminProcedure
+    .input(z.object({ slug, name: z.string().trim().min(1).max(200), path: z.string().min(1) }))
     .mutation(({ ctx, input }) => {
       let files;
       try {
@@ -43,10 +53,25 @@ export const sitesRouter = createTRPCRouter({
       }
       if (!files.length) throw new InvalidInputError(`${input.path} holds no .yml or .yaml files`);
       const message = `Imported from ${input.path}`;
-      return ctx.sites.exists(input.slug)
-        ? ctx.sites.replace(input.slug, { files, author: input.author, message })
-        : ctx.sites.create({ slug: input.slug, name: input.name, files, author: input.author, message });
+      const author = actorName(ctx.principal);
+      const result = ctx.sites.exists(input.slug)
+        ? ctx.sites.replace(input.slug, { files, author, message })
+        : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message });
+      ctx.auth.audit.record(ctx.principal, { action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } }, ctx.ip);
+      return result;
     }),
 
-  delete: publicProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => ctx.sites.delete(input.slug)),
+  /** Site settings: how many approvals a run needs. */
+  settings: siteProcedure("admin")
+    .input(z.object({ approvalsRequired: z.number().int().min(0).max(10) }))
+    .mutation(({ ctx, input }) => {
+      const before = ctx.sites.get(input.slug).approvalsRequired;
+      ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired });
+      ctx.auth.audit.record(ctx.principal, { action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } }, ctx.ip);
+    }),
+
+  delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
+    ctx.sites.delete(input.slug);
+    ctx.auth.audit.record(ctx.principal, { action: "site.deleted", site: input.slug }, ctx.ip);
+  }),
 });

@@ -9,7 +9,7 @@ const handler = (req: Request) =>
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext,
+    createContext: ({ req }) => createContext(req.headers),
     // Lint-while-typing sends whole files: queries may come as POST instead of a long GET URL.
     allowMethodOverride: true,
     onError({ error, path }) {

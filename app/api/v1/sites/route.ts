@@ -1,8 +1,12 @@
-import { handle, json } from "~/server/rest/respond";
-import { services } from "~/server/services";
+import { handle, json, restCaller } from "~/server/rest/respond";
 
 export const dynamic = "force-dynamic";
 
-export function GET() {
-  return handle(() => json({ sites: services().sites.list() }));
+/** GET /api/v1/sites: the sites the caller can read. */
+export function GET(req: Request) {
+  return handle(async () => {
+    const { caller, svc } = await restCaller(req);
+    const readable = new Set(svc.auth.access.readableSites(caller));
+    return json({ sites: svc.sites.list().filter((s) => readable.has(s.slug)) });
+  });
 }

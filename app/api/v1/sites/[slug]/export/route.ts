@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { writeTgz } from "~/server/store/archive";
 import { InvalidInputError } from "~/server/store/errors";
-import { handle } from "~/server/rest/respond";
-import { services } from "~/server/services";
+import { handle, restCaller } from "~/server/rest/respond";
 
 export const dynamic = "force-dynamic";
 
@@ -13,7 +12,9 @@ export function GET(req: Request, { params }: { params: Promise<{ slug: string }
     const raw = new URL(req.url).searchParams.get("revision");
     const revision = raw === null ? undefined : z.coerce.number().int().positive().safeParse(raw).data;
     if (raw !== null && revision === undefined) throw new InvalidInputError(`revision must be a positive number, not '${raw}'`);
-    const { sites } = services();
+    const { caller, svc } = await restCaller(req);
+    svc.auth.access.require(caller, slug, "viewer");
+    const { sites } = svc;
     const { revision: number, files } = sites.files(slug, revision);
     const when = sites.revisions(slug).find((r) => r.number === number)!.createdAt;
     const body = writeTgz(files, when);

@@ -1,0 +1,8 @@
+import { authRouteHandler } from "~/server/auth/http";
+import { services } from "~/server/services";
+
+export const dynamic = "force-dynamic";
+
+const handler = (req: Request) => authRouteHandler(services())(req);
+
+export { handler as GET, handler as POST };

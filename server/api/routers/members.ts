@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { roleSchema } from "../../auth";
+import { createTRPCRouter, siteProcedure } from "../trpc";
+
+export const membersRouter = createTRPCRouter({
+  list: siteProcedure("admin").query(({ ctx, input }) => ({
+    members: ctx.auth.access.members(input.slug),
+    // Everyone a site admin could add: names only.
+    users: ctx.auth.users.list().filter((u) => !u.disabled).map((u) => ({ id: u.id, username: u.username, name: u.name, isAdmin: u.isAdmin })),
+  })),
+
+  /** Give a user a role on the site, or with `role: null` take it away. */
+  set: siteProcedure("admin")
+    .input(z.object({ userId: z.string().min(1).max(64), role: roleSchema.nullable() }))
+    .mutation(({ ctx, input }) => {
+      const previous = ctx.auth.access.setRole(input.slug, input.userId, input.role);
+      const username = ctx.auth.access.user(input.userId)?.username ?? input.userId;
+      ctx.auth.audit.record(ctx.principal, { action: "role.changed", site: input.slug, target: username, detail: { from: previous, to: input.role } }, ctx.ip);
+    }),
+});

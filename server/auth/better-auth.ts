@@ -1,0 +1,72 @@
+/**
+ * Sessions and sign-in, by better-auth: maintained, made for Next.js, and its drizzle adapter keeps users and
+ * sessions in our own SQLite file. It brings scrypt password hashing, httpOnly SameSite=Lax session cookies,
+ * origin checks on its endpoints and a login rate limiter. Sign-up is off: admins create users.
+ */
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { username } from "better-auth/plugins";
+import { account, session, user, verification } from "../../db/schema";
+import type { Db } from "../db";
+import { eq } from "drizzle-orm";
+
+/** The custom server sets this header from the socket's address, replacing any value a client sent. */
+export const CLIENT_IP_HEADER = "x-flightdeck-client-ip";
+export const MIN_PASSWORD_LENGTH = 10;
+
+export interface AuthOptions {
+  secret: string;
+  /** The public URL, when it is known (https makes cookies Secure). Otherwise each request's own origin. */
+  baseURL?: string;
+  /** Sign-in attempts per minute from one address. */
+  loginLimit: number;
+}
+
+export function createBetterAuth(db: Db, options: AuthOptions) {
+  return betterAuth({
+    appName: "Flightdeck",
+    secret: options.secret,
+    baseURL: options.baseURL,
+    basePath: "/api/auth",
+    database: drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: 256 },
+    plugins: [username()],
+    user: {
+      additionalFields: {
+        isAdmin: { type: "boolean", input: false, defaultValue: false },
+        mustChangePassword: { type: "boolean", input: false, defaultValue: false },
+        disabled: { type: "boolean", input: false, defaultValue: false },
+      },
+    },
+    session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+    rateLimit: {
+      enabled: true,
+      window: 60,
+      max: 300,
+      customRules: {
+        "/sign-in/username": { window: 60, max: options.loginLimit },
+        "/sign-in/email": { window: 60, max: options.loginLimit },
+      },
+    },
+    advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+      defaultCookieAttributes: { httpOnly: true, sameSite: "lax" },
+    },
+    // Same-origin requests are trusted; better-auth refuses other origins (CSRF).
+    trustedOrigins: (request) => {
+      const host = request?.headers.get("host");
+      return host ? [`http://${host}`, `https://${host}`] : [];
+    },
+    telemetry: { enabled: false },
+    databaseHooks: {
+      session: {
+        create: {
+          // A disabled user's correct password opens nothing.
+          before: (s) => Promise.resolve(!db.select({ disabled: user.disabled }).from(user).where(eq(user.id, s.userId)).get()?.disabled),
+        },
+      },
+    },
+  });
+}
+
+export type BetterAuth = ReturnType<typeof createBetterAuth>;

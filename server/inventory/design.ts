@@ -1,0 +1,640 @@
+/**
+ * The site design: MAAS regions, networks and hardware profiles (documents of kinds `maas`, `network` and
+ * `hardware_profile`), the host data that ties hosts to them (`maas`, `networks`, `hardware_profile`, inherited
+ * like any data), and the rules that keep them consistent (DESIGN_RULES, each with an id and a level).
+ *
+ * The design is opt-in: it is read and checked when the site has at least one design document. A site without
+ * one keeps `maas`, `networks` and `hardware_profile` as plain variables, as before design documents existed
+ * (and costs nothing here). Host data is checked on plainly resolved variables; only a host with a problem is
+ * resolved again with `explain`, so that the diagnostic points at the line (of the host, a group or a profile)
+ * where the offending value is written.
+ */
+import { z } from "zod";
+import type { Diagnostic, Severity } from "./diagnostics";
+import { machineSelectorSchema, hostNetworksSchema, type HostNetwork, type MachineSelector, type HardwareProfileSpec, type MaasRegionSpec, type NetworkSpec } from "./design-schemas";
+import { formatIp, formatNetwork, hasHostBits, isLinkLocal, overlaps, parseCidr, parseIp, placeIn, type IpAddress, type IpNetwork } from "./ip";
+import { pathKey } from "./merge";
+import type { Data, Place, SiteModel } from "./model";
+import { isHostname, nameSchema } from "./names";
+import type { ExplainedHost, Origin, Resolver } from "./resolve";
+import { DESIGN_KINDS, type DesignKind } from "./schemas";
+import type { SecretReference } from "./secret-refs";
+import type { Path, SourceDoc } from "./source";
+import { didYouMean } from "./suggest";
+import { describeIssue, type ValidDoc } from "./validate";
+import { durationMs } from "./workflow-schemas";
+
+// ---- the rules -------------------------------------------------------------------------------------------
+
+interface Rule<A extends unknown[]> {
+  level: Severity;
+  /** What the rule checks, for people (the README of the rules is this table). */
+  summary: string;
+  message: (...args: A) => string;
+}
+const rule = <A extends unknown[]>(level: Severity, summary: string, message: (...args: A) => string): Rule<A> => ({ level, summary, message });
+
+const HOSTNAME_RULES = "RFC 1123: dot-separated labels of letters, digits and '-', no '_'";
+
+/** Every design rule: its id, level and message. Diagnostics carry the id as `rule`. */
+export const DESIGN_RULES = {
+  "maas.duplicate": rule("error", "two maas regions with one name", (name: string, first: string) => `duplicate maas region '${name}' (first defined at ${first})`),
+  "maas.api-key": rule(
+    "error",
+    "a region's api_key is not a `secret:` or `env:` reference (a key written in YAML)",
+    (region: string, value: string) =>
+      value.startsWith("env:")
+        ? `api_key '${value}' of maas region '${region}' does not name an environment variable (letters, digits and '_', not starting with a digit)`
+        : `api_key of maas region '${region}' must not be written in the site: store it with \`flightdeck secrets set SITE maas.${region}_key\` and write \`api_key: secret:maas.${region}_key\` (or \`api_key: env:MAAS_API_KEY\`)`,
+  ),
+  "network.duplicate": rule("error", "a network name defined twice (a network has one VLAN and one CIDR)", (name: string, first: string) => `network '${name}' is defined twice (first at ${first}); a network has one VLAN and one CIDR`),
+  "network.cidr-host-bits": rule("error", "a cidr written with host bits set", (cidr: string, net: string) => `cidr '${cidr}' has host bits set; the network is ${net}`),
+  "network.gateway": rule(
+    "error",
+    "a gateway outside its subnet, or on its network or broadcast address (IPv6 link-local gateways are fine)",
+    (gateway: string, network: string, cidr: string, where: string) => `gateway ${gateway} ${where} of network '${network}' (${cidr})`,
+  ),
+  "network.static-range": rule(
+    "error",
+    "a static_range end outside the subnet (or on its network or broadcast address), or start after end",
+    (what: string) => what,
+  ),
+  "network.mtu": rule("error", "an mtu outside 576..9216 (1280..9216 on IPv6)", (mtu: number, min: number, family: number) => `mtu ${mtu} is outside ${min}..9216${family === 6 ? " (1280 is the IPv6 minimum)" : ""}`),
+  "network.vlan-shared": rule(
+    "warning",
+    "two networks on one VLAN with different CIDRs",
+    (name: string, vlan: number, cidr: string, other: string, otherCidr: string, where: string) =>
+      `networks '${other}' (${otherCidr}, at ${where}) and '${name}' (${cidr}) share VLAN ${vlan}; use one network per VLAN, or give each its own VLAN`,
+  ),
+  "network.overlap": rule(
+    "warning",
+    "two networks whose subnets overlap",
+    (name: string, cidr: string, other: string, otherCidr: string, where: string) => `network '${name}' (${cidr}) overlaps network '${other}' (${otherCidr}, at ${where})`,
+  ),
+  "hardware.duplicate": rule("error", "two hardware profiles with one name", (name: string, first: string) => `duplicate hardware profile '${name}' (first defined at ${first})`),
+  "hardware.pci-duplicate": rule("error", "two NICs of one hardware profile with one PCI address", (nic: string, other: string, pci: string) => `nics '${other}' and '${nic}' have the same pci_address ${pci}`),
+  "hardware.boot-disk": rule("error", "a boot_disk alias that is not one of the profile's disks", (alias: string, profile: string, hint: string) => `boot_disk '${alias}' is not a disk of hardware profile '${profile}'${hint}`),
+  "host.data": rule("error", "host data `maas`, `networks` or `hardware_profile` of the wrong shape", (message: string) => message),
+  "host.region-unknown": rule("error", "a host's maas.region names no maas region", (region: string, hint: string) => `maas region '${region}' does not exist${hint}`),
+  "host.network-unknown": rule("error", "a host's networks name a network that does not exist", (network: string, hint: string) => `network '${network}' does not exist${hint}`),
+  "host.hardware-unknown": rule("error", "a host's hardware_profile names no hardware profile", (profile: string, hint: string) => `hardware profile '${profile}' does not exist${hint}`),
+  "host.interface-unknown": rule(
+    "error",
+    "a host's network interface is not a NIC alias of its hardware profile",
+    (nic: string, profile: string, hint: string) => `interface '${nic}' is not a NIC of hardware profile '${profile}'${hint}`,
+  ),
+  "host.address-outside": rule("error", "a host's address outside its network's CIDR (or of the other IP family)", (address: string, host: string, network: string, cidr: string) => `address ${address} of host '${host}' is outside network '${network}' (${cidr})`),
+  "host.address-reserved": rule(
+    "error",
+    "a host's address that is its network's network, broadcast or gateway address",
+    (address: string, host: string, what: string, network: string) => `address ${address} of host '${host}' is the ${what} address of network '${network}'`,
+  ),
+  "host.address-duplicate": rule("error", "one address given to two hosts on one network", (address: string, network: string, hosts: string, first: string) => `address ${address} on network '${network}' is given to ${hosts} (first at ${first})`),
+  "host.system-id-duplicate": rule("error", "one MAAS system_id given to two hosts", (id: string, hosts: string, first: string) => `system_id '${id}' is given to ${hosts}${first}; a system id names one machine`),
+  "host.maas-hostname-duplicate": rule(
+    "error",
+    "two hosts of one MAAS region with the same MAAS host name (names are case-insensitive)",
+    (hostname: string, region: string, hosts: string, first: string) => `MAAS host name '${hostname}' in region '${region}' is given to ${hosts}${first}`,
+  ),
+  "host.hostname": rule(
+    "error",
+    `a host provisioned by MAAS whose host name (its name, or maas.hostname) is not valid (${HOSTNAME_RULES})`,
+    (name: string, own: boolean) => `${own ? "host name" : "maas.hostname"} '${name}' is not a valid hostname (${HOSTNAME_RULES})${own ? "; rename the host or set maas.hostname" : ""}`,
+  ),
+  "host.hostname-address": rule(
+    "warning",
+    "a host without maas data whose name is not a valid hostname and is also its connection address",
+    (name: string) => `host name '${name}' is not a valid hostname (${HOSTNAME_RULES}) but is the host's connection address; set connection.address or rename the host`,
+  ),
+} as const;
+
+export type DesignRuleId = keyof typeof DESIGN_RULES;
+
+/** The rule table as rows, for documentation and tests. */
+export function designRuleTable(): { id: DesignRuleId; level: Severity; summary: string }[] {
+  return (Object.keys(DESIGN_RULES) as DesignRuleId[]).map((id) => ({ id, level: DESIGN_RULES[id].level, summary: DESIGN_RULES[id].summary }));
+}
+
+// ---- the design as the engine sees it ---------------------------------------------------------------------
+
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+export const DEFAULT_DEPLOY_TIMEOUT_MS = 40 * 60_000;
+
+/** A MAAS region, ready to drive: durations in milliseconds with their defaults. */
+export interface MaasRegion extends Place {
+  name: string;
+  description?: string;
+  /** As written, e.g. http://10.0.0.2:5240/MAAS. */
+  url: string;
+  /** The reference, never the key: `secret:maas.dc1_key` or `env:MAAS_API_KEY` (RunSecrets resolves both). */
+  api_key: string;
+  default_distro_series?: string;
+  poll_interval_ms: number;
+  deploy_timeout_ms: number;
+}
+
+export interface Network extends Place {
+  name: string;
+  description?: string;
+  vlan?: number;
+  /** As written; `subnet` is the parsed network. */
+  cidr: string;
+  subnet: IpNetwork;
+  gateway?: string;
+  dns_servers: string[];
+  mtu?: number;
+  static_range?: { start: string; end: string };
+}
+
+export interface HardwareProfile extends Place {
+  name: string;
+  description?: string;
+  vendor?: string;
+  model?: string;
+  nics: Record<string, { pci_address: string; description?: string }>;
+  disks: Record<string, { path: string; description?: string }>;
+  /** The boot disk's device path (and its alias when written as one). */
+  boot_disk?: { path: string; alias?: string };
+}
+
+export interface SiteDesign {
+  regions: Map<string, MaasRegion>;
+  networks: Map<string, Network>;
+  hardwareProfiles: Map<string, HardwareProfile>;
+}
+
+export type { HostNetwork, MachineSelector } from "./design-schemas";
+
+/** The data keys a host's design is read from. */
+export const DESIGN_DATA_KEYS = ["maas", "networks", "hardware_profile"] as const;
+type DesignDataKey = (typeof DESIGN_DATA_KEYS)[number];
+
+const HOST_SCHEMAS: Record<DesignDataKey, z.ZodType> = {
+  maas: z.object({ maas: machineSelectorSchema }),
+  networks: z.object({ networks: hostNetworksSchema }),
+  hardware_profile: z.object({ hardware_profile: nameSchema.meta({ description: "Name of the host's hardware profile." }) }),
+};
+
+/** Thrown by the accessors below for host data that lint reports as invalid. */
+export class DesignDataError extends Error {}
+
+function parseHostData<T>(vars: Data, key: DesignDataKey): T | undefined {
+  const value = vars[key];
+  if (value === undefined || value === null) return undefined;
+  const result = HOST_SCHEMAS[key].safeParse({ [key]: value });
+  if (!result.success) {
+    const problem = result.error.issues.flatMap((issue) => describeIssue({ [key]: value }, HOST_SCHEMAS[key], issue))[0];
+    throw new DesignDataError(`invalid '${key}' data: ${problem?.message ?? "does not match its schema"}`);
+  }
+  return (result.data as Record<string, T>)[key];
+}
+
+/**
+ * A host's MAAS machine selector from its resolved variables (`site.resolver.resolve(name).vars`), or
+ * undefined when it has no `maas` data (or `maas: null`). Throws DesignDataError when the data is invalid
+ * (lint reports it, so a lint-clean site never throws).
+ */
+export function machineSelector(vars: Data): MachineSelector | undefined {
+  return parseHostData<MachineSelector>(vars, "maas");
+}
+
+/** A host's network attachments by network name (`null` entries, networks the host left, are omitted). */
+export function hostNetworks(vars: Data): Record<string, HostNetwork> {
+  const all = parseHostData<Record<string, HostNetwork | null>>(vars, "networks") ?? {};
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, HostNetwork] => e[1] !== null));
+}
+
+/** The name of a host's hardware profile, or undefined. */
+export function hostHardwareProfile(vars: Data): string | undefined {
+  return parseHostData<string>(vars, "hardware_profile");
+}
+
+// ---- building and checking -------------------------------------------------------------------------------
+
+const isDesignKind = (kind: string): kind is DesignKind => (DESIGN_KINDS as readonly string[]).includes(kind);
+
+export function emptyDesign(): SiteDesign {
+  return { regions: new Map(), networks: new Map(), hardwareProfiles: new Map() };
+}
+
+export interface BuiltDesign {
+  design: SiteDesign;
+  diagnostics: Diagnostic[];
+  /** `secret:` references outside data (regions' api_key), for the secrets lint. */
+  secretReferences: SecretReference[];
+}
+
+export function buildDesign(docs: readonly ValidDoc[], model: SiteModel, resolver: Resolver): BuiltDesign {
+  const design = emptyDesign();
+  const designDocs = docs.filter((d) => isDesignKind(d.kind));
+  if (!designDocs.length) return { design, diagnostics: [], secretReferences: [] };
+  const checker = new DesignChecker(design, model, resolver);
+  checker.readDocuments(designDocs);
+  checker.checkNetworks();
+  checker.checkHosts();
+  return { design, diagnostics: checker.diagnostics, secretReferences: checker.secretReferences };
+}
+
+interface Use {
+  host: string;
+  /** Path in the host's variables of the value (or of the key, with `key`). */
+  path: Path;
+  key?: boolean;
+}
+
+class DesignChecker {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly secretReferences: SecretReference[] = [];
+  /** Names of design documents that failed validation: they exist, so references to them are not reported. */
+  private readonly broken: Record<DesignKind, Set<string>> = { maas: new Set(), network: new Set(), hardware_profile: new Set() };
+  private readonly locator: Locator;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly design: SiteDesign,
+    private readonly model: SiteModel,
+    private readonly resolver: Resolver,
+  ) {
+    this.locator = new Locator(model, resolver);
+  }
+
+  private report(id: DesignRuleId, src: SourceDoc, path: Path, message: string, key = false) {
+    const d: Diagnostic = { ...src.diagnostic(path, DESIGN_RULES[id].level, message, key), rule: id };
+    // Hosts that inherit one bad value would each report it at the same place: once is enough.
+    const sig = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (this.seen.has(sig)) return;
+    this.seen.add(sig);
+    this.diagnostics.push(d);
+  }
+
+  private reportAt(id: DesignRuleId, use: Use, message: string) {
+    const { src, path } = this.locator.locate(use.host, use.path);
+    this.report(id, src, path, message, use.key);
+  }
+
+  readDocuments(docs: readonly ValidDoc[]) {
+    const first = new Map<string, Place>();
+    for (const { src, kind, value, invalid } of docs) {
+      const spec = value.spec as Data;
+      const name = spec.name as string;
+      if (invalid.has("spec")) {
+        this.broken[kind as DesignKind].add(name);
+        continue;
+      }
+      const place: Place = { src, path: ["spec"] };
+      const earlier = first.get(`${kind}\0${name}`);
+      if (earlier) {
+        const where = earlier.src.where(["spec", "name"]);
+        const id = kind === "maas" ? "maas.duplicate" : kind === "network" ? "network.duplicate" : "hardware.duplicate";
+        this.report(id, src, ["spec", "name"], DESIGN_RULES[id].message(name, where));
+        continue;
+      }
+      first.set(`${kind}\0${name}`, place);
+      if (kind === "maas") this.readRegion(place, spec as MaasRegionSpec);
+      else if (kind === "network") this.readNetwork(place, spec as NetworkSpec);
+      else this.readHardwareProfile(place, spec as HardwareProfileSpec);
+    }
+  }
+
+  private readRegion(place: Place, spec: MaasRegionSpec) {
+    const key = spec.api_key;
+    if (key.startsWith("secret:") && key.length > "secret:".length) {
+      this.secretReferences.push({ place, path: ["spec", "api_key"], key: key.slice("secret:".length) });
+    } else if (!/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      this.report("maas.api-key", place.src, ["spec", "api_key"], DESIGN_RULES["maas.api-key"].message(spec.name, key));
+    }
+    this.design.regions.set(spec.name, {
+      ...place,
+      name: spec.name,
+      description: spec.description,
+      url: spec.url,
+      api_key: key,
+      default_distro_series: spec.default_distro_series,
+      poll_interval_ms: spec.poll_interval === undefined ? DEFAULT_POLL_INTERVAL_MS : durationMs(spec.poll_interval),
+      deploy_timeout_ms: spec.deploy_timeout === undefined ? DEFAULT_DEPLOY_TIMEOUT_MS : durationMs(spec.deploy_timeout),
+    });
+  }
+
+  private readNetwork(place: Place, spec: NetworkSpec) {
+    const { src } = place;
+    const subnet = parseCidr(spec.cidr)!; // the schema checked it
+    const cidr = formatNetwork(subnet);
+    if (hasHostBits(subnet)) this.report("network.cidr-host-bits", src, ["spec", "cidr"], DESIGN_RULES["network.cidr-host-bits"].message(spec.cidr, cidr));
+
+    if (spec.gateway !== undefined) {
+      const gateway = parseIp(spec.gateway)!;
+      const at = gateway.family === 6 && subnet.family === 6 && isLinkLocal(gateway) ? "usable" : placeIn(subnet, gateway);
+      if (at !== "usable") {
+        const where = at === "outside" ? "is outside the subnet" : `is the ${at} address`;
+        this.report("network.gateway", src, ["spec", "gateway"], DESIGN_RULES["network.gateway"].message(spec.gateway, spec.name, cidr, where));
+      }
+    }
+
+    if (spec.static_range) {
+      const ends = (["start", "end"] as const).map((end) => {
+        const address = parseIp(spec.static_range![end])!;
+        const at = placeIn(subnet, address);
+        if (at !== "usable") {
+          const what = at === "outside" ? `is outside network '${spec.name}' (${cidr})` : `is the ${at} address of network '${spec.name}'`;
+          this.report("network.static-range", src, ["spec", "static_range", end], DESIGN_RULES["network.static-range"].message(`static_range ${end} ${spec.static_range![end]} ${what}`));
+        }
+        return at === "usable" ? address : undefined;
+      });
+      const [start, end] = ends;
+      if (start && end && start.value > end.value) {
+        this.report("network.static-range", src, ["spec", "static_range", "end"], DESIGN_RULES["network.static-range"].message(`static_range end ${spec.static_range.end} comes before its start ${spec.static_range.start}`));
+      }
+    }
+
+    if (spec.mtu !== undefined) {
+      const min = subnet.family === 6 ? 1280 : 576;
+      if (spec.mtu < min || spec.mtu > 9216) this.report("network.mtu", src, ["spec", "mtu"], DESIGN_RULES["network.mtu"].message(spec.mtu, min, subnet.family));
+    }
+
+    this.design.networks.set(spec.name, {
+      ...place,
+      name: spec.name,
+      description: spec.description,
+      vlan: spec.vlan,
+      cidr: spec.cidr,
+      subnet,
+      gateway: spec.gateway,
+      dns_servers: spec.dns_servers ?? [],
+      mtu: spec.mtu,
+      static_range: spec.static_range,
+    });
+  }
+
+  private readHardwareProfile(place: Place, spec: HardwareProfileSpec) {
+    const { src } = place;
+    const nics = spec.nics ?? {};
+    const disks = spec.disks ?? {};
+    const byPci = new Map<string, string>();
+    for (const [alias, nic] of Object.entries(nics)) {
+      const pci = nic.pci_address.toLowerCase();
+      const other = byPci.get(pci);
+      if (other !== undefined) this.report("hardware.pci-duplicate", src, ["spec", "nics", alias, "pci_address"], DESIGN_RULES["hardware.pci-duplicate"].message(alias, other, nic.pci_address));
+      else byPci.set(pci, alias);
+    }
+    let boot: HardwareProfile["boot_disk"];
+    if (typeof spec.boot_disk === "string") {
+      const disk = disks[spec.boot_disk];
+      if (disk && Object.hasOwn(disks, spec.boot_disk)) boot = { path: disk.path, alias: spec.boot_disk };
+      else this.report("hardware.boot-disk", src, ["spec", "boot_disk"], DESIGN_RULES["hardware.boot-disk"].message(spec.boot_disk, spec.name, didYouMean(spec.boot_disk, Object.keys(disks))));
+    } else if (spec.boot_disk) boot = { path: spec.boot_disk.path };
+    this.design.hardwareProfiles.set(spec.name, { ...place, name: spec.name, description: spec.description, vendor: spec.vendor, model: spec.model, nics, disks, boot_disk: boot });
+  }
+
+  /** Between networks: one CIDR per VLAN, no overlapping subnets. */
+  checkNetworks() {
+    const networks = [...this.design.networks.values()];
+    for (let j = 1; j < networks.length; j++) {
+      const b = networks[j]!;
+      for (let i = 0; i < j; i++) {
+        const a = networks[i]!;
+        const [ca, cb] = [formatNetwork(a.subnet), formatNetwork(b.subnet)];
+        if (a.vlan !== undefined && a.vlan === b.vlan && ca !== cb) {
+          this.report("network.vlan-shared", b.src, ["spec", "vlan"], DESIGN_RULES["network.vlan-shared"].message(b.name, b.vlan, cb, a.name, ca, a.src.where(["spec", "vlan"])));
+        } else if (overlaps(a.subnet, b.subnet)) {
+          this.report("network.overlap", b.src, ["spec", "cidr"], DESIGN_RULES["network.overlap"].message(b.name, cb, a.name, ca, a.src.where(["spec", "cidr"])));
+        }
+      }
+    }
+  }
+
+  /** Host data: references, addresses, interfaces, host names, and what must be unique across hosts. */
+  checkHosts() {
+    const { regions, networks, hardwareProfiles } = this.design;
+    const relevant = this.hostsWithDesignData();
+    const addresses = new Map<string, Map<string, Use[]>>(); // network -> canonical address -> uses
+    const systemIds = new Map<string, Use[]>();
+    const maasHostnames = new Map<string, Use[]>(); // region \0 lower-case name -> uses
+    const parsed = new Map<unknown, { ok: true; value: unknown } | { ok: false; problems: ReturnType<typeof describeIssue> }>();
+
+    const read = <T>(host: string, vars: Data, key: DesignDataKey): T | undefined => {
+      const value = vars[key];
+      if (value === undefined || value === null) return undefined;
+      // Hosts that inherit a value share its object: parse it once.
+      let result = typeof value === "object" ? parsed.get(value) : undefined;
+      if (!result) {
+        const r = HOST_SCHEMAS[key].safeParse({ [key]: value });
+        result = r.success ? { ok: true, value: (r.data as Data)[key] } : { ok: false, problems: r.error.issues.flatMap((issue) => describeIssue({ [key]: value }, HOST_SCHEMAS[key], issue)) };
+        if (typeof value === "object") parsed.set(value, result);
+      }
+      if (result.ok) return result.value as T;
+      for (const p of result.problems) this.reportAt("host.data", { host, path: p.path, key: p.key }, DESIGN_RULES["host.data"].message(p.message));
+      return undefined;
+    };
+
+    for (const [name, def] of this.model.hosts) {
+      const validName = isHostname(name);
+      if (!relevant(name)) {
+        if (!validName) this.checkAddressName(name);
+        continue;
+      }
+      const vars = this.resolver.resolve(name).vars;
+      const selector = read<MachineSelector>(name, vars, "maas");
+      const hwName = read<string>(name, vars, "hardware_profile");
+      const attached = read<Record<string, HostNetwork | null>>(name, vars, "networks");
+
+      if (selector) {
+        if (!regions.has(selector.region) && !this.broken.maas.has(selector.region)) {
+          this.reportAt("host.region-unknown", { host: name, path: ["maas", "region"] }, DESIGN_RULES["host.region-unknown"].message(selector.region, didYouMean(selector.region, regions.keys())));
+        }
+        if (selector.system_id !== undefined) push(systemIds, selector.system_id, { host: name, path: ["maas", "system_id"] });
+        const hostname = selector.hostname ?? name;
+        const own = selector.hostname === undefined;
+        if (!isHostname(hostname)) {
+          const message = DESIGN_RULES["host.hostname"].message(hostname, own);
+          if (own) this.report("host.hostname", def.src, [...def.path, "name"], message);
+          else this.reportAt("host.hostname", { host: name, path: ["maas", "hostname"] }, message);
+        }
+        push(maasHostnames, `${selector.region}\0${hostname.toLowerCase()}`, own ? { host: name, path: [] } : { host: name, path: ["maas", "hostname"] });
+      } else if (!validName) this.checkAddressName(name);
+
+      let hardware: HardwareProfile | undefined;
+      if (hwName !== undefined) {
+        hardware = hardwareProfiles.get(hwName);
+        if (!hardware && !this.broken.hardware_profile.has(hwName)) {
+          this.reportAt("host.hardware-unknown", { host: name, path: ["hardware_profile"] }, DESIGN_RULES["host.hardware-unknown"].message(hwName, didYouMean(hwName, hardwareProfiles.keys())));
+        }
+      }
+
+      for (const [netName, entry] of Object.entries(attached ?? {})) {
+        if (!entry) continue;
+        const network = networks.get(netName);
+        if (!network) {
+          if (!this.broken.network.has(netName)) {
+            this.reportAt("host.network-unknown", { host: name, path: ["networks", netName], key: true }, DESIGN_RULES["host.network-unknown"].message(netName, didYouMean(netName, networks.keys())));
+          }
+          continue;
+        }
+        if (entry.address !== undefined) this.checkAddress(name, network, entry.address, addresses);
+        if (entry.interface !== undefined && hardware && !Object.hasOwn(hardware.nics, entry.interface)) {
+          const nics = Object.keys(hardware.nics);
+          const hint = nics.length ? didYouMean(entry.interface, nics) || ` (its nics: ${nics.join(", ")})` : " (it has no nics)";
+          this.reportAt("host.interface-unknown", { host: name, path: ["networks", netName, "interface"] }, DESIGN_RULES["host.interface-unknown"].message(entry.interface, hardware.name, hint));
+        }
+      }
+    }
+
+    for (const [netName, byAddress] of addresses) {
+      for (const [address, uses] of byAddress) {
+        this.duplicates("host.address-duplicate", uses, (hosts, first) => DESIGN_RULES["host.address-duplicate"].message(address, netName, hosts, first));
+      }
+    }
+    for (const [id, uses] of systemIds) this.duplicates("host.system-id-duplicate", uses, (hosts, first) => DESIGN_RULES["host.system-id-duplicate"].message(id, hosts, first));
+    for (const [key, uses] of maasHostnames) {
+      const [region, hostname] = key.split("\0") as [string, string];
+      this.duplicates("host.maas-hostname-duplicate", uses, (hosts, first) => DESIGN_RULES["host.maas-hostname-duplicate"].message(hostname, region, hosts, first));
+    }
+  }
+
+  private checkAddress(host: string, network: Network, text: string, addresses: Map<string, Map<string, Use[]>>) {
+    const address = parseIp(text)!; // the schema checked it
+    const use: Use = { host, path: ["networks", network.name, "address"] };
+    const cidr = formatNetwork(network.subnet);
+    const at = placeIn(network.subnet, address);
+    if (at === "outside") {
+      this.reportAt("host.address-outside", use, DESIGN_RULES["host.address-outside"].message(text, host, network.name, cidr));
+      return;
+    }
+    const gateway = network.gateway === undefined ? undefined : parseIp(network.gateway);
+    if (at !== "usable" || (gateway && sameAddress(gateway, address))) {
+      this.reportAt("host.address-reserved", use, DESIGN_RULES["host.address-reserved"].message(text, host, at === "usable" ? "gateway" : at, network.name));
+      return;
+    }
+    let byAddress = addresses.get(network.name);
+    if (!byAddress) addresses.set(network.name, (byAddress = new Map()));
+    push(byAddress, formatIp(address), use);
+  }
+
+  /** A host without maas data whose invalid name is what SSH would connect to. */
+  private checkAddressName(name: string) {
+    const connection = this.resolver.resolve(name).connection;
+    if (connection.transport === "local" || connection.address !== name) return;
+    const def = this.model.hosts.get(name)!;
+    this.report("host.hostname-address", def.src, [...def.path, "name"], DESIGN_RULES["host.hostname-address"].message(name));
+  }
+
+  /**
+   * A value that must be unique, used by several hosts: an error at each place that gives it again, naming the
+   * hosts and where it was first given. Hosts that inherit it from one place (a group or profile that sets a
+   * system id) get one error there.
+   */
+  private duplicates(id: DesignRuleId, uses: Use[], message: (hosts: string, first: string) => string) {
+    if (uses.length < 2) return;
+    const located = uses.map((use) => ({ use, at: this.locateUse(use) }));
+    const where = (l: (typeof located)[number]) => l.at.src.where(l.at.path, l.use.key);
+    const first = located[0]!;
+    const firstWhere = where(first);
+    const byPlace = new Map<string, typeof located>();
+    for (const l of located) push(byPlace, where(l), l);
+    for (const [at, group] of byPlace) {
+      const here = at === firstWhere;
+      if (here && group.length < 2) continue;
+      const hosts = listHosts((here ? group : [first, ...group]).map((l) => l.use.host));
+      const spot = (here ? group[1] : group[0])!;
+      this.report(id, spot.at.src, spot.at.path, message(hosts, here ? "" : ` (first at ${firstWhere})`), spot.use.key);
+    }
+  }
+
+  /** A use's place: in the host's variables, or its own name (an empty path). */
+  private locateUse(use: Use): { src: SourceDoc; path: Path } {
+    if (use.path.length) return this.locator.locate(use.host, use.path);
+    const def = this.model.hosts.get(use.host)!;
+    return { src: def.src, path: [...def.path, "name"] };
+  }
+
+  /** Which hosts have design data at some level (host, a group, the profile chain): only those are resolved. */
+  private hostsWithDesignData(): (host: string) => boolean {
+    const mentions = (data: Data | undefined) => data !== undefined && DESIGN_DATA_KEYS.some((k) => k in data);
+    const groups = new Set([...this.model.groups.values()].filter((g) => mentions(g.data)).map((g) => g.name));
+    const profiles = new Map<string, boolean>();
+    const profileMentions = (name: string | undefined): boolean => {
+      if (name === undefined) return false;
+      let known = profiles.get(name);
+      if (known === undefined) {
+        profiles.set(name, false); // a cycle (already reported) ends here
+        const def = this.model.profiles.get(name);
+        known = def !== undefined && (mentions(def.data) || profileMentions(def.parent));
+        profiles.set(name, known);
+      }
+      return known;
+    };
+    const bySet = new Map<string[], boolean>();
+    return (host) => {
+      const def = this.model.hosts.get(host)!;
+      if (mentions(def.data) || profileMentions(def.profile)) return true;
+      if (!groups.size) return false;
+      const set = this.resolver.groupsOf(host);
+      let known = bySet.get(set);
+      if (known === undefined) bySet.set(set, (known = set.some((g) => groups.has(g))));
+      return known;
+    };
+  }
+}
+
+/** "hosts 'a' and 'b'", "hosts 'a', 'b', 'c', 'd' and 3 more". */
+function listHosts(names: string[]): string {
+  const shown = names.slice(0, names.length > 5 ? 4 : 5).map((n) => `'${n}'`);
+  const rest = names.length - shown.length;
+  if (rest) return `hosts ${shown.join(", ")} and ${rest} more`;
+  return `hosts ${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]!}`;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  return a.family === b.family && a.value === b.value;
+}
+
+/**
+ * Where a host's variable is written: from the resolver's explanation of that host (computed only for hosts
+ * with a diagnostic), the level that set it and the path inside that level's data. A map (or a key in one) is
+ * placed at the most specific level that sets anything below it.
+ */
+class Locator {
+  private readonly explained = new Map<string, ExplainedHost>();
+
+  constructor(
+    private readonly model: SiteModel,
+    private readonly resolver: Resolver,
+  ) {}
+
+  locate(host: string, path: Path): { src: SourceDoc; path: Path } {
+    let h = this.explained.get(host);
+    if (!h) this.explained.set(host, (h = this.resolver.resolve(host, true)));
+    const origins = h.origins.vars;
+    const keys = path.map(String);
+    let origin: Origin | undefined;
+    for (let n = keys.length; n > 0 && !origin; n--) origin = origins[pathKey(keys.slice(0, n))];
+    if (!origin) {
+      const prefix = pathKey(keys);
+      let best = -Infinity;
+      for (const [k, o] of Object.entries(origins)) {
+        if (!k.startsWith(`${prefix}.`) && !k.startsWith(`${prefix}[`)) continue;
+        const rank = o.level === "host" ? 1e9 : o.level === "profile" ? 1e6 + h.profiles.indexOf(o.source) : h.groups.indexOf(o.source);
+        if (rank > best) {
+          best = rank;
+          origin = o;
+        }
+      }
+    }
+    const place = origin && this.placeOf(origin);
+    if (place) return { src: place.src, path: [...place.path, "data", ...path] };
+    const def = this.model.hosts.get(host)!;
+    return { src: def.src, path: [...def.path, "name"] };
+  }
+
+  private placeOf(origin: Origin): Place | undefined {
+    if (origin.level === "host") return this.model.hosts.get(origin.source);
+    if (origin.level === "profile") return this.model.profiles.get(origin.source);
+    if (origin.level === "group" || origin.level === "all") return this.model.groups.get(origin.source);
+    return undefined;
+  }
+}

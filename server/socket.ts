@@ -1,0 +1,65 @@
+/**
+ * socket.io rooms, each join checked like any request: the caller (session cookie, or a token in the
+ * handshake's `auth.token`) is resolved again at every join, so a sign-out or a revoked role takes effect.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Server, Socket } from "socket.io";
+import { CLIENT_IP_HEADER, type Principal } from "./auth";
+import { boardRoom, runRoom, siteRoom, type ClientToServerEvents, type JoinAck, type ServerToClientEvents } from "./broadcaster";
+import type { Services } from "./services";
+import { validSlug } from "./store/sites";
+
+type FdSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToClientEvents>, svc: Services) {
+  const principal = (socket: FdSocket): Promise<Principal> => svc.auth.principal(headersOf(socket.request, socket.handshake.auth));
+  const join = (socket: FdSocket, room: string, allowed: (p: Principal) => boolean, ack?: JoinAck) => {
+    principal(socket)
+      .then(async (p) => {
+        if (!allowed(p)) return ack?.({ ok: false, error: p.kind === "anonymous" ? "sign in first" : "you may not watch this" });
+        await socket.join(room);
+        ack?.({ ok: true });
+      })
+      .catch(() => ack?.({ ok: false, error: "could not check who you are" }));
+  };
+  const readsSite = (p: Principal, site: string) => (p.kind !== "user" || !p.mustChangePassword) && svc.auth.access.roleOn(p, site) !== null;
+  const runSite = (run: number) => {
+    try {
+      return svc.runs.get(run).site;
+    } catch {
+      return undefined;
+    }
+  };
+
+  io.on("connection", (socket) => {
+    socket.on("site.watch", (site, ack) => {
+      if (typeof site === "string" && validSlug(site)) join(socket, siteRoom(site), (p) => readsSite(p, site), ack);
+      else ack?.({ ok: false, error: "no such site" });
+    });
+    socket.on("site.unwatch", (site) => {
+      if (typeof site === "string") void socket.leave(siteRoom(site));
+    });
+    socket.on("run.watch", (run, ack) => {
+      const site = Number.isSafeInteger(run) && run > 0 ? runSite(run) : undefined;
+      if (site === undefined) return ack?.({ ok: false, error: "no such run" });
+      join(socket, runRoom(run), (p) => readsSite(p, site) || svc.auth.access.kioskSees(p, site), ack);
+    });
+    socket.on("run.unwatch", (run) => {
+      if (Number.isSafeInteger(run)) void socket.leave(runRoom(run));
+    });
+    // A kiosk follows new runs of its board's sites through the board's room (run ids only).
+    socket.on("board.watch", (board, ack) => {
+      const found = typeof board === "string" ? svc.auth.access.boards().find((b) => b.slug === board) : undefined;
+      if (!found) return ack?.({ ok: false, error: "no such board" });
+      join(socket, boardRoom(found.slug), (p) => (p.kind === "kiosk" && p.boardId === found.id) || (p.kind === "user" && p.isAdmin), ack);
+    });
+  });
+}
+
+function headersOf(req: IncomingMessage, auth: Record<string, unknown>): Headers {
+  const headers = new Headers();
+  if (req.headers.cookie) headers.set("cookie", req.headers.cookie);
+  if (typeof auth.token === "string" && auth.token) headers.set("authorization", `Bearer ${auth.token}`);
+  headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "");
+  return headers;
+}
