@@ -505,7 +505,7 @@ class DesignChecker {
       return;
     }
     let byAddress = addresses.get(network.name);
-    if (!byAddress) addresses.set(network.name, (byAddress = new Map()));
+    if (!byAddress) addresses.set(network.name, (byAddress = new Map<string, Use[]>()));
     push(byAddress, formatIp(address), use);
   }
 

@@ -38,9 +38,10 @@ export function loadSite(files: readonly SiteFile[]): Site {
   return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows, design: design.design };
 }
 
-export function resolveAll(site: Site): Record<string, ResolvedHost>;
-export function resolveAll(site: Site, explain: true): Record<string, ExplainedHost>;
-export function resolveAll(site: Site, explain = false): Record<string, ResolvedHost | ExplainedHost> {
+/** Every host resolved (it needs only the model and the resolver of a site). */
+export function resolveAll(site: Pick<Site, "model" | "resolver">): Record<string, ResolvedHost>;
+export function resolveAll(site: Pick<Site, "model" | "resolver">, explain: true): Record<string, ExplainedHost>;
+export function resolveAll(site: Pick<Site, "model" | "resolver">, explain = false): Record<string, ResolvedHost | ExplainedHost> {
   const out: Record<string, ResolvedHost | ExplainedHost> = {};
   for (const name of site.model.hosts.keys()) out[name] = explain ? site.resolver.resolve(name, true) : site.resolver.resolve(name);
   return out;

@@ -114,6 +114,10 @@ export function describeIssue(value: unknown, schema: z.ZodType, issue: z.core.$
       if (expected) return [{ path, message: `'${field}' must be ${expected}, not ${describeValue(got)}` }];
       return [{ path, message: `'${field}': ${unionMessage(issue)}` }];
     }
+    case "invalid_key": {
+      const inner = issue.issues[0]?.message ?? issue.message;
+      return [{ path, message: `key '${field}' ${lowerFirst(inner)}`, key: true }];
+    }
     default:
       return [{ path, message: `'${field}' ${lowerFirst(issue.message)}` }];
   }
