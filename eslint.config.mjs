@@ -35,6 +35,18 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", pureCore], "no-console": "error" },
   },
   {
+    // Test harnesses (the MAAS simulator, the ssh fleet, e2e helpers) never ship: product code may not import them.
+    // The typescript-eslint twin of no-restricted-imports, so it adds to the boundary rules above instead of
+    // replacing them for the same files.
+    files: ["server/**", "app/**", "components/**"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/test", "**/test/**", "**/e2e", "**/e2e/**", "!@playwright/test"], message: "Product code may not import test/ or e2e/ modules." }] },
+      ],
+    },
+  },
+  {
     files: ["server/cli/**"],
     rules: {
       "no-restricted-imports": [

@@ -110,7 +110,7 @@ function apiErrorMessage(c: ErrorContext, d: ApiErrorDetails): string {
   const key = c.keySource ?? `the API key configured for region ${c.region}`;
   switch (d.status) {
     case 400:
-      return `${region} rejected ${what}: ${said || "400 Bad Request"}; check the parameters`;
+      return `${region} rejected ${what} (${said || "400 Bad Request"}): check the parameters`;
     case 401:
       return `the API key for MAAS region ${c.region} was refused${said ? ` (${said})` : ""} during ${what}: check ${key}`;
     case 403: {
@@ -119,7 +119,7 @@ function apiErrorMessage(c: ErrorContext, d: ApiErrorDetails): string {
     }
     case 404:
       if (c.machine && /^No \w+ matches the given query\.$/.test(d.serverMessage)) {
-        return `${region} has no machine ${c.machine.systemId} (${d.serverMessage}) for ${c.operation}: check the system_id; the machine may have been deleted from MAAS`;
+        return `${region} has no machine ${c.machine.systemId} (${c.operation}: "${d.serverMessage}"): check the system_id; the machine may have been deleted from MAAS`;
       }
       return `${region} answered 404 Not Found to ${what}${said ? ` (${said})` : ""}: check the region URL ${c.url} (it ends in /MAAS)`;
     case 409: {
