@@ -90,7 +90,7 @@ async function browser(hosts: number, steps: number): Promise<{ delays: number[]
     mkdirSync(join(dir, "site"));
     writeFileSync(join(dir, "site", "site.yml"), siteYaml(hosts, steps));
     server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-      env: { ...process.env, PORT: String(port), FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: join(dir, "site"), NEXT_TELEMETRY_DISABLED: "1" },
+      env: { ...process.env, PORT: String(port), FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: join(dir, "site"), NEXT_TELEMETRY_DISABLED: "1", FLIGHTDECK_ADMIN_PASSWORD: "bench-admin-password" },
       stdio: ["ignore", "pipe", "inherit"],
     });
     await new Promise<void>((resolve, reject) => {
@@ -98,14 +98,18 @@ async function browser(hosts: number, steps: number): Promise<{ delays: number[]
       server!.stdout!.on("data", (d: Buffer) => d.toString().includes("dashboard on") && resolve());
     });
     const base = `http://127.0.0.1:${port}`;
+    const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+    // The page's own request context: the session cookie it gets is the page's too.
+    const signIn = await page.request.post(`${base}/api/auth/sign-in/username`, { data: { username: "admin", password: "bench-admin-password" } });
+    if (!signIn.ok()) throw new Error(`sign in: ${signIn.status()}`);
     const api = async (path: string, body: unknown) => {
-      const r = await fetch(`${base}/api/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const r = await page.request.post(`${base}/api/trpc/${path}`, { data: body });
       return ((await r.json()) as { result: { data: unknown } }).result.data;
     };
-    const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+    await api("sites.settings", { slug: "ha-kvm", approvalsRequired: 0 });
     // The run page is opened before the run starts, so every event reaches it live. The chips in view record
     // when each state change reached the DOM (wall-clock ms, comparable with the server's event times).
-    const { id } = (await api("runs.launch", { slug: "ha-kvm", deployment: "events", author: "bench", reason: "" })) as { id: number };
+    const { id } = (await api("runs.launch", { slug: "ha-kvm", deployment: "events", reason: "" })) as { id: number };
     await page.goto(`${base}/sites/ha-kvm/runs/${id}`);
     await page.evaluate(() => {
       const seen: Record<string, number> = {};

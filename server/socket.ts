@@ -20,7 +20,10 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
         await socket.join(room);
         ack?.({ ok: true });
       })
-      .catch(() => ack?.({ ok: false, error: "could not check who you are" }));
+      .catch((e: unknown) => {
+        console.error(`socket: could not resolve the caller: ${e instanceof Error ? e.message : String(e)}`);
+        ack?.({ ok: false, error: "could not check who you are" });
+      });
   };
   const readsSite = (p: Principal, site: string) => (p.kind !== "user" || !p.mustChangePassword) && svc.auth.access.roleOn(p, site) !== null;
   const runSite = (run: number) => {
@@ -59,6 +62,8 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
 function headersOf(req: IncomingMessage, auth: Record<string, unknown>): Headers {
   const headers = new Headers();
   if (req.headers.cookie) headers.set("cookie", req.headers.cookie);
+  // better-auth derives its base URL from the host when none is configured.
+  if (req.headers.host) headers.set("host", req.headers.host);
   if (typeof auth.token === "string" && auth.token) headers.set("authorization", `Bearer ${auth.token}`);
   headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "");
   return headers;

@@ -26,7 +26,8 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
   return betterAuth({
     appName: "Flightdeck",
     secret: options.secret,
-    baseURL: options.baseURL,
+    // Without a configured URL, each request's own host (the origin check below still refuses other origins).
+    baseURL: options.baseURL ?? { allowedHosts: ["*"], protocol: "auto" },
     basePath: "/api/auth",
     database: drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: 256 },

@@ -4,18 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { TRPCError } from "@trpc/server";
-import { createCaller } from "../../server/api/root";
 import type { SiteRevisionEvent } from "../../server/broadcaster";
 import { readEnv } from "../../server/env";
 import { readSiteDir } from "../../server/inventory";
 import { createServices } from "../../server/services";
+import { asUser } from "./callers";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-api-"));
 const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
 const { db, sites, broadcaster } = services;
 const events: SiteRevisionEvent[] = [];
 broadcaster.siteRevision = (e) => void events.push(e);
-const api = createCaller(services);
+const { api } = await asUser(services, "ana", { isAdmin: true });
 sites.create({ slug: "demo", name: "Demo", files: readSiteDir("examples/ha-kvm"), author: "seed", message: "seed" });
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -47,16 +47,16 @@ describe("tRPC routers over a real store", () => {
   });
 
   test("save creates a revision and tells watchers", async () => {
-    const saved = await api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "extra.yml", content: "kind: profile\napi_version: v1beta1\nspec:\n  name: extra\n" }], author: "ana", message: "add extra" });
+    const saved = await api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "extra.yml", content: "kind: profile\napi_version: v1beta1\nspec:\n  name: extra\n" }], message: "add extra" });
     assert.equal(saved.number, 2);
     assert.deepEqual(events, [{ site: "demo", revision: 2, author: "ana", message: "add extra" }]);
   });
 
   test("domain errors reach clients as meaningful codes", async () => {
     assert.equal(await code(api.sites.get({ slug: "missing" })), "NOT_FOUND");
-    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "a.yml", content: "" }], author: "b", message: "stale" })), "CONFLICT");
-    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 2, changes: [{ path: "../a.yml", content: "" }], author: "b", message: "" })), "BAD_REQUEST");
-    assert.equal(await code(api.sites.importPath({ slug: "x", name: "x", path: "/definitely/not/here", author: "" })), "BAD_REQUEST");
+    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "a.yml", content: "" }], message: "stale" })), "CONFLICT");
+    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 2, changes: [{ path: "../a.yml", content: "" }], message: "" })), "BAD_REQUEST");
+    assert.equal(await code(api.sites.importPath({ slug: "x", name: "x", path: "/definitely/not/here" })), "BAD_REQUEST");
     assert.equal(await code(api.hosts.get({ slug: "demo", name: "nope" })), "NOT_FOUND");
   });
 

@@ -11,5 +11,6 @@ const services = createServices(readEnv({ FLIGHTDECK_DATA: dataDir, FLIGHTDECK_D
 services.broadcaster.runEvents = (run, events) => {
   for (const e of events) process.stdout.write(`broadcast ${run} ${e.seq} ${e.type}\n`);
 };
+services.sites.setSettings("ha-kvm", { approvalsRequired: 0 });
 const id = services.runner.launch({ site: "ha-kvm", deployment: "long", requestedBy: "test" });
 process.stdout.write(`launched ${id}\n`);

@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { createCaller } from "../../server/api/root";
 import { readEnv } from "../../server/env";
 import { lockIdentityFile, newIdentityFile, SERVER_IDENTITY_FILE } from "../../server/secrets/keys";
 import { createServices } from "../../server/services";
+import { asUser } from "../api/callers";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-secrets-api-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,16 +20,16 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
   delete process.env.FLIGHTDECK_AGE_PASSPHRASE;
   const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "examples/ha-kvm" }));
   if (previous !== undefined) process.env.FLIGHTDECK_AGE_PASSPHRASE = previous;
-  const api = createCaller(services);
+  const { api } = await asUser(services, "ana", { isAdmin: true });
   try {
     const locked = await api.secrets.list({ slug: "ha-kvm" });
     assert.equal(locked.server.locked, true);
     assert.deepEqual(locked.keys, []);
-    await assert.rejects(api.secrets.set({ slug: "ha-kvm", baseRevision: 1, key: "db.password", value: "hunter22", author: "ana" }), /locked/);
+    await assert.rejects(api.secrets.set({ slug: "ha-kvm", baseRevision: 1, key: "db.password", value: "hunter22" }), /locked/);
     await assert.rejects(api.secrets.unlock({ passphrase: "wrong" }), (e: Error) => /passphrase/i.test(e.message));
 
     assert.deepEqual((await api.secrets.unlock({ passphrase: "correct horse" })).recipients, [recipient]);
-    const saved = await api.secrets.set({ slug: "ha-kvm", baseRevision: 1, key: "db.password", value: "hunter22", author: "ana" });
+    const saved = await api.secrets.set({ slug: "ha-kvm", baseRevision: 1, key: "db.password", value: "hunter22" });
     assert.equal(saved.number, 2);
     const list = await api.secrets.list({ slug: "ha-kvm" });
     assert.deepEqual(list.keys, ["db.password"]);
@@ -42,9 +42,9 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
     assert.ok(!stored.includes("hunter22"));
     assert.deepEqual(await api.secrets.reveal({ slug: "ha-kvm", key: "db.password" }), { value: "hunter22" });
 
-    await api.secrets.set({ slug: "ha-kvm", baseRevision: 2, key: "db.password", value: null, author: "ana" });
+    await api.secrets.set({ slug: "ha-kvm", baseRevision: 2, key: "db.password", value: null });
     assert.deepEqual((await api.secrets.list({ slug: "ha-kvm" })).keys, []);
-    await assert.rejects(api.secrets.set({ slug: "ha-kvm", baseRevision: 3, key: "nope", value: null, author: "ana" }), /no key 'nope'/);
+    await assert.rejects(api.secrets.set({ slug: "ha-kvm", baseRevision: 3, key: "nope", value: null }), /no key 'nope'/);
   } finally {
     services.db.$client.close();
   }

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { createCaller } from "../../server/api/root";
 import { execute, planDeployment, type EngineEvent, type OutputChunk } from "../../server/engine";
 import { MASK, MaskingSink } from "../../server/engine/masking";
 import type { SecretsSource } from "../../server/engine/secrets";
@@ -17,6 +16,7 @@ import { readEnv } from "../../server/env";
 import { loadSite, type Site } from "../../server/inventory";
 import { newIdentityFile, writeSecretsFile } from "../../server/secrets";
 import { createServices } from "../../server/services";
+import { asUser } from "../api/callers";
 import { localInventory, workflow } from "../engine/fleet-site";
 
 const PASSWORD = "s3cr3t-Pa55word";
@@ -175,13 +175,14 @@ describe("secrets at run time (server)", () => {
   test("the server's identity decrypts; the database files and the server's output hold no value", async () => {
     const data = mkdtempSync(join(dir, "data-"));
     const services = createServices(readEnv({ FLIGHTDECK_DATA: data, FLIGHTDECK_DEMO: "" }));
-    const api = createCaller(services);
+    const { api } = await asUser(services, "ana", { isAdmin: true });
     try {
       const identity = await services.serverIdentity;
       assert.equal(statSync(identity.path).mode & 0o777, 0o600);
       const text = await writeSecretsFile(null, { db: { password: PASSWORD, split: SPLIT, pin: "42" } }, identity.recipients);
       const out = mkdtempSync(join(dir, "run-"));
       services.sites.create({ slug: "sec", name: "sec", files: [{ path: "site.yml", content: site(out, STEPS) }, { path: "secrets.yml", content: text }], author: "t", message: "m" });
+      services.sites.setSettings("sec", { approvalsRequired: 0 });
 
       // The server's own output while the run goes: everything written to this process's stdout and stderr.
       const logged: string[] = [];
@@ -196,7 +197,7 @@ describe("secrets at run time (server)", () => {
       }
       let id: number;
       try {
-        ({ id } = await api.runs.launch({ slug: "sec", deployment: "dep", author: "ana" }));
+        ({ id } = await api.runs.launch({ slug: "sec", deployment: "dep" }));
         assert.equal(await services.runner.done(id), "succeeded");
       } finally {
         for (const r of restore) r();

@@ -1,0 +1,91 @@
+/**
+ * The server's HTTP surface without Next's bundler: the same tRPC handler, better-auth route, REST route
+ * modules and socket.io handlers as server/main.ts, on 127.0.0.1 with a fresh data directory. Requests go
+ * over real HTTP (and real websockets), so tests see exactly what a client sees.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { Server } from "socket.io";
+import { appRouter } from "../../server/api/root";
+import { createContext } from "../../server/api/trpc";
+import { CLIENT_IP_HEADER } from "../../server/auth";
+import { authRouteHandler } from "../../server/auth/http";
+import { readEnv } from "../../server/env";
+import { createServices, type Services } from "../../server/services";
+import { attachSocketHandlers } from "../../server/socket";
+import * as runRoute from "../../app/api/v1/runs/[id]/route";
+import * as exportRoute from "../../app/api/v1/sites/[slug]/export/route";
+import * as siteRunsRoute from "../../app/api/v1/sites/[slug]/runs/route";
+import * as importRoute from "../../app/api/v1/sites/import/route";
+import * as sitesRoute from "../../app/api/v1/sites/route";
+
+type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Response | Promise<Response>;
+const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
+  [/^\/api\/v1\/sites$/, [], sitesRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/import$/, [], importRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/export$/, ["slug"], exportRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/runs$/, ["slug"], siteRunsRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/runs\/([^/]+)$/, ["id"], runRoute as unknown as Partial<Record<string, Handler>>],
+];
+
+const KEY = Symbol.for("flightdeck.services");
+
+export async function startHttpServer(env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "fd-http-"));
+  const services: Services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ADMIN_PASSWORD: "admin-password-1", ...env }));
+  // Route handlers and tRPC's context find the services the way they do inside Next: on globalThis.
+  (globalThis as { [KEY]?: Services })[KEY] = services;
+  await services.auth.ensureAdmin(() => undefined);
+  const auth = authRouteHandler(services);
+
+  const http = createServer((req, res) => {
+    req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+    void route(req, res);
+  });
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const request = await toRequest(req);
+    const path = new URL(request.url).pathname;
+    let response: Response;
+    if (path.startsWith("/api/auth/")) response = await auth(request);
+    else if (path.startsWith("/api/trpc/")) response = await fetchRequestHandler({ endpoint: "/api/trpc", req: request, router: appRouter, createContext: ({ req: r }) => createContext(r.headers), allowMethodOverride: true });
+    else {
+      const match = REST.map(([re, names, mod]) => ({ m: re.exec(path), names, mod })).find((x) => x.m);
+      const handler = match?.mod[request.method];
+      response = handler ? await handler(request, { params: Promise.resolve(Object.fromEntries(match!.names.map((n, i) => [n, decodeURIComponent(match!.m![i + 1]!)]))) }) : new Response("not found", { status: 404 });
+    }
+    for (const [k, v] of response.headers) if (k !== "set-cookie") res.setHeader(k, v);
+    // getSetCookie keeps several cookies apart (a plain header join would merge them).
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) res.setHeader("set-cookie", cookies);
+    res.statusCode = response.status;
+    res.end(Buffer.from(await response.arrayBuffer()));
+  }
+  const io = new Server(http, { path: "/socket.io", serveClient: false });
+  attachSocketHandlers(io, services);
+  services.broadcaster.attach(io);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    url,
+    services,
+    async close() {
+      await io.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      services.db.$client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function toRequest(req: IncomingMessage): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+  const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
+  return new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, { method: req.method, headers, body });
+}
