@@ -89,7 +89,7 @@ export const DESIGN_RULES = {
     "a host's address that is its network's network, broadcast or gateway address",
     (address: string, host: string, what: string, network: string) => `address ${address} of host '${host}' is the ${what} address of network '${network}'`,
   ),
-  "host.address-duplicate": rule("error", "one address given to two hosts on one network", (address: string, network: string, hosts: string, first: string) => `address ${address} on network '${network}' is given to ${hosts} (first at ${first})`),
+  "host.address-duplicate": rule("error", "one address given to two hosts on one network", (address: string, network: string, hosts: string, first: string) => `address ${address} on network '${network}' is given to ${hosts}${first}`),
   "host.system-id-duplicate": rule("error", "one MAAS system_id given to two hosts", (id: string, hosts: string, first: string) => `system_id '${id}' is given to ${hosts}${first}; a system id names one machine`),
   "host.maas-hostname-duplicate": rule(
     "error",
@@ -535,7 +535,7 @@ class DesignChecker {
       if (here && group.length < 2) continue;
       const hosts = listHosts((here ? group : [first, ...group]).map((l) => l.use.host));
       const spot = (here ? group[1] : group[0])!;
-      this.report(id, spot.at.src, spot.at.path, message(hosts, here ? "" : ` (first at ${firstWhere})`), spot.use.key);
+      this.report(id, spot.at.src, spot.at.path, message(hosts, here ? ", all inheriting it from here" : ` (first at ${firstWhere})`), spot.use.key);
     }
   }
 

@@ -129,7 +129,7 @@ export function isLinkLocal(address: IpAddress): boolean {
 }
 
 export function compareIp(a: IpAddress, b: IpAddress): number {
-  if (a.family !== b.family) return a.family - b.family;
+  if (a.family !== b.family) return a.family < b.family ? -1 : 1;
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
 
