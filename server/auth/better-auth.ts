@@ -13,6 +13,7 @@ import { eq } from "drizzle-orm";
 /** The custom server sets this header from the socket's address, replacing any value a client sent. */
 export const CLIENT_IP_HEADER = "x-flightdeck-client-ip";
 export const MIN_PASSWORD_LENGTH = 10;
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 
 export interface AuthOptions {
   secret: string;
@@ -31,7 +32,7 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
     basePath: "/api/auth",
     database: drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: 256 },
-    plugins: [username()],
+    plugins: [username({ minUsernameLength: 2, maxUsernameLength: 32, usernameValidator: (name) => USERNAME_PATTERN.test(name) })],
     user: {
       additionalFields: {
         isAdmin: { type: "boolean", input: false, defaultValue: false },

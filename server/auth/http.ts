@@ -11,7 +11,8 @@ export function authRouteHandler(svc: Services) {
     let attempted = "";
     if (signIn) {
       const body = (await req.clone().json().catch(() => ({}))) as { username?: unknown; email?: unknown };
-      attempted = String(body.username ?? body.email ?? "").slice(0, 100);
+      const name = body.username ?? body.email;
+      attempted = typeof name === "string" ? name.slice(0, 100) : "";
     }
     const before = signOut ? await svc.auth.principal(req.headers) : undefined;
     const res = await svc.auth.auth.handler(req);

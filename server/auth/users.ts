@@ -5,9 +5,7 @@ import { and, asc, count, eq } from "drizzle-orm";
 import { account, session, user } from "../../db/schema";
 import type { Db } from "../db";
 import { ConflictError, InvalidInputError, NotFoundError } from "../store/errors";
-import { MIN_PASSWORD_LENGTH } from "./better-auth";
-
-export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
+import { MIN_PASSWORD_LENGTH, USERNAME_PATTERN } from "./better-auth";
 
 /** A password good for one sign-in: readable, 16 characters from a 32-letter alphabet (80 bits). */
 export function oneTimePassword(): string {

@@ -23,6 +23,9 @@ commands:
   plan SITE [--deployment NAME] [--json]      the hosts, steps and batches a run would execute
   exec SITE [--deployment NAME] [--forks N] [--limit H,H] [--json]
                                               run a deployment from here
+  launch SITE --server URL [--deployment NAME] [--reason TEXT] [--wait] [--json]
+                                              request a run on a dashboard (SITE is the site's id there);
+                                              it waits for approval; FLIGHTDECK_TOKEN holds an API token
   secrets <command> SITE ...                  the site's secrets.yml: keys, get, set, rm, edit, rotate,
                                               recipients (flightdeck secrets help)
   serve                                       start the dashboard (same as npm start)
@@ -38,6 +41,8 @@ export interface Io {
   tty?: NodeJS.WriteStream;
   /** Aborted on Ctrl+C: exec cancels the run. */
   signal?: AbortSignal;
+  /** The environment (FLIGHTDECK_TOKEN for launch); the process's own by default. */
+  env?: Record<string, string | undefined>;
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -52,6 +57,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return plan(rest, io);
       case "exec":
         return await exec(rest, io);
+      case "launch":
+        return await (await import("./launch")).launch(rest, { ...io, env: io.env ?? process.env });
       case "secrets":
         return await (await import("../secrets/cli")).secretsCommand(rest, io);
       case undefined:
@@ -70,6 +77,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     if (e instanceof SecretsError) {
       io.err(`flightdeck: ${e.message}`);
+      return 2;
+    }
+    if ((e as Error | null)?.name === "LaunchError") {
+      io.err(`flightdeck: ${(e as Error).message}`);
       return 2;
     }
     if (e instanceof PlanError) {

@@ -55,7 +55,7 @@ export async function startHttpServer(env: Record<string, string> = {}) {
     else {
       const match = REST.map(([re, names, mod]) => ({ m: re.exec(path), names, mod })).find((x) => x.m);
       const handler = match?.mod[request.method];
-      response = handler ? await handler(request, { params: Promise.resolve(Object.fromEntries(match!.names.map((n, i) => [n, decodeURIComponent(match!.m![i + 1]!)]))) }) : new Response("not found", { status: 404 });
+      response = handler ? await handler(request, { params: Promise.resolve(Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(match.m![i + 1]!)]))) }) : new Response("not found", { status: 404 });
     }
     for (const [k, v] of response.headers) if (k !== "set-cookie") res.setHeader(k, v);
     // getSetCookie keeps several cookies apart (a plain header join would merge them).

@@ -29,7 +29,7 @@ const clients: Record<string, Client> = {};
 /** Each caller's role on site alpha (what the matrix expects), and whether it is a user session. */
 const profile: Record<string, { role: Role | null; user: boolean; serverAdmin: boolean; kiosk: boolean }> = {};
 let cancelledRun = 0;
-let ids: Record<string, string> = {};
+const ids: Record<string, string> = {};
 
 before(async () => {
   server = await startHttpServer({ FLIGHTDECK_LOGIN_LIMIT: "5" });
