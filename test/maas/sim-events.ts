@@ -43,7 +43,19 @@ export function formatCreated(d: Date): string {
   return `${DAYS[d.getUTCDay()]}, ${p(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]}. ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
-export function eventJson(e: SimEvent): Record<string, unknown> {
+/** An event as the API shows it (B6). */
+export interface SimEventJson {
+  username: string;
+  node: string;
+  hostname: string;
+  id: number;
+  level: SimLevel;
+  created: string;
+  type: string;
+  description: string;
+}
+
+export function eventJson(e: SimEvent): SimEventJson {
   return { username: e.username, node: e.node, hostname: e.hostname, id: e.id, level: e.level, created: formatCreated(e.created), type: e.type, description: e.description };
 }
 
@@ -57,13 +69,21 @@ function intParam(form: Form, name: string): number | undefined {
 
 export class EventLog {
   private readonly events: SimEvent[] = [];
+  private readonly listeners = new Set<(e: SimEvent) => void>();
   private nextId = 1;
 
   add(e: Omit<SimEvent, "id" | "created">): SimEvent {
     const event = { ...e, id: this.nextId++, created: new Date() };
     this.events.push(event);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+    for (const listener of this.listeners) listener(event);
     return event;
+  }
+
+  /** Called with every new event; returns the unsubscribe function. */
+  subscribe(listener: (e: SimEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Oldest first. */

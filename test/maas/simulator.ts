@@ -14,11 +14,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { MaasStatusName } from "../../server/transports/maas/status";
 import { SimAuth, type SimKey, type SimUser } from "./sim-auth";
-import { eventJson } from "./sim-events";
+import { eventJson, type SimEventJson } from "./sim-events";
 import { Form, HTML, JSON_TYPE, SimHttpError, textError, TEXT, unrecognisedSignature } from "./sim-http";
 import { Region, type SimMachineSpec, type SimTimings } from "./sim-region";
 
 export type { SimKey } from "./sim-auth";
+export type { SimEventJson } from "./sim-events";
 export type { DeployFault, SimMachineSpec, SimTimings } from "./sim-region";
 
 export interface SimulatorOptions {
@@ -71,7 +72,14 @@ export interface MaasSimulator {
   /** user_data exactly as the last deploy sent it (base64 from a correct client). */
   userData(systemId: string): string | undefined;
   /** Every event so far (of one machine), oldest first, in the API's form. */
-  events(systemId?: string): Record<string, unknown>[];
+  events(systemId?: string): SimEventJson[];
+  /**
+   * Resolves once the machine is in `status` (at once if it is), rejects after `timeoutMs` naming the status it
+   * is in: tests wait on the lifecycle's own status changes instead of sleeping.
+   */
+  waitForStatus(systemId: string, status: MaasStatusName, timeoutMs?: number): Promise<void>;
+  /** Resolves once the machine has logged an event of this type (at once if it has). */
+  waitForEvent(systemId: string, type: string, timeoutMs?: number): Promise<void>;
   /** The requests so far (the last 1000), answered or not. */
   requests(): RecordedRequest[];
   inject(fault: SimFault): void;
@@ -208,6 +216,23 @@ export async function startMaasSimulator(options: SimulatorOptions): Promise<Maa
     ok(res, body);
   }
 
+  /** Re-checks `done` on every new event (every state change logs one) until it holds or time is up. */
+  function waitUntil(done: () => boolean, timeoutMs: number, failure: () => string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new Error(`simulator: ${failure()} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const unsubscribe = region.events.subscribe(() => {
+        if (!done()) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+    });
+  }
+
   function ok(res: ServerResponse, body: unknown): void {
     send(res, 200, JSON.stringify(body), JSON_TYPE, { "X-MAAS-API-Hash": API_HASH });
   }
@@ -249,6 +274,10 @@ export async function startMaasSimulator(options: SimulatorOptions): Promise<Maa
     machineIds: () => region.ids(),
     userData: (id) => region.userData(id),
     events: (id) => region.events.all(id).map(eventJson),
+    waitForStatus: (id, status, timeoutMs = 5_000) =>
+      waitUntil(() => region.json(id).status_name === status, timeoutMs, () => `machine ${id} is '${String(region.json(id).status_name)}', not '${status}'`),
+    waitForEvent: (id, type, timeoutMs = 5_000) =>
+      waitUntil(() => region.events.all(id).some((e) => e.type === type), timeoutMs, () => `machine ${id} logged no '${type}' event`),
     requests: () => recorded.map((r) => ({ ...r, form: [...r.form] })),
     inject(fault) {
       switch (fault.type) {

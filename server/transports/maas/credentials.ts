@@ -2,8 +2,13 @@
  * MAAS API keys and the OAuth 1.0a PLAINTEXT header built from them (spec B1).
  *
  * A key is `consumer_key:token_key:token_secret`; the consumer secret is always empty, so the PLAINTEXT signature
- * is `&` + token_secret, percent-encoded. PLAINTEXT sends the secret itself on every request: only the header may
- * ever carry it, never an error, a log line or an event (see ./errors redact()).
+ * is `&` + token_secret, percent-encoded. Encoded the way oauthlib (MAAS's own apiclient) does it: the signature
+ * is `escape("") & escape(secret)` and the header value is escaped again, because MAAS's python-oauth server
+ * unquotes the header once and compares with `escape("") & escape(secret)`. For MAAS's alphanumeric secrets this
+ * is exactly `%26<secret>`; a secret with reserved characters only works this way.
+ *
+ * PLAINTEXT sends the secret itself on every request: only the header may ever carry it, never an error, a log
+ * line or an event (see ./redact).
  */
 import { randomBytes } from "node:crypto";
 
@@ -53,7 +58,7 @@ export function authorizationHeader(credentials: MaasCredentials, inputs: Signat
     ["oauth_consumer_key", credentials.consumerKey],
     ["oauth_token", credentials.tokenKey],
     ["oauth_signature_method", "PLAINTEXT"],
-    ["oauth_signature", `&${credentials.tokenSecret}`],
+    ["oauth_signature", `&${oauthPercentEncode(credentials.tokenSecret)}`],
     ["oauth_timestamp", String(inputs.timestamp)],
     ["oauth_nonce", inputs.nonce],
     ["oauth_version", "1.0"],

@@ -168,7 +168,7 @@ export async function maasRequest(settings: HttpSettings, spec: RequestSpec): Pr
   const context: ErrorContext = { region: settings.region, url: settings.regionUrl, operation: spec.operation, machine: spec.machine, keySource: settings.keySource };
   const attempts = Math.max(1, Math.floor(settings.retry.attempts));
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    spec.signal?.throwIfAborted();
+    if (spec.signal?.aborted) throw abortReason(spec.signal);
     const headers: Record<string, string> = { Accept: "application/json" };
     if (!spec.anonymous) headers.Authorization = authorizationHeader(settings.credentials);
     if (body !== undefined) headers["Content-Type"] = "application/x-www-form-urlencoded";
@@ -182,6 +182,8 @@ export async function maasRequest(settings: HttpSettings, spec: RequestSpec): Pr
       }
     }
     const details = errorDetails(raw, settings.redact);
+    // MAAS raises its 503s (region not ready, no free IP, power problem) as exceptions that roll back the request's
+    // transaction, and a proxy's 503 never reached MAAS: retrying a POST does not act twice.
     if (raw.status === 503 && attempt < attempts) {
       const delayMs = Math.min(settings.retry.maxDelayMs, retryAfterMs(raw.headers.get("retry-after")) ?? backoffMs(settings.retry, attempt));
       settings.onRetry?.({ operation: spec.operation, machine: spec.machine, attempt, delayMs, serverMessage: details.serverMessage });

@@ -13,7 +13,8 @@ export type Redactor = (text: string) => string;
 export function makeRedactor(credentials: MaasCredentials): Redactor {
   const { consumerKey, tokenKey, tokenSecret } = credentials;
   // Longest first, so the whole key goes before its secret part.
-  const needles = [`${consumerKey}:${tokenKey}:${tokenSecret}`, oauthPercentEncode(`&${tokenSecret}`), oauthPercentEncode(tokenSecret), tokenSecret]
+  const encoded = oauthPercentEncode(tokenSecret);
+  const needles = [`${consumerKey}:${tokenKey}:${tokenSecret}`, oauthPercentEncode(encoded), encoded, tokenSecret]
     .filter((s, i, all) => s.length > 0 && all.indexOf(s) === i)
     .sort((a, b) => b.length - a.length);
   return (text) => {
