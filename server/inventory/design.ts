@@ -5,18 +5,18 @@
  *
  * The design is opt-in: it is read and checked when the site has at least one design document. A site without
  * one keeps `maas`, `networks` and `hardware_profile` as plain variables, as before design documents existed
- * (and costs nothing here). Host data is checked on plainly resolved variables; only a host with a problem is
- * resolved again with `explain`, so that the diagnostic points at the line (of the host, a group or a profile)
- * where the offending value is written.
+ * (and costs nothing here). Only hosts with design data at some level are resolved, and only for these keys
+ * (`Resolver.resolveVars`). A problem is placed at the line that writes the offending value, in the host, a
+ * group or a profile: the level `explain` names as its origin (`Resolver.setterOf`), found for that one value.
+ * Hosts that inherit one bad value from one place get one diagnostic there, naming them.
  */
 import { z } from "zod";
 import type { Diagnostic, Severity } from "./diagnostics";
 import { machineSelectorSchema, hostNetworksSchema, type HostNetwork, type MachineSelector, type HardwareProfileSpec, type MaasRegionSpec, type NetworkSpec } from "./design-schemas";
 import { formatIp, formatNetwork, hasHostBits, isLinkLocal, overlaps, parseCidr, parseIp, placeIn, type IpAddress, type IpNetwork } from "./ip";
-import { pathKey } from "./merge";
 import type { Data, Place, SiteModel } from "./model";
 import { isHostname, nameSchema } from "./names";
-import type { ExplainedHost, Origin, Resolver } from "./resolve";
+import type { Resolver } from "./resolve";
 import { DESIGN_KINDS, type DesignKind } from "./schemas";
 import type { SecretReference } from "./secret-refs";
 import type { Path, SourceDoc } from "./source";
@@ -83,11 +83,11 @@ export const DESIGN_RULES = {
     "a host's network interface is not a NIC alias of its hardware profile",
     (nic: string, profile: string, hint: string) => `interface '${nic}' is not a NIC of hardware profile '${profile}'${hint}`,
   ),
-  "host.address-outside": rule("error", "a host's address outside its network's CIDR (or of the other IP family)", (address: string, host: string, network: string, cidr: string) => `address ${address} of host '${host}' is outside network '${network}' (${cidr})`),
+  "host.address-outside": rule("error", "a host's address outside its network's CIDR (or of the other IP family)", (address: string, hosts: string, network: string, cidr: string) => `address ${address} of ${hosts} is outside network '${network}' (${cidr})`),
   "host.address-reserved": rule(
     "error",
     "a host's address that is its network's network, broadcast or gateway address",
-    (address: string, host: string, what: string, network: string) => `address ${address} of host '${host}' is the ${what} address of network '${network}'`,
+    (address: string, hosts: string, what: string, network: string) => `address ${address} of ${hosts} is the ${what} address of network '${network}'`,
   ),
   "host.address-duplicate": rule("error", "one address given to two hosts on one network", (address: string, network: string, hosts: string, first: string) => `address ${address} on network '${network}' is given to ${hosts}${first}`),
   "host.system-id-duplicate": rule("error", "one MAAS system_id given to two hosts", (id: string, hosts: string, first: string) => `system_id '${id}' is given to ${hosts}${first}; a system id names one machine`),
@@ -249,6 +249,7 @@ class DesignChecker {
   private readonly broken: Record<DesignKind, Set<string>> = { maas: new Set(), network: new Set(), hardware_profile: new Set() };
   private readonly locator: Locator;
   private readonly seen = new Set<string>();
+  private readonly hostReports = new Map<string, { id: DesignRuleId; at: Spot; message: (hosts: string) => string; hosts: string[] }>();
 
   constructor(
     private readonly design: SiteDesign,
@@ -259,17 +260,37 @@ class DesignChecker {
   }
 
   private report(id: DesignRuleId, src: SourceDoc, path: Path, message: string, key = false) {
-    const d: Diagnostic = { ...src.diagnostic(path, DESIGN_RULES[id].level, message, key), rule: id };
-    // Hosts that inherit one bad value would each report it at the same place: once is enough.
-    const sig = `${d.file}:${d.line}:${d.col}:${d.message}`;
-    if (this.seen.has(sig)) return;
-    this.seen.add(sig);
-    this.diagnostics.push(d);
+    this.reportSpot(id, spot(src, path, key), message);
   }
 
+  private reportSpot(id: DesignRuleId, at: Spot, message: string) {
+    // Hosts that inherit one bad value would each report it at the same place: once is enough.
+    const sig = `${at.id}\0${message}`;
+    if (this.seen.has(sig)) return;
+    this.seen.add(sig);
+    this.diagnostics.push({ ...at.src.diagnostic(at.path, DESIGN_RULES[id].level, message, at.key), rule: id });
+  }
+
+  /** A problem with a host's value, at the line that writes it (possibly a group's or a profile's). */
   private reportAt(id: DesignRuleId, use: Use, message: string) {
-    const { src, path } = this.locator.locate(use.host, use.path);
-    this.report(id, src, path, message, use.key);
+    this.reportSpot(id, this.locator.locate(use), message);
+  }
+
+  /**
+   * A problem whose message names the host: hosts that inherit the value from one place share one diagnostic
+   * naming them all (reported by `flushHostReports`).
+   */
+  private reportForHosts(id: DesignRuleId, use: Use, message: (hosts: string) => string) {
+    const at = this.locator.locate(use);
+    const sig = `${id}\0${at.id}\0${message("")}`;
+    const pending = this.hostReports.get(sig);
+    if (pending) pending.hosts.push(use.host);
+    else this.hostReports.set(sig, { id, at, message, hosts: [use.host] });
+  }
+
+  private flushHostReports() {
+    for (const { id, at, message, hosts } of this.hostReports.values()) this.reportSpot(id, at, message(listHosts(hosts)));
+    this.hostReports.clear();
   }
 
   readDocuments(docs: readonly ValidDoc[]) {
@@ -426,13 +447,13 @@ class DesignChecker {
       return undefined;
     };
 
-    for (const [name, def] of this.model.hosts) {
+    for (const name of this.model.hosts.keys()) {
       const validName = isHostname(name);
       if (!relevant(name)) {
         if (!validName) this.checkAddressName(name);
         continue;
       }
-      const vars = this.resolver.resolve(name).vars;
+      const vars = this.resolver.resolveVars(name, DESIGN_DATA_KEYS);
       const selector = read<MachineSelector>(name, vars, "maas");
       const hwName = read<string>(name, vars, "hardware_profile");
       const attached = read<Record<string, HostNetwork | null>>(name, vars, "networks");
@@ -446,10 +467,9 @@ class DesignChecker {
         const own = selector.hostname === undefined;
         if (!isHostname(hostname)) {
           const message = DESIGN_RULES["host.hostname"].message(hostname, own);
-          if (own) this.report("host.hostname", def.src, [...def.path, "name"], message);
-          else this.reportAt("host.hostname", { host: name, path: ["maas", "hostname"] }, message);
+          this.reportAt("host.hostname", { host: name, path: own ? [] : ["maas", "hostname"] }, message);
         }
-        push(maasHostnames, `${selector.region}\0${hostname.toLowerCase()}`, own ? { host: name, path: [] } : { host: name, path: ["maas", "hostname"] });
+        push(maasHostnames, `${selector.region}\0${hostname.toLowerCase()}`, { host: name, path: own ? [] : ["maas", "hostname"] });
       } else if (!validName) this.checkAddressName(name);
 
       let hardware: HardwareProfile | undefined;
@@ -478,6 +498,7 @@ class DesignChecker {
       }
     }
 
+    this.flushHostReports();
     for (const [netName, byAddress] of addresses) {
       for (const [address, uses] of byAddress) {
         this.duplicates("host.address-duplicate", uses, (hosts, first) => DESIGN_RULES["host.address-duplicate"].message(address, netName, hosts, first));
@@ -496,12 +517,12 @@ class DesignChecker {
     const cidr = formatNetwork(network.subnet);
     const at = placeIn(network.subnet, address);
     if (at === "outside") {
-      this.reportAt("host.address-outside", use, DESIGN_RULES["host.address-outside"].message(text, host, network.name, cidr));
+      this.reportForHosts("host.address-outside", use, (hosts) => DESIGN_RULES["host.address-outside"].message(text, hosts, network.name, cidr));
       return;
     }
     const gateway = network.gateway === undefined ? undefined : parseIp(network.gateway);
     if (at !== "usable" || (gateway && sameAddress(gateway, address))) {
-      this.reportAt("host.address-reserved", use, DESIGN_RULES["host.address-reserved"].message(text, host, at === "usable" ? "gateway" : at, network.name));
+      this.reportForHosts("host.address-reserved", use, (hosts) => DESIGN_RULES["host.address-reserved"].message(text, hosts, at === "usable" ? "gateway" : at, network.name));
       return;
     }
     let byAddress = addresses.get(network.name);
@@ -524,26 +545,17 @@ class DesignChecker {
    */
   private duplicates(id: DesignRuleId, uses: Use[], message: (hosts: string, first: string) => string) {
     if (uses.length < 2) return;
-    const located = uses.map((use) => ({ use, at: this.locateUse(use) }));
-    const where = (l: (typeof located)[number]) => l.at.src.where(l.at.path, l.use.key);
+    const located = uses.map((use) => ({ use, at: this.locator.locate(use) }));
     const first = located[0]!;
-    const firstWhere = where(first);
     const byPlace = new Map<string, typeof located>();
-    for (const l of located) push(byPlace, where(l), l);
-    for (const [at, group] of byPlace) {
-      const here = at === firstWhere;
+    for (const l of located) push(byPlace, l.at.id, l);
+    for (const [place, group] of byPlace) {
+      const here = place === first.at.id;
       if (here && group.length < 2) continue;
       const hosts = listHosts((here ? group : [first, ...group]).map((l) => l.use.host));
-      const spot = (here ? group[1] : group[0])!;
-      this.report(id, spot.at.src, spot.at.path, message(hosts, here ? ", all inheriting it from here" : ` (first at ${firstWhere})`), spot.use.key);
+      const at = (here ? group[1] : group[0])!.at;
+      this.reportSpot(id, at, message(hosts, here ? ", all inheriting it from here" : ` (first at ${first.at.src.where(first.at.path, first.at.key)})`));
     }
-  }
-
-  /** A use's place: in the host's variables, or its own name (an empty path). */
-  private locateUse(use: Use): { src: SourceDoc; path: Path } {
-    if (use.path.length) return this.locator.locate(use.host, use.path);
-    const def = this.model.hosts.get(use.host)!;
-    return { src: def.src, path: [...def.path, "name"] };
   }
 
   /** Which hosts have design data at some level (host, a group, the profile chain): only those are resolved. */
@@ -575,8 +587,9 @@ class DesignChecker {
   }
 }
 
-/** "hosts 'a' and 'b'", "hosts 'a', 'b', 'c', 'd' and 3 more". */
+/** "host 'a'", "hosts 'a' and 'b'", "hosts 'a', 'b', 'c', 'd' and 3 more". */
 function listHosts(names: string[]): string {
+  if (names.length === 1) return `host '${names[0]!}'`;
   const shown = names.slice(0, names.length > 5 ? 4 : 5).map((n) => `'${n}'`);
   const rest = names.length - shown.length;
   if (rest) return `hosts ${shown.join(", ")} and ${rest} more`;
@@ -593,48 +606,33 @@ function sameAddress(a: IpAddress, b: IpAddress): boolean {
   return a.family === b.family && a.value === b.value;
 }
 
+/** A place in a document that a diagnostic can point at; `id` tells places apart without computing spans. */
+interface Spot {
+  src: SourceDoc;
+  path: Path;
+  key: boolean;
+  id: string;
+}
+
+function spot(src: SourceDoc, path: Path, key = false): Spot {
+  return { src, path, key, id: `${src.file}\0${src.index}\0${path.join("\0")}\0${key ? "k" : "v"}` };
+}
+
 /**
- * Where a host's variable is written: from the resolver's explanation of that host (computed only for hosts
- * with a diagnostic), the level that set it and the path inside that level's data. A map (or a key in one) is
- * placed at the most specific level that sets anything below it.
+ * Where a host's variable is written: the level the resolver names as its origin (`Resolver.setterOf`, the
+ * level `explain` would name, without explaining the host) and the path inside that level's data. A value
+ * no level writes (a host's own name) is the host's name.
  */
 class Locator {
-  private readonly explained = new Map<string, ExplainedHost>();
-
   constructor(
     private readonly model: SiteModel,
     private readonly resolver: Resolver,
   ) {}
 
-  locate(host: string, path: Path): { src: SourceDoc; path: Path } {
-    let h = this.explained.get(host);
-    if (!h) this.explained.set(host, (h = this.resolver.resolve(host, true)));
-    const origins = h.origins.vars;
-    const keys = path.map(String);
-    let origin: Origin | undefined;
-    for (let n = keys.length; n > 0 && !origin; n--) origin = origins[pathKey(keys.slice(0, n))];
-    if (!origin) {
-      const prefix = pathKey(keys);
-      let best = -Infinity;
-      for (const [k, o] of Object.entries(origins)) {
-        if (!k.startsWith(`${prefix}.`) && !k.startsWith(`${prefix}[`)) continue;
-        const rank = o.level === "host" ? 1e9 : o.level === "profile" ? 1e6 + h.profiles.indexOf(o.source) : h.groups.indexOf(o.source);
-        if (rank > best) {
-          best = rank;
-          origin = o;
-        }
-      }
-    }
-    const place = origin && this.placeOf(origin);
-    if (place) return { src: place.src, path: [...place.path, "data", ...path] };
-    const def = this.model.hosts.get(host)!;
-    return { src: def.src, path: [...def.path, "name"] };
-  }
-
-  private placeOf(origin: Origin): Place | undefined {
-    if (origin.level === "host") return this.model.hosts.get(origin.source);
-    if (origin.level === "profile") return this.model.profiles.get(origin.source);
-    if (origin.level === "group" || origin.level === "all") return this.model.groups.get(origin.source);
-    return undefined;
+  locate(use: Use): Spot {
+    const setter = use.path.length ? this.resolver.setterOf(use.host, use.path) : undefined;
+    if (setter) return spot(setter.place.src, [...setter.place.path, "data", ...use.path], use.key);
+    const def = this.model.hosts.get(use.host)!;
+    return spot(def.src, [...def.path, "name"]);
   }
 }

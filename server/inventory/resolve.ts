@@ -106,6 +106,45 @@ export class Resolver {
     return { ...resolved, origins: { connection: explainLayer(connection, levels, "connection"), vars: explainLayer(vars, levels, "data") } };
   }
 
+  /**
+   * Only some top-level variables of a host, resolved exactly as `resolve` would: a check that needs a few keys
+   * of every host (the site design's) pays for those keys, not for all of its variables.
+   */
+  resolveVars(name: string, keys: readonly string[]): Data {
+    const host = this.model.hosts.get(name);
+    if (!host) throw new RangeError(`no host named '${name}'`);
+    const base = this.base(this.groupsOf(name), host.profile, false);
+    const below: Data = {};
+    for (const k of keys) if (k in base.vars.value) below[k] = base.vars.value[k];
+    if (!host.data) return below;
+    let overlay: Data | undefined;
+    for (const k of keys) {
+      for (const key of [`!${k}`, k]) {
+        if (key in host.data) (overlay ??= {})[key] = host.data[key];
+      }
+    }
+    return overlay ? mergeLayer({ value: below }, overlay, base.levels.length).value : below;
+  }
+
+  /**
+   * The level that sets a host's variable at `path`, as `resolve(name, true)` would name its origin: the most
+   * specific level (host, then its profile chain from its own profile up, then its groups from the last)
+   * whose data holds the path. For a map, that is the most specific level that sets anything in it. Found
+   * without explaining every value, for checks that must point at one value's line. Undefined when no level
+   * holds the path.
+   */
+  setterOf(name: string, path: readonly (string | number)[]): { kind: LevelKind; source: string; place: Place } | undefined {
+    const host = this.model.hosts.get(name);
+    if (!host) throw new RangeError(`no host named '${name}'`);
+    if (host.data && holds(host.data, path)) return { kind: "host", source: name, place: host };
+    const levels = this.base(this.groupsOf(name), host.profile, false).levels;
+    for (let i = levels.length - 1; i > DEFAULT_INDEX; i--) {
+      const level = levels[i]!;
+      if (level.place && level.data && holds(level.data, path)) return { kind: level.kind, source: level.name, place: level.place };
+    }
+    return undefined;
+  }
+
   private base(groups: string[], profile: string | undefined, tracked: boolean): Base {
     let byProfile = this.bases.get(groups);
     if (!byProfile) this.bases.set(groups, (byProfile = new Map<string, Base>()));
@@ -133,6 +172,17 @@ export class Resolver {
     byProfile.set(key, base);
     return base;
   }
+}
+
+/** Whether `data` holds a value at `path` (keys of maps, indices of lists). */
+function holds(data: Data, path: readonly (string | number)[]): boolean {
+  let v: unknown = data;
+  for (const segment of path) {
+    if (Array.isArray(v) && typeof segment === "number" && segment < v.length) v = v[segment];
+    else if (isMap(v) && Object.hasOwn(v, segment)) v = v[segment];
+    else return false;
+  }
+  return true;
 }
 
 /** Connection defaults sit below every level: they show in the result, and `explain` says so. */

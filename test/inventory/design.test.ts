@@ -385,6 +385,8 @@ describe("host design data", () => {
             networks: {mgmt: {address: 10.0.0.20}}
         - name: f
         - name: g
+        - name: h
+        - name: i
         groups:
         - name: pair
           members: [f, g]
@@ -394,6 +396,10 @@ describe("host design data", () => {
           members: [a]
           data:
             networks: {storage: {address: "fd00:20::30"}}
+        - name: far
+          members: [h, i]
+          data:
+            networks: {mgmt: {address: 10.5.0.1}}
     `;
     assert.deepEqual(lint({ "design.yml": DESIGN, "inv.yml": inventory }), [
       "inv.yml:7:34: error: address 10.0.1.5 of host 'a' is outside network 'mgmt' (10.0.0.0/24)",
@@ -402,9 +408,11 @@ describe("host design data", () => {
       "inv.yml:13:34: error: address 10.0.0.255 of host 'c' is the broadcast address of network 'mgmt'",
       "inv.yml:19:34: error: address 10.0.0.20 on network 'mgmt' is given to hosts 'd' and 'e' (first at inv.yml:16:34)",
       // One group giving one address to its two members: one error, at the group.
-      "inv.yml:26:34: error: address 10.0.0.30 on network 'mgmt' is given to hosts 'f' and 'g', all inheriting it from here",
+      "inv.yml:28:34: error: address 10.0.0.30 on network 'mgmt' is given to hosts 'f' and 'g', all inheriting it from here",
       // Two spellings of one IPv6 address are one address.
-      "inv.yml:26:65: error: address fd00:20::30 on network 'storage' is given to hosts 'a', 'f' and 'g' (first at inv.yml:30:37)",
+      "inv.yml:28:65: error: address fd00:20::30 on network 'storage' is given to hosts 'a', 'f' and 'g' (first at inv.yml:32:37)",
+      // Hosts that inherit one bad address share one error, naming them.
+      "inv.yml:36:34: error: address 10.5.0.1 of hosts 'h' and 'i' is outside network 'mgmt' (10.0.0.0/24)",
     ]);
   });
 
@@ -542,6 +550,89 @@ describe("the engine's view of a host", () => {
     assert.deepEqual(machineSelector(node.vars), { region: "dc1", pool: "compute", tags: ["virtual"], system_id: "x7kq3n" });
     assert.equal(node.origins.vars["maas.region"]?.source, "compute-nodes");
     assert.equal(machineSelector(demo.resolver.resolve("infra-1").vars), undefined);
+  });
+});
+
+describe("the resolver's helpers for design checks", () => {
+  test("setterOf names the level explain names as the origin, for every value of every host", () => {
+    const s = site({
+      "inv.yml": yml`
+        kind: inventory
+        api_version: v1beta1
+        spec:
+          hosts:
+          - {name: a, profile: child, data: {networks: {mgmt: {address: 10.0.0.5}}, tags: [x]}}
+          - {name: b, profile: child, data: {"!maas": ~, maas: {region: x}}}
+          - {name: c, data: {networks: {"!mgmt": ~, storage: {}}}}
+          groups:
+          - name: all
+            data: {maas: {region: dc1, pool: a}, networks: {mgmt: {interface: eno1}}, tags: [y, z]}
+          - name: g
+            members: [a, c]
+            data: {networks: {mgmt: {interface: eno2, address: 10.0.0.9}}}
+        ---
+        kind: profile
+        api_version: v1beta1
+        spec: {name: root, data: {maas: {pool: b}}}
+        ---
+        kind: profile
+        api_version: v1beta1
+        spec: {name: child, parent: root, data: {maas: {zone: z}, hardware_profile: r650}}
+      `,
+    });
+    let checked = 0;
+    for (const name of s.model.hosts.keys()) {
+      const h = s.resolver.resolve(name, true);
+      const walk = (v: unknown, path: (string | number)[]) => {
+        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length) {
+          for (const [k, c] of Object.entries(v)) walk(c, [...path, k]);
+          return;
+        }
+        const o = h.origins.vars[path.map(String).join(".")]!;
+        const setter = s.resolver.setterOf(name, path)!;
+        assert.deepEqual([setter.kind, setter.source], [o.level, o.source], `${name} ${path.join(".")}`);
+        checked++;
+      };
+      walk(h.vars, []);
+    }
+    assert.equal(checked, 15);
+    // A map: the most specific level that sets anything in it.
+    assert.equal(s.resolver.setterOf("b", ["maas"])!.source, "b");
+    assert.equal(s.resolver.setterOf("a", ["maas"])!.source, "child");
+    assert.equal(s.resolver.setterOf("a", ["tags", 0])!.source, "a");
+    assert.equal(s.resolver.setterOf("a", ["nothing"]), undefined);
+  });
+
+
+  test("gives exactly the keys resolve gives, removals and merges included", () => {
+    const s = site({
+      "inv.yml": yml`
+        kind: inventory
+        api_version: v1beta1
+        spec:
+          hosts:
+          - {name: a, profile: p, data: {networks: {mgmt: {address: 10.0.0.5}}, other: 1}}
+          - {name: b, profile: p, data: {"!networks": ~}}
+          - {name: c, profile: p, data: {"!maas": ~, maas: {region: x}}}
+          - {name: d}
+          - {name: e, data: {hardware_profile: null, networks: {"!mgmt": ~, storage: {}}}}
+          groups:
+          - name: all
+            data: {maas: {region: dc1, pool: a}, networks: {mgmt: {interface: eno1}}}
+        ---
+        kind: profile
+        api_version: v1beta1
+        spec: {name: p, data: {maas: {pool: b}, hardware_profile: r650}}
+      `,
+    });
+    const keys = ["maas", "networks", "hardware_profile"] as const;
+    for (const name of s.model.hosts.keys()) {
+      const all = s.resolver.resolve(name).vars;
+      const expected = Object.fromEntries(keys.filter((k) => k in all).map((k) => [k, all[k]]));
+      assert.deepEqual(s.resolver.resolveVars(name, keys), expected, name);
+    }
+    assert.deepEqual(s.resolver.resolveVars("c", keys).maas, { region: "x" });
+    assert.deepEqual(s.resolver.resolveVars("e", keys), { maas: { region: "dc1", pool: "a" }, networks: { storage: {} }, hardware_profile: null });
   });
 });
 
