@@ -209,6 +209,42 @@ export function hostHardwareProfile(vars: Data): string | undefined {
   return parseHostData<string>(vars, "hardware_profile");
 }
 
+/** A host's design with the documents it names: what the engine needs to provision it. */
+export interface HostDesign {
+  /** Its MAAS machine: the region (URL, key reference, timeouts) and the selector. */
+  machine?: { region: MaasRegion; selector: MachineSelector };
+  hardware?: HardwareProfile;
+  /** Each network it is on, with its address and the NIC (alias and PCI address) that carries it. */
+  networks: { network: Network; address?: string; interface?: string; nic?: { pci_address: string } }[];
+}
+
+/**
+ * A host's design, or undefined when the site has no design documents (its `maas`, `networks` and
+ * `hardware_profile` are then plain variables). Throws DesignDataError for data that lint reports (invalid
+ * data, a region, network or hardware profile that does not exist): a lint-clean site never throws.
+ */
+export function hostDesign(site: { design: SiteDesign; resolver: Resolver }, host: string): HostDesign | undefined {
+  const { regions, networks, hardwareProfiles } = site.design;
+  if (!regions.size && !networks.size && !hardwareProfiles.size) return undefined;
+  const vars = site.resolver.resolveVars(host, DESIGN_DATA_KEYS);
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new DesignDataError(`host '${host}': ${what} does not exist`);
+    return value;
+  };
+  const selector = machineSelector(vars);
+  const hwName = hostHardwareProfile(vars);
+  const hardware = hwName === undefined ? undefined : need(hardwareProfiles.get(hwName), `hardware profile '${hwName}'`);
+  return {
+    machine: selector && { region: need(regions.get(selector.region), `maas region '${selector.region}'`), selector },
+    hardware,
+    networks: Object.entries(hostNetworks(vars)).map(([name, entry]) => ({
+      network: need(networks.get(name), `network '${name}'`),
+      ...entry,
+      nic: entry.interface === undefined ? undefined : hardware?.nics[entry.interface],
+    })),
+  };
+}
+
 // ---- building and checking -------------------------------------------------------------------------------
 
 const isDesignKind = (kind: string): kind is DesignKind => (DESIGN_KINDS as readonly string[]).includes(kind);

@@ -6,16 +6,18 @@ export { explainedValues, type ExplainedHost, type ExplainedValue, type Origin, 
 export { isSiteYaml, type SiteFile } from "./source";
 export { matchTarget, selectHosts } from "./targets";
 export { requirements, type BlueprintDef, type DeploymentDef, type Workflows } from "./workflows";
-export { ACTION_NAMES, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";
+export { ACTION_NAMES, CONTROLLER_ACTIONS, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";
 export {
   DESIGN_RULES,
   designRuleTable,
   DesignDataError,
+  hostDesign,
   hostHardwareProfile,
   hostNetworks,
   machineSelector,
   type DesignRuleId,
   type HardwareProfile,
+  type HostDesign,
   type MaasRegion,
   type Network,
   type SiteDesign,

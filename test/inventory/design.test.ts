@@ -12,6 +12,7 @@ import {
   DesignDataError,
   designRuleTable,
   formatDiagnostic,
+  hostDesign,
   hostHardwareProfile,
   hostNetworks,
   loadSite,
@@ -550,6 +551,28 @@ describe("the engine's view of a host", () => {
     assert.deepEqual(machineSelector(node.vars), { region: "dc1", pool: "compute", tags: ["virtual"], system_id: "x7kq3n" });
     assert.equal(node.origins.vars["maas.region"]?.source, "compute-nodes");
     assert.equal(machineSelector(demo.resolver.resolve("infra-1").vars), undefined);
+  });
+
+  test("hostDesign: a host's region, hardware and networks with the documents they name", () => {
+    const demo = loadSite(readSiteDir(fileURLToPath(new URL("../../examples/ha-kvm", import.meta.url))));
+    const kvm = hostDesign(demo, "kvm-1")!;
+    assert.equal(kvm.machine, undefined);
+    assert.equal(kvm.hardware?.name, "kvm-hypervisor");
+    assert.deepEqual(
+      kvm.networks.map((n) => [n.network.name, n.network.vlan, n.address, n.interface, n.nic?.pci_address]),
+      [
+        ["mgmt", 100, "192.168.100.11", "mgmt0", "0000:18:00.0"],
+        ["storage", 200, "10.20.0.11", "storage0", "0000:3b:00.0"],
+      ],
+    );
+    const node = hostDesign(demo, "node-2")!;
+    assert.deepEqual([node.machine?.region.name, node.machine?.region.url, node.machine?.selector.system_id], ["dc1", "http://192.168.100.21:5240/MAAS", "p4w8md"]);
+    assert.deepEqual(node.networks.map((n) => [n.network.name, n.address, n.interface, n.nic]), [["mgmt", "192.168.100.32", "enp1s0", undefined]]);
+    // Without design documents there is no design, whatever the variables say.
+    assert.equal(hostDesign(site({ "inv.yml": "kind: inventory\napi_version: v1beta1\nspec:\n  hosts: [{name: a, data: {maas: {key: x}}}]\n" }), "a"), undefined);
+    // On a site lint rejects, it refuses rather than guess.
+    const broken = site({ "design.yml": DESIGN, "inv.yml": "kind: inventory\napi_version: v1beta1\nspec:\n  hosts: [{name: a, data: {maas: {region: dc9}}}]\n" });
+    assert.throws(() => hostDesign(broken, "a"), /host 'a': maas region 'dc9' does not exist/);
   });
 });
 
