@@ -36,7 +36,7 @@ const distroSeriesSchema = z.string().regex(/^[a-z][a-z0-9.-]*$/, "must be a rel
 
 export const maasRegionSpecSchema = z.strictObject({
   name: nameSchema.meta({ description: "Unique region name; hosts name it in `maas: {region: ...}`." }),
-  description: z.string().optional(),
+  description: z.string().optional().meta({ description: "What this region is, for people." }),
   url: z
     .string()
     .refine(isHttpUrl, "must be the region's API address, such as http://10.0.0.2:5240/MAAS")
@@ -52,7 +52,7 @@ export const maasRegionSpecSchema = z.strictObject({
 
 export const networkSpecSchema = z.strictObject({
   name: nameSchema.meta({ description: "Unique network name; hosts name it under `networks:`." }),
-  description: z.string().optional(),
+  description: z.string().optional().meta({ description: "What this network carries, for people." }),
   vlan: z
     .number()
     .int("must be a whole number")
@@ -85,17 +85,17 @@ const nicSchema = z.strictObject({
     .string()
     .regex(PCI_ADDRESS, "must be a PCI address such as 0000:03:00.0 (domain:bus:device.function)")
     .meta({ description: "PCI address of the port (`lspci -D`): stable across boots, unlike eth0." }),
-  description: z.string().optional(),
+  description: z.string().optional().meta({ description: "What this port is, for people." }),
 });
 
 const diskSchema = z.strictObject({
   path: devicePathSchema.meta({ description: "Device path, e.g. `/dev/sda` or a stable `/dev/disk/by-path/...` link." }),
-  description: z.string().optional(),
+  description: z.string().optional().meta({ description: "What this disk is, for people." }),
 });
 
 export const hardwareProfileSpecSchema = z.strictObject({
   name: nameSchema.meta({ description: "Unique profile name; hosts name it in `hardware_profile:`." }),
-  description: z.string().optional(),
+  description: z.string().optional().meta({ description: "What kind of machine this is, for people." }),
   vendor: z.string().min(1).optional().meta({ description: "Manufacturer, e.g. Dell." }),
   model: z.string().min(1).optional().meta({ description: "Model, e.g. PowerEdge R650." }),
   nics: z
@@ -123,7 +123,11 @@ export const machineSelectorSchema = z.strictObject({
   zone: maasNameSchema.optional().meta({ description: "MAAS availability zone." }),
   pool: maasNameSchema.optional().meta({ description: "MAAS resource pool." }),
   tags: z.array(maasNameSchema).optional().meta({ description: "MAAS tags the machine must have." }),
-  arch: z.string().regex(/^[a-z0-9]+(\/[a-z0-9_.-]+)?$/, "must be an architecture such as amd64 or amd64/generic").optional(),
+  arch: z
+    .string()
+    .regex(/^[a-z0-9]+(\/[a-z0-9_.-]+)?$/, "must be an architecture such as amd64 or amd64/generic")
+    .optional()
+    .meta({ description: "Architecture the machine must have, e.g. `amd64` or `arm64/generic`." }),
   distro_series: distroSeriesSchema.optional().meta({ description: "Release to deploy. Default: the region's `default_distro_series`." }),
 });
 

@@ -22,5 +22,16 @@ export {
   type Network,
   type SiteDesign,
 } from "./design";
-export { hostNetworkSchema, machineSelectorSchema, type HostNetwork, type MachineSelector } from "./design-schemas";
+export {
+  hardwareProfileSpecSchema,
+  hostNetworkSchema,
+  maasRegionSpecSchema,
+  machineSelectorSchema,
+  networkSpecSchema,
+  type HardwareProfileSpec,
+  type HostNetwork,
+  type MaasRegionSpec,
+  type MachineSelector,
+  type NetworkSpec,
+} from "./design-schemas";
 export { formatIp, parseCidr, parseIp, type IpAddress, type IpNetwork } from "./ip";

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
+import { z } from "zod";
 import { fileURLToPath } from "node:url";
 import {
   DESIGN_RULES,
@@ -15,8 +16,10 @@ import {
   hostDesign,
   hostHardwareProfile,
   hostNetworks,
+  hostNetworkSchema,
   loadSite,
   machineSelector,
+  machineSelectorSchema,
   readSiteDir,
   siteJsonSchema,
   type DesignRuleId,
@@ -667,10 +670,13 @@ describe("the editor's JSON Schema", () => {
     assert.deepEqual(Object.keys(byKind.get("network")!), ["name", "description", "vlan", "cidr", "gateway", "dns_servers", "mtu", "static_range"]);
     assert.deepEqual(Object.keys(byKind.get("hardware_profile")!), ["name", "description", "vendor", "model", "nics", "disks", "boot_disk"]);
     for (const kind of ["maas", "network", "hardware_profile"]) {
-      for (const [field, s] of Object.entries(byKind.get(kind)!)) {
-        if (field !== "description") assert.ok(s.description, `${kind}.${field} has a description`);
-      }
+      for (const [field, s] of Object.entries(byKind.get(kind)!)) assert.ok(s.description, `${kind}.${field} has a description`);
     }
+  });
+
+  test("every field of the host data schemas is described too", () => {
+    const fields = (schema: z.ZodType) => Object.entries((z.toJSONSchema(schema) as { properties: Record<string, { description?: string }> }).properties);
+    for (const [field, s] of [...fields(machineSelectorSchema), ...fields(hostNetworkSchema)]) assert.ok(s.description, field);
   });
 
   test("an unknown kind close to a design kind gets a suggestion", () => {
