@@ -44,7 +44,7 @@ export function createServices(env: Env): Services {
   const serverIdentity = loadServerIdentity(env.FLIGHTDECK_DATA, { passphrase: process.env.FLIGHTDECK_AGE_PASSPHRASE });
   // A failure (a wrong passphrase) is reported by the first run that needs a secret, not as an unhandled rejection.
   serverIdentity.catch(() => undefined);
-  const runner = new RunService(runs, sites, broadcaster, serverIdentity);
+  const runner = new RunService(runs, sites, broadcaster, serverIdentity, env.FLIGHTDECK_URL ?? `http://${env.HOST}:${env.PORT}`);
   runner.recover();
   const auth = new AuthService(db, env);
   broadcaster.boardsOf = (site) => auth.access.boards().filter((b) => b.sites.includes(site)).map((b) => b.slug);

@@ -216,6 +216,10 @@ export function describePlan(p: Plan): string {
       });
     }
   });
+  if (p.machines) {
+    lines.push("machines:");
+    for (const [host, machine] of Object.entries(p.machines)) lines.push(`  ${host} -> ${machine}`);
+  }
   return lines.join("\n");
 }
 

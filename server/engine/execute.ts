@@ -8,7 +8,7 @@ import { setMaxListeners } from "node:events";
 import type { Site } from "../inventory";
 import { transportFor } from "../transports/registry";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
-import { ACTIONS } from "./actions";
+import { CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
 import { Barrier, pause, Semaphore } from "./concurrency";
 import { hostOutcome, type EventSink, type RunStatus, type StepStatus } from "./events";
 import { MaskingSink } from "./masking";
@@ -26,6 +26,11 @@ export interface ExecuteOptions {
   siteDir?: string;
   /** Where `secret:` and `env:` references are resolved from; without it, a step that uses one fails. */
   secrets?: SecretsSource;
+  /**
+   * Templates' `introspect` ({url, token}): a machine being deployed fetches its own variables with it. Issued
+   * on first use per host (the server's tokens end with the run); absent in the CLI.
+   */
+  introspection?: { issue(host: string): { url: string; token: string } };
 }
 
 /** Params that become command lines: they keep `${FD_SECRET_n}` references, the values go in the environment. */
@@ -55,6 +60,8 @@ class Run {
   private readonly status = new Map<string, Map<string, StepStatus>>();
   private readonly results = new Map<string, Record<string, StepRecord>>();
   private readonly connections = new Map<string, Promise<Connection>>();
+  /** The MAAS machine found or allocated for each host, for the later MAAS steps of the run. */
+  private readonly machines = new Map<string, string>();
   /** Hosts out of the run (failed or unreachable): later operations skip them. */
   private readonly out = new Set<string>();
   private readonly hostVars: Record<string, unknown>;
@@ -175,12 +182,16 @@ class Run {
       return; // cancelled while waiting: reported as cancelled at the end
     }
     try {
-      let conn: Connection;
-      try {
-        conn = await this.connection(host);
-      } catch (e) {
-        this.fail(host, step, e instanceof UnreachableError ? "unreachable" : "failed", message(e));
-        return;
+      const controller = CONTROLLER_ACTION_IMPLS[step.action];
+      let conn: Connection | undefined;
+      // Controller-side actions are about the host, not on it: no connection (the machine may not exist yet).
+      if (!controller) {
+        try {
+          conn = await this.connection(host);
+        } catch (e) {
+          this.fail(host, step, e instanceof UnreachableError ? "unreachable" : "failed", message(e));
+          return;
+        }
       }
       const attempts = 1 + (step.retry?.limit ?? 0);
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -191,24 +202,30 @@ class Run {
         const deadline = step.timeoutMs !== undefined ? AbortSignal.timeout(step.timeoutMs) : undefined;
         const stepSignal = deadline ? AbortSignal.any([signal, deadline]) : signal;
         let result;
+        const onStdout = (data: string) => {
+          if (record.stdout.length < KEEP_OUTPUT) record.stdout += data;
+          sink.output({ host, step: step.id, stream: "stdout", data });
+        };
+        const onStderr = (data: string) => {
+          if (record.stderr.length < KEEP_OUTPUT) record.stderr += data;
+          sink.output({ host, step: step.id, stream: "stderr", data });
+        };
         try {
-          result = await ACTIONS[step.action]({
-            conn,
-            host,
-            params,
-            secretEnv,
-            become: step.become,
-            siteDir: this.o.siteDir,
-            signal: stepSignal,
-            onStdout: (data) => {
-              if (record.stdout.length < KEEP_OUTPUT) record.stdout += data;
-              sink.output({ host, step: step.id, stream: "stdout", data });
-            },
-            onStderr: (data) => {
-              if (record.stderr.length < KEEP_OUTPUT) record.stderr += data;
-              sink.output({ host, step: step.id, stream: "stderr", data });
-            },
-          });
+          result = controller
+            ? await controller({
+                host,
+                site: this.o.site,
+                vars: this.o.site.resolver.resolve(host).vars,
+                params,
+                secret: (ref) => this.secrets.resolve(ref),
+                connect: (timeoutMs) => this.tryConnection(host, timeoutMs),
+                machine: { get: () => this.machines.get(host), set: (id) => void this.machines.set(host, id) },
+                progress: (m) => this.set(host, step.id, "running", { attempt, message: m }),
+                signal: stepSignal,
+                onStdout,
+                onStderr,
+              })
+            : await HOST_ACTIONS[step.action]!({ conn: conn!, host, params, secretEnv, become: step.become, siteDir: this.o.siteDir, signal: stepSignal, onStdout, onStderr });
         } catch (e) {
           if (e instanceof UnreachableError) {
             this.fail(host, step, "unreachable", message(e));
@@ -275,6 +292,12 @@ class Run {
         hosts: this.hostVars,
         steps,
       };
+      const introspection = this.o.introspection;
+      if (introspection) {
+        // Issued only when a template reads it (a deploy's user_data), once per host.
+        let issued: { url: string; token: string } | undefined;
+        Object.defineProperty(c, "introspect", { enumerable: true, get: () => (issued ??= introspection.issue(host)) });
+      }
       this.contexts.set(host, c);
     }
     return c;
@@ -292,6 +315,26 @@ class Run {
       throw new UnreachableError(`${settings.host}: key_file: ${message(e)}`);
     }
     return { ...settings, jump, key_file: undefined, private_key: key };
+  }
+
+  /**
+   * One attempt to connect within `timeoutMs`, kept for the rest of the run when it succeeds (wait.ssh). A failed
+   * attempt is not cached, so the next one really tries again.
+   */
+  private async tryConnection(host: string, timeoutMs: number): Promise<Connection> {
+    const existing = this.connections.get(host);
+    if (existing) {
+      const conn = await existing.catch(() => undefined);
+      if (conn) return conn;
+      this.connections.delete(host);
+    }
+    const settings = { ...connectionSettings(this.o.site, host, this.o.siteDir), connect_timeout: `${timeoutMs}ms` };
+    const conn = await transportFor(settings.transport).connect(await this.withKeys(settings), {
+      signal: this.o.signal,
+      onNotice: (m) => this.sink.event({ type: "notice", host, message: m }),
+    });
+    this.connections.set(host, Promise.resolve(conn));
+    return conn;
   }
 
   private connection(host: string): Promise<Connection> {

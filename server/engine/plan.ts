@@ -3,7 +3,7 @@
  * templates rendered), so `flightdeck plan`, the dashboard's preview and approvals all show the same thing
  * that the executor then runs.
  */
-import { durationMs, formatDiagnostic, hasErrors, requirements, selectHosts, type ActionName, type Site, type StepSpec } from "../inventory";
+import { durationMs, formatDiagnostic, hasErrors, machineSelector, requirements, selectHosts, type ActionName, type Site, type StepSpec } from "../inventory";
 import { PlanError } from "./errors";
 
 export interface PlannedStep {
@@ -46,6 +46,8 @@ export interface Plan {
   hosts: string[];
   /** Every step id, in run order. */
   steps: string[];
+  /** For hosts with MAAS steps: which machine each maps to, e.g. "dc1: system_id 4y3h7n" or "dc1: allocate pool=compute". */
+  machines?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -101,13 +103,35 @@ export function planDeployment(site: Site, options: PlanOptions = {}): Plan {
   }));
   for (const s of stages) for (const op of s.operations) delete (op as Partial<{ index: number }>).index;
   const hosts = new Set(stages.flatMap((s) => s.operations.flatMap((op) => op.hosts)));
+  const maasHosts = new Set(stages.flatMap((s) => s.operations.filter((op) => op.steps.some((st) => st.action.startsWith("maas."))).flatMap((op) => op.hosts)));
   return {
     deployment: name,
     title: dep.title,
     stages,
     hosts: [...site.model.hosts.keys()].filter((h) => hosts.has(h)),
     steps: stages.flatMap((s) => s.operations.flatMap((op) => op.steps.map((st) => st.id))),
+    ...(maasHosts.size ? { machines: Object.fromEntries([...maasHosts].map((h) => [h, describeMachineOf(site, h)])) } : {}),
   };
+}
+
+/** What a host's `maas` data says about its machine, for the plan. */
+function describeMachineOf(site: Site, host: string): string {
+  let selector;
+  try {
+    selector = machineSelector(site.resolver.resolve(host).vars);
+  } catch (e) {
+    return `invalid maas data: ${(e as Error).message}`;
+  }
+  if (!selector) return "no maas data";
+  if (selector.system_id) return `${selector.region}: system_id ${selector.system_id}`;
+  const constraints = [
+    selector.hostname && `hostname=${selector.hostname}`,
+    selector.zone && `zone=${selector.zone}`,
+    selector.pool && `pool=${selector.pool}`,
+    selector.tags?.length && `tags=${selector.tags.join(",")}`,
+    selector.arch && `arch=${selector.arch}`,
+  ].filter(Boolean);
+  return `${selector.region}: allocate ${constraints.length ? constraints.join(" ") : `hostname=${host}`}`;
 }
 
 export function batches(hosts: readonly string[], serial: number | string | null): string[][] {
@@ -158,7 +182,7 @@ function orderSteps(planned: { step: StepSpec; blueprint: string; id: string }[]
       name: step.name,
       blueprint,
       action: step.action,
-      params: step.params,
+      params: step.params ?? {},
       requires,
       retry: step.retry ? { intervalMs: durationMs(step.retry.interval ?? "5s"), limit: step.retry.limit } : undefined,
       timeoutMs: step.timeout !== undefined ? durationMs(step.timeout) : undefined,

@@ -10,6 +10,8 @@ export interface TemplateContext {
   host: Record<string, unknown>;
   hosts: Record<string, unknown>;
   steps: Record<string, unknown>;
+  /** {url, token} for a machine to fetch its own variables (server runs only). */
+  introspect?: { url: string; token: string };
 }
 
 /** Params copied as they are: `file.managed`'s `content` is the file's exact text, braces included. */
@@ -18,7 +20,9 @@ const LITERAL: Partial<Record<ActionName, string[]>> = { "file.managed": ["conte
 export function renderParams(action: ActionName, params: Record<string, unknown>, context: TemplateContext): Record<string, unknown> {
   const literal = LITERAL[action] ?? [];
   const templated = Object.fromEntries(Object.entries(params).filter(([k]) => !literal.includes(k)));
-  const rendered = renderValue(templated, { ...context }, { path: "params" }) as Record<string, unknown>;
+  // A copy that keeps getters as getters: `introspect` issues its token only when a template reads it.
+  const scope = Object.defineProperties({}, Object.getOwnPropertyDescriptors(context)) as Record<string, unknown>;
+  const rendered = renderValue(templated, scope, { path: "params" }) as Record<string, unknown>;
   for (const k of literal) if (k in params) rendered[k] = params[k];
   return rendered;
 }
@@ -38,5 +42,5 @@ export function conditionTemplate(when: string): Template {
 }
 
 export function testCondition(when: string, context: TemplateContext): boolean {
-  return conditionTemplate(when).render({ ...context }) === "1";
+  return conditionTemplate(when).render(Object.defineProperties({}, Object.getOwnPropertyDescriptors(context))) === "1";
 }

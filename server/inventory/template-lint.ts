@@ -13,7 +13,7 @@ import { selectHosts } from "./targets";
 import type { Workflows } from "./workflows";
 
 const HOST_FIELDS = ["name", "groups", "labels", "connection", "profile"];
-const ROOTS = ["vars", "host", "hosts", "steps"];
+const ROOTS = ["vars", "host", "hosts", "steps", "introspect"];
 /** Params taken literally (not templates). */
 const LITERAL: Record<string, string[]> = { "file.managed": ["content"] };
 
@@ -65,7 +65,7 @@ export function lintTemplates(workflows: Workflows, model: SiteModel, resolver: 
                 const [root, first, ...rest] = ref.path;
                 const shown = describe(ref.path);
                 if (typeof root !== "string" || !ROOTS.includes(root)) {
-                  add(locate(ref.line, ref.col, `'${String(root)}' is undefined${didYouMean(String(root), ROOTS)}; templates see vars, host, hosts and steps`));
+                  add(locate(ref.line, ref.col, `'${String(root)}' is undefined${didYouMean(String(root), ROOTS)}; templates see vars, host, hosts, steps and introspect`));
                 } else if (root === "vars" && first !== undefined) {
                   const missing = hosts.filter((h) => !hasPath(varsOf(h), [first, ...rest]));
                   if (missing.length) {

@@ -56,7 +56,50 @@ export const ACTION_PARAMS = {
     })
     .refine((p) => (p.content === undefined) !== (p.template === undefined), { message: "give exactly one of 'content' or 'template'" })
     .meta({ description: "Make a file hold this content. `changed` only when it differed (or mode/owner did)." }),
+  // Controller-side actions: they run on the Flightdeck server (or the CLI's machine) for each targeted host.
+  "maas.deploy": z
+    .strictObject({
+      distro_series: z.string().regex(/^[a-z0-9][a-z0-9./-]*$/, "must be a release such as jammy, ubuntu/noble or 22.04").optional().meta({ description: "Release to install. Default: the host's `maas.distro_series`, then the region's `default_distro_series`." }),
+      user_data: z.string().optional().meta({ description: "cloud-init user data (a template). `introspect.url` and `introspect.token` let the machine fetch its own variables while the run lasts." }),
+      hwe_kernel: z.string().min(1).optional(),
+      redeploy: z.boolean().optional().meta({ description: "Deploy again even when the machine is already Deployed. Default false: a Deployed machine is `ok`." }),
+      timeout: durationSchema.optional().meta({ description: "How long the deployment may take. Default: the region's `deploy_timeout` (40m)." }),
+    })
+    .meta({ description: "Allocate the host's machine in MAAS (by `maas.system_id`, or by hostname/zone/pool/tags), deploy it and follow it to Deployed; MAAS status changes and events are the step's output." }),
+  "maas.release": z
+    .strictObject({
+      erase: z.boolean().optional().meta({ description: "Erase the disks while releasing." }),
+      quick_erase: z.boolean().optional(),
+      comment: z.string().optional(),
+      wait: z.boolean().optional().meta({ description: "Follow the machine until it is Ready. Default true." }),
+      timeout: durationSchema.optional(),
+    })
+    .meta({ description: "Release the host's machine back to Ready. `ok` when it already is." }),
+  "maas.commission": z
+    .strictObject({
+      enable_ssh: z.boolean().optional(),
+      skip_networking: z.boolean().optional(),
+      skip_storage: z.boolean().optional(),
+      wait: z.boolean().optional().meta({ description: "Follow the machine until it is Ready. Default true." }),
+      timeout: durationSchema.optional(),
+    })
+    .meta({ description: "Commission the host's machine (needs an admin API key) and follow it to Ready." }),
+  "maas.power": z
+    .strictObject({
+      state: z.enum(["on", "off", "query"]).meta({ description: "`on`, `off`, or `query` (report the power state; never changes anything)." }),
+      stop_mode: z.enum(["soft", "hard"]).optional().meta({ description: "For `off`: soft (ACPI) or hard. Default hard." }),
+    })
+    .meta({ description: "Power the host's machine on or off through MAAS, or report its power state." }),
+  "wait.ssh": z
+    .strictObject({
+      timeout: durationSchema.optional().meta({ description: "Give up after this long (the host is then unreachable). Default 10m." }),
+      interval: durationSchema.optional().meta({ description: "Between attempts. Default 5s." }),
+    })
+    .meta({ description: "Wait until the host answers on its connection (e.g. after a MAAS deployment), then keep that connection for the next steps. Host keys are checked as the connection says." }),
 } as const;
+
+/** Actions that run where Flightdeck runs, not on the host: they need no connection to it. */
+export const CONTROLLER_ACTIONS: ReadonlySet<string> = new Set(["maas.deploy", "maas.release", "maas.commission", "maas.power", "wait.ssh"]);
 
 export type ActionName = keyof typeof ACTION_PARAMS;
 export const ACTION_NAMES = Object.keys(ACTION_PARAMS) as ActionName[];
@@ -80,7 +123,18 @@ const stepFields = {
 };
 
 const step = <A extends ActionName>(action: A) => z.strictObject({ ...stepFields, action: z.literal(action), params: ACTION_PARAMS[action] });
-export const stepSchema = z.discriminatedUnion("action", [step("cmd.run"), step("script.run"), step("file.managed")]);
+/** Actions whose params are all optional may leave `params` out. */
+const bareStep = <A extends ActionName>(action: A) => z.strictObject({ ...stepFields, action: z.literal(action), params: ACTION_PARAMS[action].optional() });
+export const stepSchema = z.discriminatedUnion("action", [
+  step("cmd.run"),
+  step("script.run"),
+  step("file.managed"),
+  bareStep("maas.deploy"),
+  bareStep("maas.release"),
+  bareStep("maas.commission"),
+  step("maas.power"),
+  bareStep("wait.ssh"),
+]);
 
 export const blueprintSpecSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must start with a letter or digit and hold only letters, digits, '.', '_' or '-'").meta({ description: "Unique blueprint name, e.g. machine.kvm.install_packages." }),

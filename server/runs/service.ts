@@ -9,6 +9,7 @@ import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { loadRevision } from "../site-cache";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
 import type { SiteStore } from "../store/sites";
+import { IntrospectionTokens } from "./introspection";
 import { StoredSink } from "./sink";
 import type { RunStore } from "./store";
 
@@ -36,12 +37,16 @@ export class RunService {
   private readonly finished = new Map<number, Promise<RunStatus>>();
   private readonly folds = new Map<number, { snapshot: RunSnapshot; lastSeq: number }>();
   readonly queue: RunQueue;
+  /** Machines being deployed fetch their own variables with these while their run lasts. */
+  readonly introspection = new IntrospectionTokens();
 
   constructor(
     private readonly runs: RunStore,
     private readonly sites: SiteStore,
     private readonly broadcaster: Broadcaster,
     private readonly serverIdentity?: Promise<ServerIdentity>,
+    /** The URL machines reach this server at (FLIGHTDECK_URL), for introspection. */
+    private readonly publicUrl = "http://127.0.0.1:3000",
   ) {
     this.queue = { submit: (id) => void this.execute(id) };
   }
@@ -259,11 +264,15 @@ export class RunService {
         signal: controller.signal,
         forks: run.options.forks,
         secrets: { file: secretsFile && { name: secretsFile.path, text: secretsFile.content }, identities: () => this.identities(), env: process.env },
+        introspection: {
+          issue: (host) => ({ url: new URL("/api/v1/introspect", this.publicUrl).href, token: this.introspection.issue({ run: id, site: run.site, revision: run.revision, host }) }),
+        },
       });
     } catch (e) {
       message = `the run stopped on an internal error: ${e instanceof Error ? e.message : String(e)}`;
       sink.event({ type: "run.finished", status: "failed", message });
     } finally {
+      this.introspection.endRun(id);
       sink.flush();
       this.active.delete(id);
       this.runs.setStatus(id, status, { finishedAt: new Date(), message });

@@ -1,13 +1,27 @@
 import type { ActionName } from "../../inventory";
 import { cmdRun } from "./cmd-run";
+import type { ControllerAction } from "./controller";
 import { fileManaged } from "./file-managed";
+import { maasCommission, maasDeploy, maasPower, maasRelease } from "./maas";
 import { scriptRun } from "./script-run";
 import type { Action } from "./types";
+import { waitSsh } from "./wait-ssh";
 
-export const ACTIONS: Record<ActionName, Action> = {
+/** Actions on the host, through its connection. */
+export const HOST_ACTIONS: Partial<Record<ActionName, Action>> = {
   "cmd.run": cmdRun,
   "script.run": scriptRun,
   "file.managed": fileManaged,
 };
 
+/** Actions where Flightdeck runs, about the host: no connection to it is opened for them. */
+export const CONTROLLER_ACTION_IMPLS: Partial<Record<ActionName, ControllerAction>> = {
+  "maas.deploy": maasDeploy,
+  "maas.release": maasRelease,
+  "maas.commission": maasCommission,
+  "maas.power": maasPower,
+  "wait.ssh": waitSsh,
+};
+
 export type { Action, ActionContext, ActionResult } from "./types";
+export type { ControllerAction, ControllerContext } from "./controller";
