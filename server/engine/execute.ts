@@ -27,8 +27,8 @@ export interface ExecuteOptions {
   /** Where `secret:` and `env:` references are resolved from; without it, a step that uses one fails. */
   secrets?: SecretsSource;
   /**
-   * Templates' `introspect` ({url, token}): a machine being deployed fetches its own variables with it. Issued
-   * on first use per host (the server's tokens end with the run); absent in the CLI.
+   * Templates' `introspect` ({url, token}) for hosts with a maas.deploy step: the machine fetches its own
+   * variables with it (the server's tokens end with the run). Absent in the CLI.
    */
   introspection?: { issue(host: string): { url: string; token: string } };
 }
@@ -62,6 +62,8 @@ class Run {
   private readonly connections = new Map<string, Promise<Connection>>();
   /** The MAAS machine found or allocated for each host, for the later MAAS steps of the run. */
   private readonly machines = new Map<string, string>();
+  /** Hosts with a maas.deploy step: the ones templates may give an introspection token. */
+  private readonly deploys: Set<string>;
   /** Hosts out of the run (failed or unreachable): later operations skip them. */
   private readonly out = new Set<string>();
   private readonly hostVars: Record<string, unknown>;
@@ -78,6 +80,7 @@ class Run {
     // Each host has the steps of the operations that target it, and only those.
     for (const h of o.plan.hosts) this.status.set(h, new Map());
     for (const stage of o.plan.stages) for (const op of stage.operations) for (const h of op.hosts) for (const s of op.steps) this.status.get(h)!.set(s.id, "pending");
+    this.deploys = new Set(o.plan.stages.flatMap((st) => st.operations.filter((op) => op.steps.some((x) => x.action === "maas.deploy")).flatMap((op) => op.hosts)));
     this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, this.secrets.placeholders(o.site.resolver.resolve(h).vars)]));
   }
 
@@ -292,12 +295,8 @@ class Run {
         hosts: this.hostVars,
         steps,
       };
-      const introspection = this.o.introspection;
-      if (introspection) {
-        // Issued only when a template reads it (a deploy's user_data), once per host.
-        let issued: { url: string; token: string } | undefined;
-        Object.defineProperty(c, "introspect", { enumerable: true, get: () => (issued ??= introspection.issue(host)) });
-      }
+      // A machine MAAS deploys gets a token (in its user_data) to fetch its own variables while the run lasts.
+      if (this.o.introspection && this.deploys.has(host)) c.introspect = this.o.introspection.issue(host);
       this.contexts.set(host, c);
     }
     return c;

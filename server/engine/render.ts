@@ -20,9 +20,7 @@ const LITERAL: Partial<Record<ActionName, string[]>> = { "file.managed": ["conte
 export function renderParams(action: ActionName, params: Record<string, unknown>, context: TemplateContext): Record<string, unknown> {
   const literal = LITERAL[action] ?? [];
   const templated = Object.fromEntries(Object.entries(params).filter(([k]) => !literal.includes(k)));
-  // A copy that keeps getters as getters: `introspect` issues its token only when a template reads it.
-  const scope = Object.defineProperties({}, Object.getOwnPropertyDescriptors(context)) as Record<string, unknown>;
-  const rendered = renderValue(templated, scope, { path: "params" }) as Record<string, unknown>;
+  const rendered = renderValue(templated, { ...context }, { path: "params" }) as Record<string, unknown>;
   for (const k of literal) if (k in params) rendered[k] = params[k];
   return rendered;
 }

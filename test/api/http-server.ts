@@ -17,6 +17,7 @@ import { authRouteHandler } from "../../server/auth/http";
 import { readEnv } from "../../server/env";
 import { createServices, type Services } from "../../server/services";
 import { attachSocketHandlers } from "../../server/socket";
+import * as introspectRoute from "../../app/api/v1/introspect/route";
 import * as runRoute from "../../app/api/v1/runs/[id]/route";
 import * as exportRoute from "../../app/api/v1/sites/[slug]/export/route";
 import * as siteRunsRoute from "../../app/api/v1/sites/[slug]/runs/route";
@@ -30,6 +31,7 @@ const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
   [/^\/api\/v1\/sites\/([^/]+)\/export$/, ["slug"], exportRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/runs$/, ["slug"], siteRunsRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/runs\/([^/]+)$/, ["id"], runRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/introspect$/, [], introspectRoute as unknown as Partial<Record<string, Handler>>],
 ];
 
 const KEY = Symbol.for("flightdeck.services");
