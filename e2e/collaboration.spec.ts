@@ -1,26 +1,31 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "@playwright/test";
 import { readFile } from "node:fs/promises";
+import { ADMIN, apiLogin, ensureUser, login, PASSWORD, trpc } from "./auth";
 import { editorLine, shot } from "./helpers";
 
-async function saveThroughApi(page: Page, slug: string, path: string, edit: (s: string) => string, message: string) {
-  const list = (await (await page.request.get(`/api/trpc/files.list?input=${encodeURIComponent(JSON.stringify({ slug }))}`)).json()) as {
-    result: { data: { revision: number; files: { path: string; content: string }[] } };
-  };
-  const { revision, files } = list.result.data;
+/** Save a change as whoever `request` is signed in as (the server names the revision's author). */
+async function saveThroughApi(request: APIRequestContext, slug: string, path: string, edit: (s: string) => string, message: string) {
+  const { revision, files } = await trpc<{ revision: number; files: { path: string; content: string }[] }>(request, "files.list", { slug }, "query");
   const content = edit(files.find((f) => f.path === path)!.content);
-  const res = await page.request.post("/api/trpc/files.save", { data: { slug, baseRevision: revision, changes: [{ path, content }], author: "colleague", message } });
-  expect(res.ok(), await res.text()).toBeTruthy();
+  await trpc(request, "files.save", { slug, baseRevision: revision, changes: [{ path, content }], message });
   return revision + 1;
 }
 
-test("a revision saved elsewhere reaches open pages live", async ({ browser }) => {
+test("a revision saved elsewhere reaches open pages live", async ({ browser, request, playwright, baseURL }) => {
+  // A colleague (an operator of the site) saves through the API, in a session of their own, while this page is open.
+  await apiLogin(request, "admin", ADMIN.password);
+  await ensureUser(request, "colleague", "ha-kvm", "operator");
+  const colleague = await playwright.request.newContext({ baseURL });
+  await apiLogin(colleague, "colleague", PASSWORD);
+
   const viewer = await browser.newPage();
+  await login(viewer, "admin");
   await viewer.goto("/sites/ha-kvm/files/profiles.yml");
   await expect(editorLine(viewer, "name: base-server")).toBeVisible();
   const before = Number((await viewer.getByText(/^rev \d+$/).textContent())!.replace("rev ", ""));
 
   // Nothing unsaved here: the page follows the new revision by itself.
-  const next = await saveThroughApi(viewer, "ha-kvm", "profiles.yml", (s) => s.replace("timezone: UTC", "timezone: Europe/Paris"), "Paris time");
+  const next = await saveThroughApi(colleague, "ha-kvm", "profiles.yml", (s) => s.replace("timezone: UTC", "timezone: Europe/Paris"), "Paris time");
   expect(next).toBe(before + 1);
   await expect(viewer.getByText(`rev ${next}`)).toBeVisible();
   await expect(editorLine(viewer, "timezone: Europe/Paris")).toBeVisible();
@@ -29,7 +34,7 @@ test("a revision saved elsewhere reaches open pages live", async ({ browser }) =
   await editorLine(viewer, "timezone: Europe/Paris").click();
   await viewer.keyboard.press("End");
   await viewer.keyboard.type("-mine");
-  const third = await saveThroughApi(viewer, "ha-kvm", "profiles.yml", (s) => s.replace("vcpus: 2", "vcpus: 3"), "More CPUs");
+  const third = await saveThroughApi(colleague, "ha-kvm", "profiles.yml", (s) => s.replace("vcpus: 2", "vcpus: 3"), "More CPUs");
   const notice = viewer.getByRole("status").filter({ hasText: `Revision ${third} was saved by colleague` });
   await expect(notice).toBeVisible();
   await expect(editorLine(viewer, "timezone: Europe/Paris-mine")).toBeVisible();
@@ -45,9 +50,11 @@ test("a revision saved elsewhere reaches open pages live", async ({ browser }) =
   await expect(editorLine(viewer, "timezone: Europe/Paris")).toBeVisible();
   await expect(editorLine(viewer, "-mine")).toHaveCount(0);
   await viewer.close();
+  await colleague.dispose();
 });
 
 test("export a site as .tgz and import it back through the dashboard, unchanged", async ({ page }) => {
+  await login(page, "admin");
   await page.goto("/");
   const download = page.waitForEvent("download");
   await page.locator(".site-card", { hasText: "HA MAAS on KVM" }).getByRole("link", { name: "Export .tgz" }).click();

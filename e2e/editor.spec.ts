@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
+import { ADMIN, apiLogin, login, PASSWORD, trpc } from "./auth";
 import { editorLine, forbidExternalRequests, middle, shot } from "./helpers";
 
 // Line numbers come from the demo file itself, so editing the demo does not silently break the test.
@@ -8,8 +9,90 @@ const lineOf = (text: string) => demo.findIndex((l) => l.includes(text)) + 1;
 const MEMBERS = lineOf("members: [kvm-1, kvm-2]");
 const INTERFACE = lineOf("interface: eno1");
 
+test("signed out, any page leads to the login form and back; wrong password, disabled account; sign out", async ({ page, request }) => {
+  await page.goto("/sites/ha-kvm/hosts/kvm-1");
+  await expect(page).toHaveURL(/\/login\?next=%2Fsites%2Fha-kvm%2Fhosts%2Fkvm-1$/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await shot(page, "00-login");
+
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText(/Wrong user name or password/);
+  await expect(page.getByLabel("Password")).toHaveValue("");
+  await shot(page, "00-login-error");
+
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/sites\/ha-kvm\/hosts\/kvm-1$/);
+  await expect(page.getByTestId("user-menu")).toContainText("admin");
+
+  // The account menu, by keyboard: account pages, admin pages, sign out.
+  await page.getByTestId("user-menu").focus();
+  await page.keyboard.press("Enter");
+  const menu = page.getByRole("menu");
+  await expect(menu.getByRole("menuitem")).toHaveText(["Change password", "API tokens", "Audit log", "Users", "Kiosk boards", "Sign out"]);
+  await expect(menu.getByRole("menuitem", { name: "Change password" })).toBeFocused();
+  await page.keyboard.press("ArrowUp");
+  await expect(menu.getByRole("menuitem", { name: "Sign out" })).toBeFocused();
+  await shot(page, "00-user-menu");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/login$/);
+  // Signed out for real: the API refuses, and pages lead back to the form.
+  expect((await page.request.get("/api/trpc/sites.list")).status()).toBe(401);
+
+  // A disabled account says so (only after the right password).
+  await apiLogin(request, "admin", ADMIN.password);
+  const users = await trpc<{ id: string; username: string }[]>(request, "users.list", undefined, "query");
+  const gone = users.find((u) => u.username === "gone.user")?.id ?? (await trpc<{ id: string }>(request, "users.create", { username: "gone.user", password: PASSWORD })).id;
+  await trpc(request, "users.update", { id: gone, disabled: true });
+  await page.getByLabel("User name").fill("gone.user");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toHaveText(/This account is disabled/);
+});
+
+test("a one-time password must be changed before anything else opens", async ({ page, request }) => {
+  await apiLogin(request, "admin", ADMIN.password);
+  const name = `newbie${Date.now() % 100000}`;
+  const { oneTimePassword } = await trpc<{ oneTimePassword: string }>(request, "users.create", { username: name });
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(name);
+  await page.getByLabel("Password").fill(oneTimePassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account\/password\?next=/);
+  await expect(page.getByRole("heading", { name: "Choose your own password" })).toBeVisible();
+  // Nothing else opens meanwhile.
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/account\/password/);
+  const menuItems = async () => {
+    await page.getByTestId("user-menu").click();
+    const items = await page.getByRole("menu").getByRole("menuitem").allTextContents();
+    await page.keyboard.press("Escape");
+    return items;
+  };
+  expect(await menuItems()).toEqual(["Sign out"]);
+
+  await page.getByLabel("One-time password").fill(oneTimePassword);
+  await page.getByLabel(/^New password/).fill("short");
+  await page.getByLabel("Repeat the new password").fill("shorter");
+  await expect(page.getByText("5 more characters needed")).toBeVisible();
+  await page.getByRole("button", { name: "Save and continue" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "The new password needs at least 10 characters." })).toBeVisible();
+  await shot(page, "00-password-forced");
+  await page.getByLabel(/^New password/).fill("a much better password");
+  await page.getByLabel("Repeat the new password").fill("a much better password");
+  await page.getByRole("button", { name: "Save and continue" }).click();
+  await expect(page).toHaveURL(/:\d+\/$/);
+  // A new user has no site yet: the page says how to get one, and offers no site creation.
+  await expect(page.getByTestId("no-sites")).toContainText("No site shared with you yet");
+  await expect(page.getByRole("heading", { name: "New site" })).toHaveCount(0);
+  await shot(page, "00-no-sites");
+});
+
 test("edit the demo inventory: live error at its line, fix, save, diff, resolved value with origin", async ({ page }) => {
   const noExternal = forbidExternalRequests(page);
+  await login(page, "admin");
 
   // The demo site is there on first start.
   await page.goto("/");
@@ -59,7 +142,8 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   const dialog = page.getByRole("dialog", { name: `Save revision ${head + 1}` });
   await expect(dialog).toBeVisible();
   await dialog.getByLabel("What changed and why").fill("Hypervisors use eno2");
-  await dialog.getByLabel("Your name").fill("e2e-operator");
+  // No name to type: the revision's author is the signed-in user.
+  await expect(dialog.getByLabel("Your name")).toHaveCount(0);
   await shot(page, "03-save-dialog");
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog).toBeHidden();
@@ -68,10 +152,20 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
 
   // History: the new revision and its diff.
   await page.getByRole("link", { name: "History" }).click();
-  await expect(page.getByRole("link", { name: new RegExp(`#${head + 1}\\s+Hypervisors use eno2`) })).toBeVisible();
-  await expect(page.getByText("e2e-operator")).toBeVisible();
+  const revisionLink = page.getByRole("link", { name: new RegExp(`#${head + 1}\\s+Hypervisors use eno2`) });
+  await expect(revisionLink).toBeVisible();
+  await expect(revisionLink).toContainText("admin ·");
   const diff = page.getByTestId("diff-editor");
-  await expect(diff.locator(".original .view-line", { hasText: "interface: eno1" })).toBeVisible();
+  // Monaco renders only the lines in view: scroll the diff down to the change.
+  const before = diff.locator(".original .view-line", { hasText: "interface: eno1" });
+  await diff.locator(".editor.modified").hover();
+  await expect
+    .poll(async () => {
+      if (await before.isVisible()) return true;
+      await page.mouse.wheel(0, 300);
+      return false;
+    })
+    .toBe(true);
   await expect(diff.locator(".modified .view-line", { hasText: "interface: eno2" })).toBeVisible();
   await expect(diff.locator(".modified .char-insert, .modified .line-insert").first()).toBeVisible();
   await shot(page, "04-history-diff");

@@ -1,8 +1,8 @@
 import { expect, type Page } from "@playwright/test";
 
-/** Screenshots kept as test artifacts, by name, for people to look at. */
+/** Screenshots kept as test artifacts, by name, for people to look at (in FD_E2E_SCREENS, default test-results/screens). */
 export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `test-results/screens/${name}.png` });
+  await page.screenshot({ path: `${process.env.FD_E2E_SCREENS ?? "test-results/screens"}/${name}.png` });
 }
 
 /** The Monaco line (in the main editor) whose text contains `text`. */

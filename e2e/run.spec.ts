@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFleet, type Fleet } from "../test/fleet/fleet";
+import { login, trpc } from "./auth";
 import { forbidExternalRequests, shot } from "./helpers";
 
 let fleet: Fleet;
@@ -47,16 +48,20 @@ test.afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// Signed in as the server admin. This spec is about running and watching: the test site runs without approval
+// (approvals have their own spec).
+test.beforeEach(async ({ page }) => login(page, "admin"));
+
 test("launch a deployment from the browser and watch it run over SSH, live", async ({ page }) => {
   const noExternal = forbidExternalRequests(page);
-  const imported = await page.request.post("/api/trpc/sites.importPath", { data: { slug: "fleet", name: "Test fleet", path: join(dir, "site"), author: "e2e" } });
-  expect(imported.ok(), await imported.text()).toBeTruthy();
+  await trpc(page.request, "sites.importPath", { slug: "fleet", name: "Test fleet", path: join(dir, "site") });
+  await trpc(page.request, "sites.settings", { slug: "fleet", approvalsRequired: 0 });
 
   await page.goto("/sites/fleet/deployments");
   await expect(page.getByTestId("deployment-web")).toContainText("Web fleet setup");
   await shot(page, "10-deployments");
   await page.getByTestId("launch-web").click();
-  await page.getByTestId("author-name").fill("e2e-operator");
+  await expect(page.getByTestId("launch-dialog")).toContainText("This site runs without approval");
   await page.getByTestId("dialog-submit").click();
   await expect(page).toHaveURL(/\/sites\/fleet\/runs\/\d+$/);
 
@@ -97,8 +102,7 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
 test("a host that is down is shown unreachable, not failed; re-run targets only it", async ({ page }) => {
   await fleet.stopHost(2);
   try {
-    const launched = await page.request.post("/api/trpc/runs.launch", { data: { slug: "fleet", deployment: "web", author: "e2e", reason: "" } });
-    const { id } = ((await launched.json()) as { result: { data: { id: number } } }).result.data;
+    const { id } = await trpc<{ id: number }>(page.request, "runs.launch", { slug: "fleet", deployment: "web", reason: "" });
     await page.goto(`/sites/fleet/runs/${id}`);
     await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "failed");
     await expect(page.getByTestId("chip-web-3-prepare")).toHaveAttribute("data-status", "unreachable");
@@ -109,7 +113,6 @@ test("a host that is down is shown unreachable, not failed; re-run targets only 
     await fleet.startHost(2);
   }
   await page.getByTestId("rerun-failed").click();
-  await page.getByTestId("author-name").fill("e2e-operator");
   await page.getByTestId("dialog-submit").click();
   await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "succeeded");
   await expect(page.getByTestId("host-row-web-3")).toBeVisible();

@@ -19,6 +19,7 @@ export function DeploymentsView({ slug }: { slug: string }) {
   const w = useWorkspace();
   const deployments = useQuery(trpc.runs.deployments.queryOptions({ slug }));
   const data = deployments.data;
+  const approvals = w.site?.approvalsRequired ?? 0;
 
   return (
     <main className="page stack deployments-page">
@@ -30,7 +31,18 @@ export function DeploymentsView({ slug }: { slug: string }) {
           See runs
         </Link>
       </div>
-      <p className="muted intro">A deployment runs blueprints on hosts in stages. Each plan below is what a launch would run now, from the newest saved revision.</p>
+      <p className="muted intro">A deployment runs blueprints on hosts in stages. Each plan below is what a run would do now, from the newest saved revision.</p>
+      {w.role && !w.can("operator") && (
+        <div className="notice info" data-testid="viewer-note">
+          You are a {w.role} on this site: you can read the plans, and operators request runs.
+        </div>
+      )}
+      {w.can("operator") && approvals > 0 && (
+        <div className="notice info" data-testid="approval-note">
+          Runs of this site need {approvals === 1 ? "one approval" : `${approvals} approvals`} before they start: a requested run waits on the <Link href={`/sites/${slug}/approvals`}>Approvals</Link> tab until an approver
+          decides.
+        </div>
+      )}
       {w.dirty.length > 0 && (
         <div className="notice info">
           Runs use the saved revision{data ? ` #${data.revision}` : ""}; your unsaved changes in {w.dirty.join(", ")} are not part of them. Save them in <Link href={`/sites/${slug}/files`}>Files</Link> first to include them.
@@ -57,14 +69,14 @@ export function DeploymentsView({ slug }: { slug: string }) {
         </div>
       )}
       {data?.deployments.map((d) => (
-        <DeploymentCard key={d.name} slug={slug} revision={data.revision} d={d} />
+        <DeploymentCard key={d.name} slug={slug} revision={data.revision} d={d} canRequest={w.can("operator")} approvals={approvals} />
       ))}
       <style>{CSS + PLAN_CSS}</style>
     </main>
   );
 }
 
-function DeploymentCard({ slug, revision, d }: { slug: string; revision: number; d: Deployment }) {
+function DeploymentCard({ slug, revision, d, canRequest, approvals }: { slug: string; revision: number; d: Deployment; canRequest: boolean; approvals: number }) {
   const trpc = useTRPC();
   const router = useRouter();
   const launch = useMutation(trpc.runs.launch.mutationOptions());
@@ -84,35 +96,44 @@ function DeploymentCard({ slug, revision, d }: { slug: string; revision: number;
             {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"} · {plan.steps.length} {plan.steps.length === 1 ? "step" : "steps"} ({steps.toLocaleString()} host-steps) · {plan.stages.length} {plan.stages.length === 1 ? "stage" : "stages"}
           </span>
         )}
-        <button
-          type="button"
-          className="btn primary"
-          onClick={() => setOpen(true)}
-          disabled={!plan || plan.hosts.length === 0}
-          title={!plan ? "Fix the problem below first" : plan.hosts.length === 0 ? "The deployment targets no host" : undefined}
-          data-testid={`launch-${d.name}`}
-        >
-          <span aria-hidden="true">▶</span> Launch…
-        </button>
+        {canRequest && (
+          <button
+            type="button"
+            className="btn primary"
+            onClick={() => setOpen(true)}
+            disabled={!plan || plan.hosts.length === 0}
+            title={!plan ? "Fix the problem below first" : plan.hosts.length === 0 ? "The deployment targets no host" : undefined}
+            data-testid={`launch-${d.name}`}
+          >
+            <span aria-hidden="true">▶</span> {approvals > 0 ? "Request run…" : "Launch…"}
+          </button>
+        )}
       </header>
       {d.problem !== null ? <Problem slug={slug} text={d.problem} /> : plan && <PlanPreview plan={plan} />}
       {open && plan && (
         <RunDialog
-          title={`Launch ${d.title || d.name}`}
-          submitLabel="Launch"
-          busyLabel="Launching…"
-          withReason
+          title={approvals > 0 ? `Request a run of ${d.title || d.name}` : `Launch ${d.title || d.name}`}
+          submitLabel={approvals > 0 ? "Request run" : "Launch"}
+          busyLabel={approvals > 0 ? "Requesting…" : "Launching…"}
+          reason={approvals > 0 ? "required" : "optional"}
           testId="launch-dialog"
           onClose={() => setOpen(false)}
-          onSubmit={async ({ author, reason }) => {
-            const { id } = await launch.mutateAsync({ slug, deployment: d.name, author, reason });
+          onSubmit={async ({ reason }) => {
+            const { id } = await launch.mutateAsync({ slug, deployment: d.name, reason });
             router.push(runHref(slug, id));
           }}
         >
           <p className="muted dialog-text">
             Runs revision #{revision} on {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"}: {plan.steps.length} {plan.steps.length === 1 ? "step" : "steps"} in {plan.stages.length}{" "}
-            {plan.stages.length === 1 ? "stage" : "stages"}. You can watch it and cancel it from the run page.
+            {plan.stages.length === 1 ? "stage" : "stages"}.
           </p>
+          {approvals > 0 ? (
+            <p className="notice warn dialog-text" data-testid="needs-approval">
+              It will wait for {approvals === 1 ? "an approver" : `${approvals} approvers`} of this site before anything runs. Nobody approves their own request; the run page shows the decision as it happens.
+            </p>
+          ) : (
+            <p className="muted dialog-text">This site runs without approval: it starts at once. You can watch it and cancel it from the run page.</p>
+          )}
         </RunDialog>
       )}
     </section>

@@ -10,8 +10,9 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { memo, useCallback, useEffect, useMemo, useState } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
-import { errorMessage } from "~/components/ui/errors";
+import { errorMessage, errorSentence } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
+import { atLeast } from "~/components/ui/session";
 import type { RunStatus } from "~/server/engine/events";
 import type { RunSnapshot } from "~/server/engine/tracker";
 import { clock, Elapsed, go, RunStatusBadge } from "./bits";
@@ -21,15 +22,17 @@ import { HostDrawer } from "./HostDrawer";
 import { HostGrid, type HostMeta } from "./HostGrid";
 import { parseRunPath, runHref } from "./paths";
 import { ProgressPanel } from "./ProgressPanel";
+import { ReviewView, type Review } from "./ReviewPanel";
 import { RUN_ACTIVE, RUN_LOOK } from "./states";
 
 type ListRow = RouterOutputs["runs"]["list"][number];
 
-/** The run's status: the event stream's word once it has one, else the stored row's (queued, cancelled before start). */
+/**
+ * The run's status: the event stream's word (run.status before execution: waiting, approved, rejected,
+ * cancelled; then run.started and run.finished), else, for a run with no event yet, the stored row's.
+ */
 function statusOf(feed: RunFeed, snapshot: RunSnapshot, run: RunRow, row: ListRow | undefined): RunStatus {
-  if (feed.finished) return snapshot.status;
-  if (row && !RUN_ACTIVE.has(row.status)) return row.status;
-  if (feed.started) return "running";
+  if (snapshot.status !== "running" || feed.started) return snapshot.status;
   return row?.status ?? run.status;
 }
 
@@ -42,12 +45,17 @@ export function RunView({ slug, id }: { slug: string; id: number }) {
 
   // The runs list is the cheap way to follow the run's row (status, start, end) after launch.
   const list = useQuery(trpc.runs.list.queryOptions({ slug }));
+  // Reviews, the decision and whether the request went stale; refreshed whenever the run's status changes.
+  const review = useQuery(trpc.runs.review.queryOptions({ id }));
   useEffect(() => {
-    feed.onRunChanged = () => void queryClient.invalidateQueries({ queryKey: trpc.runs.list.queryKey({ slug }) });
+    feed.onRunChanged = () => {
+      void queryClient.invalidateQueries({ queryKey: trpc.runs.list.queryKey({ slug }) });
+      void queryClient.invalidateQueries({ queryKey: trpc.runs.review.queryKey({ id }) });
+    };
     return () => {
       feed.onRunChanged = null;
     };
-  }, [feed, queryClient, trpc, slug]);
+  }, [feed, queryClient, trpc, slug, id]);
 
   const run = feed.run;
   const hosts = useQuery({ ...trpc.hosts.list.queryOptions({ slug, revision: run?.revision }), enabled: run !== null, staleTime: Infinity });
@@ -86,22 +94,57 @@ export function RunView({ slug, id }: { slug: string; id: number }) {
     );
   }
   const snapshot = tracker.snapshot;
-  const message = feed.finished ? snapshot.message : (row?.message ?? run.message);
+  const message = snapshot.message ?? row?.message ?? run.message;
+  // A run that never started (waiting, rejected, withdrawn) is a request to review, not a progress bar.
+  const beforeStart = !feed.started && (status === "awaiting_approval" || status === "rejected" || status === "cancelled");
 
   return (
     <div className={`run-view${host ? " with-drawer" : ""}`}>
       <div className="run-main">
-        <RunHeader slug={slug} run={run} row={row} status={status} snapshot={snapshot} connection={feed.connection} />
-        {message && message !== "cancelled" && (
-          <div className={`notice ${status === "failed" || status === "interrupted" ? "warn" : "info"}`} data-testid="run-message">
-            {message.charAt(0).toUpperCase() + message.slice(1)}
+        <RunHeader slug={slug} run={run} row={row} status={status} snapshot={snapshot} connection={feed.connection} review={review.data} role={feed.role} showReason={!beforeStart} />
+        {status === "awaiting_approval" ? (
+          !review.data?.stale && <WaitingBanner review={review.data} />
+        ) : (
+          message &&
+          message !== "cancelled" && (
+            <div className={`notice ${status === "rejected" ? "error" : status === "failed" || status === "interrupted" ? "warn" : "info"}`} data-testid="run-message" role={status === "rejected" ? "alert" : undefined}>
+              {message.charAt(0).toUpperCase() + message.slice(1)}
+            </div>
+          )
+        )}
+        {review.error && !review.data && (
+          <div className="notice error" role="alert">
+            Could not load the reviews: {errorMessage(review.error)}
           </div>
         )}
-        <ProgressPanel snapshot={snapshot} plan={run.plan} forks={run.options.forks} status={status} hostHref={(h) => hrefFor(h, null)} />
-        <HostGrid plan={run.plan} active={RUN_ACTIVE.has(status)} snapshot={snapshot} version={feed.version} hostVersion={hostVersion} meta={meta} selectedHost={host} selectedStep={step} hrefFor={hrefFor} onOpen={onOpen} />
+        {beforeStart ? (
+          <ReviewView slug={slug} run={run} status={status} review={review.data} />
+        ) : (
+          <>
+            <ProgressPanel snapshot={snapshot} plan={run.plan} forks={run.options.forks} status={status} hostHref={(h) => hrefFor(h, null)} />
+            <HostGrid plan={run.plan} active={RUN_ACTIVE.has(status)} snapshot={snapshot} version={feed.version} hostVersion={hostVersion} meta={meta} selectedHost={host} selectedStep={step} hrefFor={hrefFor} onOpen={onOpen} />
+          </>
+        )}
       </div>
       {host && <HostDrawer feed={feed} plan={run.plan} snapshot={snapshot} host={host} step={step} hrefFor={hrefFor} closeHref={runHref(slug, id)} hostsHref={`/sites/${slug}/hosts/${encodeURIComponent(host)}`} />}
       <RunStyles />
+    </div>
+  );
+}
+
+function WaitingBanner({ review }: { review: Review | undefined }) {
+  const approvals = review?.reviews.filter((r) => r.decision === "approve").length ?? 0;
+  const required = Math.max(1, review?.required ?? 1);
+  return (
+    <div className="notice warn waiting" role="status" data-testid="waiting-banner">
+      <span className="waiting-icon" aria-hidden="true">
+        ◷
+      </span>
+      <span>
+        <strong>Waiting for approval</strong>
+        {review ? ` · ${approvals} of ${required} ${required === 1 ? "approval" : "approvals"}` : ""}. Nothing runs until an approver decides; this page moves on by itself
+        when they do.
+      </span>
     </div>
   );
 }
@@ -127,7 +170,28 @@ function ConnectionBadge({ connection, active }: { connection: Connection; activ
   );
 }
 
-function RunHeader({ slug, run, row, status, snapshot, connection }: { slug: string; run: RunRow; row: ListRow | undefined; status: RunStatus; snapshot: RunSnapshot; connection: Connection }) {
+function RunHeader({
+  slug,
+  run,
+  row,
+  status,
+  snapshot,
+  connection,
+  review,
+  role,
+  showReason,
+}: {
+  slug: string;
+  run: RunRow;
+  row: ListRow | undefined;
+  status: RunStatus;
+  snapshot: RunSnapshot;
+  connection: Connection;
+  review: Review | undefined;
+  role: RunFeed["role"];
+  /** The reason under the title (a run under review shows it in the review instead). */
+  showReason: boolean;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const cancel = useMutation(trpc.runs.cancel.mutationOptions());
@@ -135,6 +199,11 @@ function RunHeader({ slug, run, row, status, snapshot, connection }: { slug: str
   const [confirming, setConfirming] = useState(false);
   const [rerunOpen, setRerunOpen] = useState(false);
   const active = RUN_ACTIVE.has(status);
+  const waiting = status === "awaiting_approval";
+  // Operators cancel their own runs, approvers any (the server decides; this only hides the button).
+  const canCancel = review?.canCancel === true;
+  const canRerun = atLeast(role, "operator");
+  const approvers = review?.reviews.filter((r) => r.decision === "approve").map((r) => r.username) ?? [];
   const startedAt = row?.startedAt ?? run.startedAt;
   const finishedAt = row?.finishedAt ?? run.finishedAt;
   const failedHosts = Object.entries(snapshot.hosts)
@@ -167,22 +236,23 @@ function RunHeader({ slug, run, row, status, snapshot, connection }: { slug: str
         <ConnectionBadge connection={connection} active={active} />
         <span className="grow" />
         {active &&
+          canCancel &&
           (confirming ? (
             <span className="row confirm" role="group" aria-label="Confirm cancelling">
-              <span>Stop this run? Running steps are interrupted.</span>
+              <span>{waiting ? "Withdraw this request? It will never run." : status === "approved" ? "Cancel this run before it starts?" : "Stop this run? Running steps are interrupted."}</span>
               <button type="button" className="btn small danger" onClick={() => cancel.mutate({ id: run.id }, { onSettled: () => setConfirming(false) })} disabled={cancel.isPending} data-testid="confirm-cancel" autoFocus>
-                {cancel.isPending ? "Cancelling…" : "Yes, cancel the run"}
+                {cancel.isPending ? "Cancelling…" : waiting ? "Yes, withdraw it" : "Yes, cancel the run"}
               </button>
               <button type="button" className="btn small" onClick={() => setConfirming(false)}>
-                Keep running
+                {waiting ? "Keep the request" : "Keep running"}
               </button>
             </span>
           ) : (
             <button type="button" className="btn" onClick={() => setConfirming(true)} data-testid="cancel-run">
-              <span aria-hidden="true">⊘</span> Cancel run…
+              <span aria-hidden="true">⊘</span> {waiting ? (review?.own ? "Withdraw request…" : "Cancel request…") : "Cancel run…"}
             </button>
           ))}
-        {!active && failedHosts.length > 0 && (
+        {!active && canRerun && failedHosts.length > 0 && (
           <button type="button" className="btn primary" onClick={() => setRerunOpen(true)} data-testid="rerun-failed">
             <span aria-hidden="true">↻</span> Re-run failed hosts ({failedHosts.length})
           </button>
@@ -196,14 +266,19 @@ function RunHeader({ slug, run, row, status, snapshot, connection }: { slug: str
           <span className="muted">revision</span> <Link href={`/sites/${slug}/history?to=${run.revision}`}>#{run.revision}</Link>
         </span>
         <span>
-          <span className="muted">launched by</span> <strong>{run.requestedBy}</strong> <RelativeTime date={run.createdAt} />
+          <span className="muted">requested by</span> <strong>{run.requestedBy}</strong> <RelativeTime date={run.createdAt} />
         </span>
         {startedAt && active && (
           <span data-testid="run-elapsed">
             <span className="muted">running</span> <Elapsed from={new Date(startedAt).getTime()} />
           </span>
         )}
-        {!startedAt && active && <span className="muted">waiting to start</span>}
+        {!startedAt && (waiting || status === "approved") && <span className="muted">{waiting ? "waiting for approval" : "queued: starting soon"}</span>}
+        {approvers.length > 0 && (
+          <span data-testid="approved-by">
+            <span className="muted">approved by</span> <strong>{approvers.join(", ")}</strong>
+          </span>
+        )}
         {finishedAt && !active && (
           <span data-testid="run-elapsed">
             <span className="muted">finished</span> <RelativeTime date={finishedAt} />
@@ -219,30 +294,35 @@ function RunHeader({ slug, run, row, status, snapshot, connection }: { slug: str
           <span className="muted">hosts</span> {run.plan.hosts.length}
         </span>
       </div>
-      {run.reason && <p className="run-reason">“{run.reason}”</p>}
+      {run.reason && showReason && <p className="run-reason">“{run.reason}”</p>}
       {cancel.error && (
         <div className="notice error" role="alert">
-          Could not cancel: {errorMessage(cancel.error)}
+          Could not cancel: {errorSentence(cancel.error)}
         </div>
       )}
       {rerunOpen && (
         <RunDialog
           title={`Re-run ${failedHosts.length} ${failedHosts.length === 1 ? "host" : "hosts"} of run #${run.id}`}
           submitLabel="Re-run"
-          busyLabel="Starting…"
+          busyLabel="Requesting…"
           testId="rerun-dialog"
           onClose={() => setRerunOpen(false)}
-          onSubmit={async ({ author }) => {
-            const { id } = await rerun.mutateAsync({ id: run.id, author });
+          onSubmit={async () => {
+            const { id } = await rerun.mutateAsync({ id: run.id });
             setRerunOpen(false);
             router.push(runHref(slug, id));
           }}
         >
           <p className="muted dialog-text">
-            A new run of deployment <code>{run.deployment}</code> at revision #{run.revision} on the hosts that failed, were unreachable or were cancelled:{" "}
-            {failedHosts.slice(0, 8).join(", ")}
+            A new run of deployment <code>{run.deployment}</code> at the newest revision (so a fix saved since is what gets tried) on the hosts that failed, were
+            unreachable or were cancelled: {failedHosts.slice(0, 8).join(", ")}
             {failedHosts.length > 8 ? ` and ${failedHosts.length - 8} more` : ""}.
           </p>
+          {(review?.required ?? 0) > 0 && (
+            <p className="notice warn dialog-text">
+              Like any run of this site, it waits for {review?.required === 1 ? "an approval" : `${review?.required} approvals`} before it starts.
+            </p>
+          )}
         </RunDialog>
       )}
     </header>
@@ -263,6 +343,8 @@ const CSS = `
 .run-title { font-size: 20px; }
 .run-facts { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 13px; }
 .run-reason { margin: 2px 0 0; color: var(--text); font-style: italic; }
+.waiting { gap: 10px; }
+.waiting-icon { font-size: 18px; line-height: 1; }
 .run-header .confirm { background: var(--error-soft); color: var(--error); padding: 4px 4px 4px 10px; border-radius: var(--radius); font-size: 13px; }
 .btn.danger { background: var(--error); border-color: var(--error); color: #fff; }
 .btn.danger:hover:not(:disabled) { background: var(--error); filter: brightness(1.08); }
@@ -367,6 +449,6 @@ a.chip:hover { text-decoration: none; outline: 2px solid var(--text); outline-of
 
 @media (max-width: 1000px) {
   .run-view.with-drawer { grid-template-columns: minmax(0, 1fr); }
-  .drawer { position: fixed; top: 48px; right: 0; bottom: 0; width: min(560px, 100vw); z-index: 40; box-shadow: -8px 0 30px rgba(0,0,0,.25); }
+  .drawer { position: fixed; top: 81px; right: 0; bottom: 0; width: min(560px, 100vw); z-index: 40; box-shadow: -8px 0 30px rgba(0,0,0,.25); }
 }
 `;

@@ -1,19 +1,18 @@
 "use client";
 
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
-import { useAuthor } from "~/components/ui/author";
-import { errorMessage } from "~/components/ui/errors";
+import { errorSentence } from "~/components/ui/errors";
 
 /**
- * A small form dialog that asks for the user's name (remembered in this browser, as for saving revisions) and,
- * optionally, a reason; `onSubmit` does the work and may throw a message for the user.
+ * A small form dialog, optionally asking for a reason; `onSubmit` does the work and may throw a message for the
+ * user. Who asks is the signed-in user: the server records it.
  */
 export function RunDialog({
   title,
   children,
   submitLabel,
   busyLabel,
-  withReason,
+  reason: askReason,
   onSubmit,
   onClose,
   testId,
@@ -22,21 +21,19 @@ export function RunDialog({
   children?: ReactNode;
   submitLabel: string;
   busyLabel: string;
-  withReason?: boolean;
-  onSubmit: (input: { author: string; reason: string }) => Promise<void>;
+  /** Ask why: "optional" or "required" (reviewers read it before they approve). */
+  reason?: "optional" | "required";
+  onSubmit: (input: { reason: string }) => Promise<void>;
   onClose: () => void;
   testId?: string;
 }) {
-  const [author, setAuthor] = useAuthor();
-  const [name, setName] = useState("");
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const reasonRef = useRef<HTMLTextAreaElement>(null);
-  const nameRef = useRef<HTMLInputElement>(null);
+  const submitRef = useRef<HTMLButtonElement>(null);
 
-  useEffect(() => setName(author), [author]);
-  useEffect(() => (withReason ? reasonRef.current : nameRef.current)?.focus(), [withReason]);
+  useEffect(() => (askReason ? reasonRef.current : submitRef.current)?.focus(), [askReason]);
   useEffect(() => {
     const esc = (e: KeyboardEvent) => e.key === "Escape" && !busy && onClose();
     window.addEventListener("keydown", esc);
@@ -48,10 +45,9 @@ export function RunDialog({
     setError(null);
     setBusy(true);
     try {
-      setAuthor(name.trim());
-      await onSubmit({ author: name.trim(), reason: reason.trim() });
+      await onSubmit({ reason: reason.trim() });
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorSentence(err));
       setBusy(false);
     }
   };
@@ -61,18 +57,24 @@ export function RunDialog({
       <form className="modal" role="dialog" aria-modal="true" aria-labelledby="run-dialog-title" onSubmit={(e) => void submit(e)} data-testid={testId}>
         <h2 id="run-dialog-title">{title}</h2>
         {children}
-        {withReason && (
+        {askReason && (
           <label className="field">
             <span>
-              Reason <span className="hint">(optional; shown on the run)</span>
+              Reason{" "}
+              <span className="hint">{askReason === "required" ? "(required: the approver reads it before deciding)" : "(optional; shown on the run)"}</span>
             </span>
-            <textarea ref={reasonRef} rows={2} value={reason} onChange={(e) => setReason(e.target.value)} placeholder="Roll out the new NTP servers" maxLength={2000} data-testid="launch-reason" />
+            <textarea
+              ref={reasonRef}
+              rows={3}
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              placeholder="Roll out the new NTP servers (change CHG-1234)"
+              maxLength={2000}
+              required={askReason === "required"}
+              data-testid="launch-reason"
+            />
           </label>
         )}
-        <label className="field">
-          Your name
-          <input ref={nameRef} type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="jane" required maxLength={100} data-testid="author-name" />
-        </label>
         {error && (
           <div className="notice error" role="alert">
             {error}
@@ -82,7 +84,7 @@ export function RunDialog({
           <button type="button" className="btn" onClick={onClose} disabled={busy}>
             Cancel
           </button>
-          <button className="btn primary" disabled={busy || !name.trim()} data-testid="dialog-submit">
+          <button ref={submitRef} className="btn primary" disabled={busy || (askReason === "required" && !reason.trim())} data-testid="dialog-submit">
             {busy ? busyLabel : submitLabel}
           </button>
         </div>

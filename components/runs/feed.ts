@@ -8,12 +8,12 @@
  * lastSeq + 1, e.g. after a reconnect) is filled from `runs.events({ after: lastSeq })` before going on.
  */
 import { useEffect, useMemo, useSyncExternalStore } from "react";
-import { io, type Socket } from "socket.io-client";
 import { useTRPCClient, type RouterOutputs } from "~/components/trpc/react";
-import type { ClientToServerEvents, ServerToClientEvents } from "~/server/broadcaster";
+import { connect, watch, type FdSocket } from "~/components/trpc/socket";
 import type { OutputChunk, RunEvent } from "~/server/engine/events";
 // The tracker is pure and browser-safe (eslint.config.mjs allows exactly it and the event types).
 import { RunTracker } from "~/server/engine/tracker";
+import { RUN_ACTIVE } from "./states";
 
 export type RunRow = RouterOutputs["runs"]["get"]["run"];
 export type LiveChunk = OutputChunk & { t: number };
@@ -34,6 +34,8 @@ const QUIET_MS = 10_000;
 
 export class RunFeed {
   run: RunRow | null = null;
+  /** The viewer's role on the run's site. */
+  role: RouterOutputs["runs"]["get"]["role"] | null = null;
   tracker: RunTracker | null = null;
   error: unknown = null;
   lastSeq = 0;
@@ -57,7 +59,7 @@ export class RunFeed {
   private fruitless = 0;
   private heard = Date.now();
   private generation = 0;
-  private socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+  private socket: FdSocket | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly outputListeners = new Map<string, Set<(chunks: LiveChunk[]) => void>>();
 
@@ -92,12 +94,12 @@ export class RunFeed {
   start(): () => void {
     const generation = ++this.generation;
     const alive = () => generation === this.generation;
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: "/socket.io", transports: ["websocket"] });
+    const socket = connect();
     this.socket = socket;
     let connectedOnce = false;
     socket.on("connect", () => {
-      socket.emit("run.watch", this.id);
-      socket.emit("site.watch", this.site);
+      watch(socket, { run: this.id });
+      watch(socket, { site: this.site });
       if (connectedOnce) {
         this.epoch++;
         this.onRunChanged?.();
@@ -134,13 +136,16 @@ export class RunFeed {
 
     if (!this.tracker) {
       this.api.get(this.id).then(
-        ({ run, snapshot, lastSeq }) => {
+        ({ run, snapshot, lastSeq, role }) => {
           if (!alive()) return;
           this.run = run;
+          this.role = role;
           this.tracker = new RunTracker(run.plan, snapshot);
           this.lastSeq = Math.max(this.lastSeq, lastSeq);
-          this.started = lastSeq > 0;
-          this.finished = snapshot.status !== "running";
+          // Started: run.started was applied (a run waiting for approval has only run.status events so far).
+          this.started = (snapshot.status === "running" && lastSeq > 0) || snapshot.stage !== null || ["succeeded", "failed", "interrupted"].includes(snapshot.status);
+          // Waiting for approval, approved or running: more is to come.
+          this.finished = !RUN_ACTIVE.has(snapshot.status);
           this.flush();
           this.loaded = true;
           if (socket.connected) this.catchUp();
@@ -215,6 +220,10 @@ export class RunFeed {
       else if (e.type === "run.started") this.started = true;
       else if (e.type === "run.finished") {
         this.finished = true;
+        if (this.loaded) this.onRunChanged?.();
+      } else if (e.type === "run.status") {
+        // Before execution: requested, approved, rejected, cancelled or superseded.
+        if (!RUN_ACTIVE.has(e.status)) this.finished = true;
         if (this.loaded) this.onRunChanged?.();
       }
     }

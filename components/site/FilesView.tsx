@@ -29,6 +29,8 @@ export function FilesView({ path }: { path: string | undefined }) {
   const [schemaMarkers, setSchemaMarkers] = useState<EditorMarker[]>([]);
   const schema = useQuery({ ...trpc.files.schema.queryOptions(), staleTime: Infinity });
   const current = path ?? w.paths[0];
+  // Viewers read; operators and above edit (the server refuses a viewer's save anyway).
+  const editable = w.can("operator");
   const base = `/sites/${w.slug}/files`;
 
   // No file in the URL: open the first one.
@@ -56,8 +58,8 @@ export function FilesView({ path }: { path: string | undefined }) {
   );
 
   const onSave = useCallback(() => {
-    if (w.dirty.length) setSaving(true);
-  }, [w.dirty.length]);
+    if (editable && w.dirty.length) setSaving(true);
+  }, [editable, w.dirty.length]);
 
   const newFile = () => {
     const name = window.prompt("New file path (relative, ending in .yml or .yaml):", "profiles/new.yml");
@@ -76,9 +78,11 @@ export function FilesView({ path }: { path: string | undefined }) {
       <aside className="file-list" aria-label="Files">
         <div className="row file-list-head">
           <h2 className="grow">Files</h2>
-          <button className="btn small" onClick={newFile} title="Add a YAML file">
-            + New
-          </button>
+          {editable && (
+            <button className="btn small" onClick={newFile} title="Add a YAML file">
+              + New
+            </button>
+          )}
         </div>
         <ul>
           {w.paths.map((p) => {
@@ -100,14 +104,23 @@ export function FilesView({ path }: { path: string | undefined }) {
         <div className="row editor-toolbar">
           <code className="grow">{current ?? "no file"}</code>
           {w.linting && <span className="muted">checking…</span>}
-          {current && w.dirty.includes(current) && (
+          {editable && current && w.dirty.includes(current) && (
             <button className="btn small" onClick={() => w.discard(current)}>
               Discard changes
             </button>
           )}
-          <button className="btn small primary" onClick={onSave} disabled={!w.dirty.length} title="Save all changed files (Ctrl+S)">
-            Save{w.dirty.length > 1 ? ` ${w.dirty.length} files` : ""}
-          </button>
+          {editable ? (
+            <button className="btn small primary" onClick={onSave} disabled={!w.dirty.length} title="Save all changed files (Ctrl+S)">
+              Save{w.dirty.length > 1 ? ` ${w.dirty.length} files` : ""}
+            </button>
+          ) : (
+            w.role && (
+              <span className="read-only-note" data-testid="read-only-note">
+                <span className="badge">Read-only</span>
+                <span className="muted">You are a {w.role} on this site: ask a site admin for the operator role to edit.</span>
+              </span>
+            )
+          )}
         </div>
         <div className="editor-host">
           {current && content !== undefined && schema.data ? (
@@ -122,9 +135,10 @@ export function FilesView({ path }: { path: string | undefined }) {
               reveal={reveal}
               onMarkersChange={setSchemaMarkers}
               theme={theme}
+              readOnly={!editable}
             />
           ) : (
-            <div className="editor-empty muted">{w.paths.length || !w.revision ? "Loading…" : "This site has no files yet. Add one with + New."}</div>
+            <div className="editor-empty muted">{w.paths.length || !w.revision ? "Loading…" : editable ? "This site has no files yet. Add one with + New." : "This site has no files yet."}</div>
           )}
         </div>
         <div className="problems" aria-label="Problems">
@@ -159,7 +173,8 @@ export function FilesView({ path }: { path: string | undefined }) {
         .file-link:hover { background: var(--surface-2); text-decoration: none; }
         .file-link[aria-current="page"] { background: var(--accent-soft); }
         .editor-pane { display: flex; flex-direction: column; min-width: 0; min-height: 0; }
-        .editor-toolbar { padding: 6px 12px; border-bottom: 1px solid var(--border); background: var(--surface); }
+        .editor-toolbar { padding: 6px 12px; border-bottom: 1px solid var(--border); background: var(--surface); min-height: 39px; }
+        .read-only-note { display: inline-flex; align-items: center; gap: 8px; font-size: 13px; }
         .editor-host { flex: 1; min-height: 0; }
         .editor-empty { padding: 24px; }
         .problems { height: 170px; border-top: 1px solid var(--border); background: var(--surface); overflow: auto; }

@@ -8,10 +8,9 @@ import DiffEditor from "~/components/editor/DiffEditor";
 import { useTRPC } from "~/components/trpc/react";
 import { RelativeTime } from "~/components/ui/RelativeTime";
 import { useTheme } from "~/components/ui/theme";
+import { changedFiles, CHANGE_MARK } from "./changes";
 import { LintBadges } from "./LintBadges";
 import { useWorkspace } from "./workspace";
-
-type Change = "added" | "removed" | "modified";
 
 /** Revisions of the site, and a diff between any two of them (default: the newest against the one before). */
 export function HistoryView() {
@@ -26,19 +25,7 @@ export function HistoryView() {
   const left = useQuery(trpc.files.list.queryOptions({ slug: w.slug, revision: from }));
   const right = useQuery(trpc.files.list.queryOptions({ slug: w.slug, revision: to }));
 
-  const changes = useMemo(() => {
-    if (!left.data || !right.data) return [];
-    const a = new Map(left.data.files.map((f) => [f.path, f.content]));
-    const b = new Map(right.data.files.map((f) => [f.path, f.content]));
-    const out: { path: string; change: Change; before: string; after: string }[] = [];
-    for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-      const before = a.get(path);
-      const after = b.get(path);
-      if (before === after) continue;
-      out.push({ path, change: before === undefined ? "added" : after === undefined ? "removed" : "modified", before: before ?? "", after: after ?? "" });
-    }
-    return out;
-  }, [left.data, right.data]);
+  const changes = useMemo(() => (left.data && right.data ? changedFiles(left.data.files, right.data.files) : []), [left.data, right.data]);
   const file = search.get("file") ?? changes[0]?.path;
   const selected = changes.find((c) => c.path === file);
   const href = (params: Record<string, string | number>) => {
@@ -86,7 +73,7 @@ export function HistoryView() {
         {changes.length > 0 && <div className="row wrap changed-files">
           {changes.map((c) => (
             <Link key={c.path} href={href({ file: c.path })} className={`badge ${c.path === selected?.path ? "accent" : ""}`} aria-current={c.path === selected?.path ? "true" : undefined}>
-              {c.change === "added" ? "+" : c.change === "removed" ? "−" : "~"} {c.path}
+              {CHANGE_MARK[c.change]} {c.path}
             </Link>
           ))}
         </div>}

@@ -1,21 +1,17 @@
 "use client";
 
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { useAuthor } from "~/components/ui/author";
-import { errorMessage } from "~/components/ui/errors";
+import { errorSentence } from "~/components/ui/errors";
 import { useWorkspace } from "./workspace";
 
-/** Save every unsaved file as one revision, with a message (and, until accounts exist, an author name). */
+/** Save every unsaved file as one revision, with a message; the revision's author is the signed-in user. */
 export function SaveDialog({ onClose }: { onClose: () => void }) {
   const w = useWorkspace();
-  const [author, setAuthor] = useAuthor();
-  const [name, setName] = useState("");
   const [message, setMessage] = useState("");
   const [error, setError] = useState<string | null>(null);
   const messageRef = useRef<HTMLInputElement>(null);
   const errors = w.diagnostics.filter((d) => d.severity === "error").length;
 
-  useEffect(() => setName(author), [author]);
   useEffect(() => messageRef.current?.focus(), []);
   useEffect(() => {
     const esc = (e: KeyboardEvent) => e.key === "Escape" && onClose();
@@ -27,11 +23,10 @@ export function SaveDialog({ onClose }: { onClose: () => void }) {
     e.preventDefault();
     setError(null);
     try {
-      setAuthor(name.trim());
-      await w.save({ message, author: name.trim() });
+      await w.save({ message });
       onClose();
     } catch (err) {
-      setError(errorMessage(err));
+      setError(errorSentence(err));
     }
   };
 
@@ -45,10 +40,6 @@ export function SaveDialog({ onClose }: { onClose: () => void }) {
         <label className="field">
           What changed and why
           <input ref={messageRef} type="text" value={message} onChange={(e) => setMessage(e.target.value)} placeholder="Move kvm-2 to rack r2" required maxLength={2000} />
-        </label>
-        <label className="field">
-          Your name
-          <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="jane" required maxLength={100} />
         </label>
         {errors > 0 && (
           <div className="notice warn">
@@ -64,7 +55,7 @@ export function SaveDialog({ onClose }: { onClose: () => void }) {
           <button type="button" className="btn" onClick={onClose}>
             Cancel
           </button>
-          <button className="btn primary" disabled={w.saving || !message.trim() || !name.trim()}>
+          <button className="btn primary" disabled={w.saving || !message.trim()}>
             {w.saving ? "Saving…" : "Save"}
           </button>
         </div>

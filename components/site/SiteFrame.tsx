@@ -1,9 +1,12 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
-import { errorMessage } from "~/components/ui/errors";
+import { useTRPC } from "~/components/trpc/react";
+import { errorSentence } from "~/components/ui/errors";
+import { ROLE_HINT } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
 import { LintBadges } from "./LintBadges";
 import { useWorkspace } from "./workspace";
@@ -14,20 +17,31 @@ const TABS = [
   { href: "secrets", label: "Secrets" },
   { href: "deployments", label: "Deployments" },
   { href: "runs", label: "Runs" },
+  { href: "approvals", label: "Approvals" },
   { href: "history", label: "History" },
 ];
 
 /** The site's chrome: breadcrumb, tabs, revision and lint state, and the "someone else saved" notice. */
 export function SiteFrame({ children }: { children: ReactNode }) {
   const w = useWorkspace();
+  const trpc = useTRPC();
   const pathname = usePathname();
   const base = `/sites/${w.slug}`;
   const errors = w.diagnostics.filter((d) => d.severity === "error").length;
+  // The Approvals tab counts the runs waiting for a decision (kept fresh by the workspace's socket).
+  const waiting = useQuery({ ...trpc.runs.list.queryOptions({ slug: w.slug, status: "awaiting_approval" }), enabled: w.role !== undefined });
+  const count = waiting.data?.length ?? 0;
+  const tabs = w.can("admin") ? [...TABS, { href: "members", label: "Members" }] : TABS;
   return (
     <div className="site-frame">
       <TopBar
         actions={
           <>
+            {w.role && (
+              <span className="badge role-badge" title={`Your role here: ${w.role} (${ROLE_HINT[w.role]})`} data-testid="site-role">
+                {w.role}
+              </span>
+            )}
             {w.revision !== undefined && (
               <span className="badge" title="Newest saved revision">
                 rev {w.revision}
@@ -49,9 +63,14 @@ export function SiteFrame({ children }: { children: ReactNode }) {
         }
       >
         <nav className="tabs" aria-label="Site sections">
-          {TABS.map((t) => (
-            <Link key={t.href} href={`${base}/${t.href}`} aria-current={pathname.startsWith(`${base}/${t.href}`) ? "page" : undefined}>
+          {tabs.map((t) => (
+            <Link key={t.href} href={`${base}/${t.href}`} aria-current={pathname.startsWith(`${base}/${t.href}`) ? "page" : undefined} data-testid={`tab-${t.href}`}>
               {t.label}
+              {t.href === "approvals" && count > 0 && (
+                <span className="tab-count" data-testid="approvals-count" aria-label={`, ${count} waiting`}>
+                  {count > 49 ? "50+" : count}
+                </span>
+              )}
             </Link>
           ))}
         </nav>
@@ -66,8 +85,8 @@ export function SiteFrame({ children }: { children: ReactNode }) {
       )}
       {w.loadError !== null && w.loadError !== undefined ? (
         <main className="page">
-          <div className="notice error">
-            {errorMessage(w.loadError)}. <Link href="/">Back to all sites</Link>
+          <div className="notice error" role="alert">
+            {errorSentence(w.loadError)} <Link href="/">Back to all sites</Link>
           </div>
         </main>
       ) : (
@@ -77,6 +96,8 @@ export function SiteFrame({ children }: { children: ReactNode }) {
         .site-frame { display: flex; flex-direction: column; height: 100vh; }
         .site-title { color: var(--text); font-weight: 600; }
         .remote-notice { border-radius: 0; }
+        .tab-count { margin-left: 6px; min-width: 18px; height: 18px; padding: 0 5px; border-radius: 9px; background: var(--warn-soft); color: var(--warn); font-size: 11px; font-weight: 700; display: inline-flex; align-items: center; justify-content: center; font-variant-numeric: tabular-nums; }
+        .role-badge { text-transform: capitalize; }
       `}</style>
     </div>
   );

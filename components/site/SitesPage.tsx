@@ -4,9 +4,10 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { useAuthor } from "~/components/ui/author";
-import { errorMessage } from "~/components/ui/errors";
+import { goToLogin } from "~/components/trpc/auth-redirect";
+import { errorMessage, errorSentence } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
+import { useMe } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
 import { useTRPC } from "~/components/trpc/react";
 import { LintBadges } from "./LintBadges";
@@ -14,6 +15,9 @@ import { LintBadges } from "./LintBadges";
 export function SitesPage() {
   const trpc = useTRPC();
   const sites = useQuery(trpc.sites.list.queryOptions());
+  const me = useMe();
+  // Creating and importing sites is for server admins; everyone else sees the sites they were given.
+  const admin = me.data?.isAdmin === true;
   return (
     <>
       <TopBar />
@@ -22,12 +26,20 @@ export function SitesPage() {
           <h1 className="grow">Sites</h1>
         </div>
         {sites.error && <div className="notice error">Could not load sites: {errorMessage(sites.error)}</div>}
-        {sites.data?.length === 0 && (
-          <div className="card">
-            <h2>No sites yet</h2>
-            <p className="muted">A site is a directory of YAML: inventory, profiles, blueprints. Import one from the server or an archive below, or create an empty one.</p>
-          </div>
-        )}
+        {sites.data?.length === 0 &&
+          (admin ? (
+            <div className="card">
+              <h2>No sites yet</h2>
+              <p className="muted">A site is a directory of YAML: inventory, profiles, blueprints. Import one from the server or an archive below, or create an empty one.</p>
+            </div>
+          ) : (
+            <div className="card" data-testid="no-sites">
+              <h2>No site shared with you yet</h2>
+              <p className="muted no-margin">
+                You can sign in, but no site has given you a role. Ask a site admin to add <strong>{me.data?.username}</strong> on the site&apos;s Members page (or a server admin for a new site).
+              </p>
+            </div>
+          ))}
         <ul className="site-list" aria-label="Sites">
           {sites.data?.map((s) => (
             <li key={s.slug} className="card site-card">
@@ -44,7 +56,14 @@ export function SitesPage() {
                 <div><dt>Revision</dt><dd>{s.revision}</dd></div>
               </dl>
               <div className="site-meta">
-                <LintBadges errors={s.errors} warnings={s.warnings} />
+                <span className="row">
+                  {s.role && (
+                    <span className="badge" title={`Your role on this site`} data-testid={`role-${s.slug}`}>
+                      {s.role}
+                    </span>
+                  )}
+                  <LintBadges errors={s.errors} warnings={s.warnings} />
+                </span>
                 <span className="muted">
                   saved <RelativeTime date={s.updatedAt} /> by {s.updatedBy}
                 </span>
@@ -55,10 +74,12 @@ export function SitesPage() {
             </li>
           ))}
         </ul>
-        <div className="two-col">
-          <CreateSite />
-          <ImportSite />
-        </div>
+        {admin && (
+          <div className="two-col">
+            <CreateSite />
+            <ImportSite />
+          </div>
+        )}
       </main>
       <style>{`
         .site-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
@@ -85,12 +106,11 @@ function slugify(name: string): string {
 function CreateSite() {
   const trpc = useTRPC();
   const router = useRouter();
-  const [author] = useAuthor();
   const [name, setName] = useState("");
   const create = useMutation(trpc.sites.create.mutationOptions({ onSuccess: (_, v) => router.push(`/sites/${v.slug}`) }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ slug: slugify(name), name, author });
+    create.mutate({ slug: slugify(name), name });
   };
   return (
     <form className="card" onSubmit={submit}>
@@ -100,7 +120,7 @@ function CreateSite() {
         <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Lab cluster" required />
         <span className="hint">Id: <code>{slugify(name) || "…"}</code></span>
       </label>
-      {create.error && <div className="notice error">{errorMessage(create.error)}</div>}
+      {create.error && <div className="notice error" role="alert">{errorSentence(create.error)}</div>}
       <div>
         <button className="btn primary" disabled={!slugify(name) || create.isPending}>
           Create site
@@ -114,7 +134,6 @@ function ImportSite() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const [author] = useAuthor();
   const [name, setName] = useState("");
   const [path, setPath] = useState("");
   const [file, setFile] = useState<File | null>(null);
@@ -130,17 +149,17 @@ function ImportSite() {
       form.set("file", file);
       form.set("slug", slug);
       form.set("name", name);
-      form.set("author", author);
       const res = await fetch("/api/v1/sites/import", { method: "POST", body: form });
-      const body = (await res.json()) as { error?: string; skipped?: string[] };
-      if (!res.ok) return setResult({ error: body.error ?? `import failed (${res.status})` });
+      const body = (await res.json().catch(() => ({}))) as { error?: string; skipped?: string[] };
+      if (res.status === 401) return goToLogin();
+      if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).` });
       await queryClient.invalidateQueries();
       if (body.skipped?.length) return setResult({ skipped: body.skipped });
       router.push(`/sites/${slug}`);
     } else {
       importPath.mutate(
-        { slug, name, path, author },
-        { onSuccess: () => router.push(`/sites/${slug}`), onError: (err) => setResult({ error: errorMessage(err) }) },
+        { slug, name, path },
+        { onSuccess: () => router.push(`/sites/${slug}`), onError: (err) => setResult({ error: errorSentence(err) }) },
       );
     }
   };

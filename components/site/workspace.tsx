@@ -7,15 +7,20 @@
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { io, type Socket } from "socket.io-client";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
-import type { ClientToServerEvents, ServerToClientEvents, SiteRevisionEvent } from "~/server/broadcaster";
+import { connect, watch } from "~/components/trpc/socket";
+import { atLeast, type Role } from "~/components/ui/session";
+import type { SiteRevisionEvent } from "~/server/broadcaster";
 
 export type Diagnostic = RouterOutputs["files"]["lint"][number];
 
 interface Workspace {
   slug: string;
   site: RouterOutputs["sites"]["get"] | undefined;
+  /** The caller's role on the site (undefined while loading). */
+  role: Role | undefined;
+  /** Whether the caller's role includes `need`: pages hide what it cannot do (the server refuses it anyway). */
+  can(need: Role): boolean;
   loadError: unknown;
   revision: number | undefined;
   paths: string[];
@@ -26,7 +31,7 @@ interface Workspace {
   dirty: string[];
   diagnostics: Diagnostic[];
   linting: boolean;
-  save(input: { message: string; author: string }): Promise<{ number: number; errors: number }>;
+  save(input: { message: string }): Promise<{ number: number; errors: number }>;
   saving: boolean;
   /** A newer revision saved by someone else while this page was open. */
   remote: SiteRevisionEvent | null;
@@ -74,9 +79,9 @@ export function SiteWorkspace({ slug, children }: { slug: string; children: Reac
 
   const saveMutation = useMutation(trpc.files.save.mutationOptions());
   const save = useCallback(
-    async ({ message, author }: { message: string; author: string }) => {
+    async ({ message }: { message: string }) => {
       if (revision === undefined) throw new Error("the site is still loading");
-      const result = await saveMutation.mutateAsync({ slug, baseRevision: revision, changes, author, message });
+      const result = await saveMutation.mutateAsync({ slug, baseRevision: revision, changes, message });
       await queryClient.invalidateQueries();
       setBuffers({});
       setRemote(null);
@@ -86,18 +91,29 @@ export function SiteWorkspace({ slug, children }: { slug: string; children: Reac
   );
 
   // Someone else saved: refresh right away when nothing is unsaved here, otherwise say so and let the user choose.
+  // A run of the site changed status: the runs lists and the Approvals badge refresh.
   const hasDirty = dirty.length > 0;
   useEffect(() => {
-    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ path: "/socket.io", transports: ["websocket"] });
-    socket.on("connect", () => socket.emit("site.watch", slug));
+    const socket = connect();
+    const runsChanged = () => {
+      void queryClient.invalidateQueries({ queryKey: trpc.runs.list.queryKey({ slug }) });
+      void queryClient.invalidateQueries({ queryKey: trpc.runs.review.queryKey() });
+    };
+    socket.on("connect", () => {
+      watch(socket, { site: slug });
+      runsChanged(); // after a reconnect, catch up on what changed meanwhile
+    });
     socket.on("site.revision", (e) => {
       if (e.site !== slug) return;
       setRemote((current) => (current && current.revision >= e.revision ? current : e));
     });
+    socket.on("site.runs", (e) => {
+      if (e.site === slug) runsChanged();
+    });
     return () => {
       socket.disconnect();
     };
-  }, [slug]);
+  }, [slug, queryClient, trpc]);
   useEffect(() => {
     if (remote && revision !== undefined && remote.revision > revision && !hasDirty) {
       void queryClient.invalidateQueries();
@@ -134,6 +150,8 @@ export function SiteWorkspace({ slug, children }: { slug: string; children: Reac
   const value: Workspace = {
     slug,
     site: site.data,
+    role: site.data?.role,
+    can: (need) => atLeast(site.data?.role, need),
     loadError: site.error ?? files.error,
     revision,
     paths,

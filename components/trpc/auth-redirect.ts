@@ -1,0 +1,74 @@
+/**
+ * What a failed API call means for the session: signed out (go to /login and come back) or signed in with a
+ * one-time password still to change (go to /account/password). Shared by the query client and socket joins.
+ */
+
+/** Pages that need no signed-in user: the login form itself and kiosk boards (they carry their own token). */
+export function isPublicPath(pathname: string): boolean {
+  return pathname === "/login" || pathname.startsWith("/login/") || pathname === "/kiosk" || pathname.startsWith("/kiosk/");
+}
+
+/** A same-site path to come back to after signing in; anything else (another origin, "//host") becomes "/". */
+export function safeNext(next: string | null | undefined): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || next.startsWith("/login")) return "/";
+  return next;
+}
+
+export function here(): string {
+  return window.location.pathname + window.location.search + window.location.hash;
+}
+
+export function loginHref(next = here()): string {
+  const back = safeNext(next);
+  return back === "/" ? "/login" : `/login?next=${encodeURIComponent(back)}`;
+}
+
+let leaving = false;
+
+/** Leave for the login form (once, however many requests fail at the same moment). */
+export function goToLogin() {
+  if (typeof window === "undefined" || leaving || isPublicPath(window.location.pathname)) return;
+  leaving = true;
+  // A full navigation: cached data of the old session goes with the page, and an editor with unsaved text
+  // gets its "leave this page?" prompt.
+  window.location.assign(loginHref());
+  // The user may stay (the prompt): let a later failure ask again.
+  window.setTimeout(() => (leaving = false), 1000);
+}
+
+export function goToPasswordChange() {
+  if (typeof window === "undefined" || isPublicPath(window.location.pathname) || window.location.pathname === "/account/password") return;
+  window.location.assign(`/account/password?next=${encodeURIComponent(safeNext(here()))}`);
+}
+
+interface ErrorShape {
+  message?: unknown;
+  data?: { code?: unknown; httpStatus?: unknown } | null;
+}
+
+/** The tRPC error code of an API error ("UNAUTHORIZED", "FORBIDDEN", ...), if it is one. */
+export function errorCode(e: unknown): string | undefined {
+  const data = (e as ErrorShape | null)?.data;
+  return typeof data?.code === "string" ? data.code : undefined;
+}
+
+/** Whether the caller's session is the problem, and which way to send them. */
+export function sessionProblem(e: unknown): "signed-out" | "password" | null {
+  const code = errorCode(e);
+  if (code === "UNAUTHORIZED") return "signed-out";
+  const message = (e as ErrorShape).message;
+  if (code === "FORBIDDEN" && typeof message === "string" && /one-time password/.test(message)) return "password";
+  return null;
+}
+
+export function handleSessionProblem(e: unknown) {
+  const problem = sessionProblem(e);
+  if (problem === "signed-out") goToLogin();
+  else if (problem === "password") goToPasswordChange();
+}
+
+/** Retrying cannot fix a refused or invalid request: only server errors and network failures are retried. */
+export function retryable(e: unknown): boolean {
+  const status = (e as ErrorShape | null)?.data?.httpStatus;
+  return !(typeof status === "number" && status >= 400 && status < 500);
+}
