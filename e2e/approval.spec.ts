@@ -156,6 +156,9 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await changes.scrollIntoViewIfNeeded();
   await expect(diff.locator(".line-delete, .char-delete").first()).toBeVisible();
   await shot(ap, "23-review-diff-inline");
+  await ap.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await shot(ap, "23-review-diff-dark");
+  await ap.getByRole("button", { name: "Switch to the light theme" }).click();
   await changes.getByRole("button", { name: "Side by side" }).click();
   await expect(diff.locator(".original .view-line", { hasText: "echo release v1" })).toBeVisible();
   await expect(diff.locator(".modified .view-line", { hasText: "echo release v2" })).toBeVisible();
@@ -193,6 +196,9 @@ test("a stale request says so and is asked again at the newest revision; a rejec
   await expect(ap.getByTestId("stale-banner")).toContainText(`The site changed since this request (revision #${before}, now #${now})`);
   await expect(ap.getByTestId("approve")).toHaveCount(0);
   await shot(ap, "26-stale");
+  await ap.getByRole("button", { name: "Switch to the dark theme" }).click();
+  await shot(ap, "26-stale-dark");
+  await ap.getByRole("button", { name: "Switch to the light theme" }).click();
 
   // The requester asks again: a new request at the newest revision, and the old one is superseded.
   const operator = await signedIn(browser, "olivia");

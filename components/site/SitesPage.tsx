@@ -58,8 +58,8 @@ export function SitesPage() {
               <div className="site-meta">
                 <span className="row">
                   {s.role && (
-                    <span className="badge" title={`Your role on this site`} data-testid={`role-${s.slug}`}>
-                      {s.role}
+                    <span className="badge" title="Your role on this site" data-testid={`role-${s.slug}`}>
+                      your role: {s.role}
                     </span>
                   )}
                   <LintBadges errors={s.errors} warnings={s.warnings} />
