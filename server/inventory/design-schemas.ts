@@ -48,6 +48,12 @@ export const maasRegionSpecSchema = z.strictObject({
   default_distro_series: distroSeriesSchema.optional().meta({ description: "Release deployed when a host's `maas` does not say `distro_series`, e.g. `noble`. Default: the region's own default." }),
   poll_interval: durationSchema.optional().meta({ description: "How often to poll a machine's state while it commissions or deploys. Default: 10s." }),
   deploy_timeout: durationSchema.optional().meta({ description: "How long a deployment may take before the host fails. Default: 40m." }),
+  introspection: z
+    .strictObject({
+      secrets: z.boolean().optional().meta({ description: "Give deploying machines their `secret:` and `env:` values too. Default false: they are withheld (their paths listed)." }),
+    })
+    .optional()
+    .meta({ description: "What a machine this region deploys may read about itself from GET /api/v1/introspect (with the token in its user_data) while the run lasts." }),
 });
 
 export const networkSpecSchema = z.strictObject({

@@ -131,6 +131,8 @@ export interface MaasRegion extends Place {
   default_distro_series?: string;
   poll_interval_ms: number;
   deploy_timeout_ms: number;
+  /** Deploying machines may read their secret values through introspection. */
+  introspection_secrets: boolean;
 }
 
 export interface Network extends Place {
@@ -369,6 +371,7 @@ class DesignChecker {
       default_distro_series: spec.default_distro_series,
       poll_interval_ms: spec.poll_interval === undefined ? DEFAULT_POLL_INTERVAL_MS : durationMs(spec.poll_interval),
       deploy_timeout_ms: spec.deploy_timeout === undefined ? DEFAULT_DEPLOY_TIMEOUT_MS : durationMs(spec.deploy_timeout),
+      introspection_secrets: spec.introspection?.secrets ?? false,
     });
   }
 

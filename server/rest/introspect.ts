@@ -5,20 +5,28 @@
  */
 import { bearerToken } from "../auth/tokens";
 import { hostNetworks, machineSelector } from "../inventory";
-import { referenceOf } from "../engine/secrets";
+import { MaskingSink } from "../engine/masking";
+import { referenceOf, RunSecrets } from "../engine/secrets";
 import type { Services } from "../services";
 import { loadRevision } from "../site-cache";
 import { UnauthorizedError } from "../store/errors";
 import { json } from "./respond";
 
-export function introspect(svc: Services, req: Request): Response {
+export async function introspect(svc: Services, req: Request): Promise<Response> {
   const token = bearerToken(req.headers);
   const grant = token ? svc.runner.introspection.lookup(token) : undefined;
   if (!grant) throw new UnauthorizedError("send the introspection token from your user_data as 'Authorization: Bearer <token>'; tokens end with their run");
   const { site } = loadRevision(svc.sites, grant.site, grant.revision);
   const resolved = site.resolver.resolve(grant.host);
   const withheld: string[] = [];
-  const vars = strip(resolved.vars, [], withheld);
+  const selector = machineSelector(resolved.vars);
+  const allowed = selector ? (site.design.regions.get(selector.region)?.introspection_secrets ?? false) : false;
+  let vars = strip(resolved.vars, [], withheld);
+  if (allowed && withheld.length) {
+    const secrets = new RunSecrets(svc.runner.secretsSource(grant.site, grant.revision), new MaskingSink({ event: () => undefined, output: () => undefined }));
+    vars = await reveal(resolved.vars, (ref) => secrets.resolve(ref));
+    withheld.length = 0;
+  }
   const networks = Object.fromEntries(
     Object.entries(hostNetworks(resolved.vars)).map(([name, attachment]) => {
       const n = site.design.networks.get(name);
@@ -33,7 +41,7 @@ export function introspect(svc: Services, req: Request): Response {
     groups: resolved.groups,
     labels: resolved.labels,
     profile: resolved.profile,
-    maas: machineSelector(resolved.vars) ?? null,
+    maas: selector ?? null,
     networks,
     vars,
     withheld,
@@ -52,6 +60,17 @@ function strip(value: unknown, path: string[], withheld: string[]): unknown {
       const s = strip(v, [...path, k], withheld);
       return s === undefined ? [] : [[k, s]];
     }));
+  }
+  return value;
+}
+
+/** The data with every secret reference replaced by its value (the region allows it). */
+async function reveal(value: unknown, resolve: (ref: string) => Promise<string>): Promise<unknown> {
+  const ref = referenceOf(value);
+  if (ref !== undefined) return resolve(ref);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => reveal(v, resolve)));
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await reveal(v, resolve)] as const)));
   }
   return value;
 }

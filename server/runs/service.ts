@@ -4,6 +4,7 @@
  */
 import type { Broadcaster } from "../broadcaster";
 import { execute, planDeployment, PlanError, RunTracker, type EngineEvent, type RunSnapshot, type RunStatus } from "../engine";
+import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { loadRevision } from "../site-cache";
@@ -227,6 +228,13 @@ export class RunService {
     }
   }
 
+  /** Where a run (or introspection) of this revision finds its `secret:` and `env:` values. */
+  secretsSource(site: string, revision: number): SecretsSource {
+    const files = this.sites.files(site, revision).files;
+    const secretsFile = SECRETS_FILE_NAMES.map((name) => files.find((f) => f.path === name)).find((f) => f !== undefined);
+    return { file: secretsFile && { name: secretsFile.path, text: secretsFile.content }, identities: () => this.identities(), env: process.env };
+  }
+
   /** The usual identity sources, with the server's own identity as loaded (and unlocked) at start. */
   private async identities(): Promise<IdentitySet> {
     // The data directory's identity file comes from the loaded source (unlocked with the passphrase at start), not re-read.
@@ -255,15 +263,13 @@ export class RunService {
     let message: string | undefined;
     try {
       const { site } = loadRevision(this.sites, run.site, run.revision);
-      const files = this.sites.files(run.site, run.revision).files;
-      const secretsFile = SECRETS_FILE_NAMES.map((name) => files.find((f) => f.path === name)).find((f) => f !== undefined);
       status = await execute({
         site,
         plan: run.plan,
         sink,
         signal: controller.signal,
         forks: run.options.forks,
-        secrets: { file: secretsFile && { name: secretsFile.path, text: secretsFile.content }, identities: () => this.identities(), env: process.env },
+        secrets: this.secretsSource(run.site, run.revision),
         introspection: {
           issue: (host) => ({ url: new URL("/api/v1/introspect", this.publicUrl).href, token: this.introspection.issue({ run: id, site: run.site, revision: run.revision, host }) }),
         },

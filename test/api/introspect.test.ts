@@ -88,3 +88,18 @@ test("each deploying machine reads its own variables, without secrets, until the
   assert.equal(await server.services.runner.done(id), "cancelled");
   assert.equal((await read(one.token)).status, 401, "tokens end with the run");
 });
+
+test("a region that allows it gives deploying machines their secret values too", async () => {
+  const { files } = server.services.sites.files("metal");
+  const content = files[0]!.content.replace("poll_interval: 20ms}", "poll_interval: 20ms, introspection: {secrets: true}}");
+  server.services.sites.save("metal", { baseRevision: 1, changes: [{ path: "site.yml", content }], author: "t", message: "allow" });
+  for (const m of ["m1", "m2"]) sim.inject({ type: "status", machine: m, status: "Ready", owner: null });
+  const id = server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
+  await sim.waitForStatus("m1", "Deploying");
+  const reply = await new Client(server.url, "machine", tokenOf("m1").token).rest("GET", "/api/v1/introspect");
+  const body = reply.body as { vars: Record<string, unknown>; withheld: string[] };
+  assert.equal(body.vars.api_token, KEY);
+  assert.deepEqual(body.withheld, []);
+  server.services.runner.cancel(id, "t");
+  await server.services.runner.done(id);
+});
