@@ -91,6 +91,7 @@ describe("design documents", () => {
       default_distro_series: undefined,
       poll_interval_ms: 10_000,
       deploy_timeout_ms: 2_400_000,
+      introspection_secrets: false,
     });
     const mgmt = s.design.networks.get("mgmt")!;
     assert.deepEqual([mgmt.vlan, mgmt.cidr, mgmt.gateway, mgmt.dns_servers, mgmt.mtu, mgmt.static_range], [100, "10.0.0.0/24", "10.0.0.1", ["10.0.0.2"], 1500, { start: "10.0.0.10", end: "10.0.0.99" }]);
@@ -666,7 +667,7 @@ describe("the editor's JSON Schema", () => {
   test("knows the design kinds and their fields, with descriptions", () => {
     const schema = siteJsonSchema() as { allOf: { if: { properties: { kind: { const?: string } } }; then: { properties: { spec: { properties: Record<string, { description?: string }> } } } }[] };
     const byKind = new Map(schema.allOf.map((b) => [b.if.properties.kind.const, b.then.properties.spec.properties]));
-    assert.deepEqual(Object.keys(byKind.get("maas")!), ["name", "description", "url", "api_key", "default_distro_series", "poll_interval", "deploy_timeout"]);
+    assert.deepEqual(Object.keys(byKind.get("maas")!), ["name", "description", "url", "api_key", "default_distro_series", "poll_interval", "deploy_timeout", "introspection"]);
     assert.deepEqual(Object.keys(byKind.get("network")!), ["name", "description", "vlan", "cidr", "gateway", "dns_servers", "mtu", "static_range"]);
     assert.deepEqual(Object.keys(byKind.get("hardware_profile")!), ["name", "description", "vendor", "model", "nics", "disks", "boot_disk"]);
     for (const kind of ["maas", "network", "hardware_profile"]) {
