@@ -27,6 +27,15 @@ test("signed out, any page leads to the login form and back; wrong password, dis
   await expect(page).toHaveURL(/\/sites\/ha-kvm\/hosts\/kvm-1$/);
   await expect(page.getByTestId("user-menu")).toContainText("admin");
 
+  // The session ends while a page is open (here: its cookie is gone): the next API call leads to the form, and back.
+  await page.context().clearCookies();
+  await page.getByTestId("tab-runs").click();
+  await expect(page).toHaveURL(/\/login\?next=%2Fsites%2Fha-kvm%2Fruns$/);
+  await page.getByLabel("User name").fill("admin");
+  await page.getByLabel("Password").fill(ADMIN.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/sites\/ha-kvm\/runs$/);
+
   // The account menu, by keyboard: account pages, admin pages, sign out.
   await page.getByTestId("user-menu").focus();
   await page.keyboard.press("Enter");

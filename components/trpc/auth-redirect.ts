@@ -30,10 +30,13 @@ export function goToLogin() {
   if (typeof window === "undefined" || leaving || isPublicPath(window.location.pathname)) return;
   leaving = true;
   // A full navigation: cached data of the old session goes with the page, and an editor with unsaved text
-  // gets its "leave this page?" prompt.
-  window.location.assign(loginHref());
-  // The user may stay (the prompt): let a later failure ask again.
-  window.setTimeout(() => (leaving = false), 1000);
+  // gets its "leave this page?" prompt. It waits a moment, so that a client-side navigation whose first
+  // request failed has put its own address in the bar: that is where the user comes back to.
+  window.setTimeout(() => {
+    window.location.assign(loginHref());
+    // The user may stay (the prompt): let a later failure ask again.
+    window.setTimeout(() => (leaving = false), 1000);
+  }, 150);
 }
 
 export function goToPasswordChange() {
