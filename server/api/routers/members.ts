@@ -1,8 +1,11 @@
 import { z } from "zod";
-import { roleSchema } from "../../auth";
-import { createTRPCRouter, siteProcedure } from "../trpc";
+import { ROLE_DESCRIPTIONS, ROLES, roleSchema } from "../../auth";
+import { authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
 
 export const membersRouter = createTRPCRouter({
+  /** The roles, lowest first, each with what it allows (for role pickers). */
+  roles: authedProcedure.query(() => ROLES.map((role) => ({ role, description: ROLE_DESCRIPTIONS[role] }))),
+
   list: siteProcedure("admin").query(({ ctx, input }) => ({
     members: ctx.auth.access.members(input.slug),
     // Everyone a site admin could add: names only.

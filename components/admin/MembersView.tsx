@@ -1,0 +1,347 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
+import { errorMessage } from "~/components/ui/errors";
+import { Flag, PageHead, useConfirm, useRoles, type RoleName } from "./common";
+import "./admin.css";
+
+type Member = RouterOutputs["members"]["list"]["members"][number];
+type Roles = RouterOutputs["members"]["roles"];
+
+/** A site's members and their roles, and the site's approval setting; for the site's admins. Lives in the site frame. */
+export function MembersView({ slug }: { slug: string }) {
+  const trpc = useTRPC();
+  const site = useQuery(trpc.sites.get.queryOptions({ slug }));
+  const role = site.data?.role;
+  const isAdmin = site.data?.role === "admin";
+  const members = useQuery({ ...trpc.members.list.queryOptions({ slug }), enabled: isAdmin });
+  const roles = useRoles();
+
+  return (
+    <main className="page stack adm-page in-site" data-testid="members-view">
+      <PageHead title="Members">
+        Who can do what on this site. Server admins are admins on every site without being listed here.
+      </PageHead>
+      {site.error && (
+        <div className="notice error" role="alert">
+          {errorMessage(site.error)}
+        </div>
+      )}
+      {site.data && !isAdmin && (
+        <div className="card stack" role="status">
+          <h2>Only the site&apos;s admins manage members</h2>
+          <p className="muted" style={{ margin: 0 }}>
+            You are <strong>{role ?? "not a member"}</strong> here. Ask an admin of this site if you need another role.
+          </p>
+        </div>
+      )}
+      {site.data && isAdmin && (
+        <>
+          <MemberList slug={slug} data={members.data} error={members.error} roles={roles.data} />
+          {members.data && roles.data && <AddMember slug={slug} data={members.data} roles={roles.data} />}
+          <Approvals slug={slug} current={site.data.approvalsRequired} />
+          {roles.data && <RoleGuide roles={roles.data} />}
+        </>
+      )}
+    </main>
+  );
+}
+
+function useRefresh(slug: string) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: trpc.members.list.queryKey({ slug }) });
+}
+
+function MemberList({ slug, data, error, roles }: { slug: string; data: RouterOutputs["members"]["list"] | undefined; error: unknown; roles: Roles | undefined }) {
+  const trpc = useTRPC();
+  const refresh = useRefresh(slug);
+  const set = useMutation(trpc.members.set.mutationOptions({ onSuccess: refresh }));
+  const [failed, setFailed] = useState<string | null>(null);
+  const { ask, dialog } = useConfirm();
+
+  const change = (m: Member, role: RoleName) => {
+    setFailed(null);
+    set.mutate({ slug, userId: m.userId, role }, { onError: (e) => setFailed(`Could not change the role of ${m.username}: ${errorMessage(e)}`) });
+  };
+  const remove = (m: Member) =>
+    ask({
+      title: `Remove ${m.username} from this site?`,
+      body: (
+        <p>
+          {m.username} loses the <strong>{m.role}</strong> role here{m.isAdmin ? " (as a server admin they keep full access anyway)" : ", and their API tokens for this site stop working"}.
+        </p>
+      ),
+      confirmLabel: "Remove member",
+      danger: true,
+      run: () => set.mutateAsync({ slug, userId: m.userId, role: null }),
+    });
+
+  return (
+    <section className="card" aria-labelledby="members-title">
+      <div className="adm-card-head">
+        <h2 id="members-title">Members</h2>
+        {data && <span className="badge">{data.members.length}</span>}
+      </div>
+      {error !== null && error !== undefined && (
+        <div className="notice error" role="alert">
+          Could not load members: {errorMessage(error)}
+        </div>
+      )}
+      {failed && (
+        <div className="notice error" role="alert">
+          {failed}
+        </div>
+      )}
+      {data && !data.members.length && <p className="adm-empty">No members yet. Add someone below.</p>}
+      {data && data.members.length > 0 && (
+        <div className="adm-table-wrap">
+          <table className="grid" data-testid="members-table">
+            <thead>
+              <tr>
+                <th>User</th>
+                <th>Role</th>
+                <th>What they can do</th>
+                <th className="adm-actions">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.members.map((m) => (
+                <tr key={m.userId} data-testid={`member-${m.username}`} className={m.disabled ? "adm-dim" : undefined}>
+                  <td>
+                    <div className="adm-who">
+                      <span className="mono">{m.username}</span>
+                      {m.name && m.name !== m.username && <span className="muted">{m.name}</span>}
+                    </div>
+                    <div className="adm-flags">
+                      {m.isAdmin && (
+                        <Flag tone="accent" icon="★" title="Server admins hold the admin role on every site">
+                          server admin
+                        </Flag>
+                      )}
+                      {m.disabled && (
+                        <Flag tone="error" icon="⊘">
+                          disabled
+                        </Flag>
+                      )}
+                    </div>
+                  </td>
+                  <td>
+                    <select
+                      className="adm-role-select"
+                      value={m.role}
+                      onChange={(e) => change(m, e.target.value as RoleName)}
+                      aria-label={`Role of ${m.username}`}
+                      disabled={set.isPending || !roles}
+                      data-testid={`role-${m.username}`}
+                    >
+                      {(roles ?? [{ role: m.role, description: "" }]).map((r) => (
+                        <option key={r.role} value={r.role}>
+                          {r.role.charAt(0).toUpperCase() + r.role.slice(1)}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="muted">{roles?.find((r) => r.role === m.role)?.description}</td>
+                  <td className="adm-actions">
+                    <button type="button" className="btn small danger-ghost" onClick={() => remove(m)} aria-label={`Remove ${m.username} from this site`}>
+                      Remove…
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {dialog}
+    </section>
+  );
+}
+
+/** The four roles as radio options, each with what it allows. */
+export function RolePicker({ roles, value, onChange, max, legend }: { roles: Roles; value: RoleName; onChange: (r: RoleName) => void; max?: RoleName; legend: string }) {
+  const name = useId();
+  const maxIndex = max ? roles.findIndex((r) => r.role === max) : roles.length - 1;
+  return (
+    <fieldset className="adm-roles">
+      <legend>{legend}</legend>
+      {roles.map((r, i) => (
+        <label key={r.role} className="adm-role" title={i > maxIndex ? `More than your own role (${max})` : undefined}>
+          <input type="radio" name={name} value={r.role} checked={value === r.role} onChange={() => onChange(r.role)} disabled={i > maxIndex} data-testid={`pick-role-${r.role}`} />
+          <span>
+            <strong>{r.role}</strong>
+            <span className="d">{r.description}</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function AddMember({ slug, data, roles }: { slug: string; data: RouterOutputs["members"]["list"]; roles: Roles }) {
+  const trpc = useTRPC();
+  const refresh = useRefresh(slug);
+  const set = useMutation(trpc.members.set.mutationOptions({ onSuccess: refresh }));
+  const listed = new Set(data.members.map((m) => m.userId));
+  const candidates = data.users.filter((u) => !listed.has(u.id));
+  const [userId, setUserId] = useState("");
+  const [role, setRole] = useState<RoleName>("viewer");
+  const [added, setAdded] = useState<string | null>(null);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const who = candidates.find((u) => u.id === userId);
+    set.mutate(
+      { slug, userId, role },
+      {
+        onSuccess: () => {
+          setAdded(`${who?.username ?? "The user"} is now ${role} on this site.`);
+          setUserId("");
+          setRole("viewer");
+        },
+      },
+    );
+  };
+
+  return (
+    <form className="card adm-form" onSubmit={submit} aria-labelledby="add-member-title">
+      <h2 id="add-member-title">Add a member</h2>
+      {candidates.length === 0 ? (
+        <p className="muted" style={{ margin: 0 }}>
+          Every user already has a role here. A server admin creates new users under <Link href="/admin/users">Users</Link>.
+        </p>
+      ) : (
+        <>
+          <label className="field" style={{ maxWidth: 360 }}>
+            User
+            <select value={userId} onChange={(e) => setUserId(e.target.value)} required data-testid="add-member-user">
+              <option value="" disabled>
+                Choose a user…
+              </option>
+              {candidates.map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.username}
+                  {u.name && u.name !== u.username ? ` (${u.name})` : ""}
+                  {u.isAdmin ? " · server admin" : ""}
+                </option>
+              ))}
+            </select>
+          </label>
+          <RolePicker roles={roles} value={role} onChange={setRole} legend="Role" />
+          {set.error && (
+            <div className="notice error" role="alert">
+              {errorMessage(set.error)}
+            </div>
+          )}
+          {added && !set.error && (
+            <div className="notice info" role="status">
+              {added}
+            </div>
+          )}
+          <div>
+            <button className="btn primary" disabled={!userId || set.isPending} data-testid="add-member-submit">
+              {set.isPending ? "Adding…" : "Add member"}
+            </button>
+          </div>
+        </>
+      )}
+    </form>
+  );
+}
+
+function Approvals({ slug, current }: { slug: string; current: number }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [value, setValue] = useState(String(current));
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setValue(String(current)), [current]);
+  const save = useMutation(
+    trpc.sites.settings.mutationOptions({
+      onSuccess: () => {
+        setSaved(true);
+        void queryClient.invalidateQueries({ queryKey: trpc.sites.get.queryKey({ slug }) });
+      },
+    }),
+  );
+  const n = Number(value);
+  const valid = value.trim() !== "" && Number.isInteger(n) && n >= 0 && n <= 10;
+
+  return (
+    <form
+      className="card"
+      aria-labelledby="approvals-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setSaved(false);
+        save.mutate({ slug, approvalsRequired: n });
+      }}
+    >
+      <h2 id="approvals-title">Approvals</h2>
+      <label className="adm-approvals-label" htmlFor="approvals-required">
+        Approvals required
+      </label>
+      <div className="adm-approvals">
+          <input
+            id="approvals-required"
+            type="number"
+            min={0}
+            max={10}
+            step={1}
+            value={value}
+            onChange={(e) => (setValue(e.target.value), setSaved(false))}
+            aria-invalid={!valid}
+            aria-describedby="approvals-explain"
+            data-testid="approvals-required"
+          />
+        <button className="btn primary" disabled={!valid || n === current || save.isPending} data-testid="approvals-save">
+          {save.isPending ? "Saving…" : "Save"}
+        </button>
+        {saved && n === current && (
+          <span className="badge ok" role="status">
+            <span aria-hidden="true">✓</span> Saved
+          </span>
+        )}
+      </div>
+      <p id="approvals-explain" className="adm-explain">
+        {valid && n === 0 ? (
+          <>
+            <strong>0: runs start as soon as they are requested</strong>, with no review. Fine for a lab; risky for production.
+          </>
+        ) : (
+          <>
+            A requested run waits until <strong>{valid ? n : "N"} {n === 1 ? "approver" : "different approvers"}</strong> (approver or admin role, not the person who asked) approve
+            it; one rejection stops it. <strong>0</strong> means runs start as soon as they are requested.
+          </>
+        )}
+      </p>
+      {save.error && (
+        <div className="notice error" role="alert">
+          {errorMessage(save.error)}
+        </div>
+      )}
+    </form>
+  );
+}
+
+function RoleGuide({ roles }: { roles: Roles }) {
+  return (
+    <section className="card" aria-labelledby="roles-title">
+      <h2 id="roles-title">Roles</h2>
+      <p className="muted adm-sub">Each role can do everything the roles above it can.</p>
+      <dl className="adm-detail">
+        {roles.map((r) => (
+          <div key={r.role} style={{ display: "contents" }}>
+            <dt style={{ textTransform: "capitalize", fontWeight: 600, color: "var(--text)" }}>{r.role}</dt>
+            <dd className="muted">{r.description}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
