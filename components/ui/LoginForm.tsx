@@ -16,7 +16,7 @@ async function signInError(res: Response): Promise<string> {
     return `Too many sign-in attempts from this address. Wait ${when}, then try again.`;
   }
   // The account exists and the password was right, but no session may be made: the account is disabled.
-  if (body.code === "FAILED_TO_CREATE_SESSION") return "This account is disabled. Ask a Flightdeck admin to enable it again.";
+  if (body.code === "ACCOUNT_DISABLED") return "This account is disabled. Ask a Flightdeck admin to enable it again.";
   if (res.status === 401 || res.status === 422 || res.status === 400) return "Wrong user name or password. Check both (the password is case-sensitive) and try again.";
   return `Signing in failed on the server (HTTP ${res.status}). Try again in a moment; if it keeps failing, the server log says why.`;
 }

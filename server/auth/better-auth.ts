@@ -5,6 +5,7 @@
  */
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError } from "better-auth/api";
 import { username } from "better-auth/plugins";
 import { account, session, user, verification } from "../../db/schema";
 import type { Db } from "../db";
@@ -63,8 +64,13 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
     databaseHooks: {
       session: {
         create: {
-          // A disabled user's correct password opens nothing.
-          before: (s) => Promise.resolve(!db.select({ disabled: user.disabled }).from(user).where(eq(user.id, s.userId)).get()?.disabled),
+          // A disabled user's correct password opens nothing, and says so (not as a server failure).
+          before: (s) => {
+            if (db.select({ disabled: user.disabled }).from(user).where(eq(user.id, s.userId)).get()?.disabled) {
+              return Promise.reject(new APIError("FORBIDDEN", { message: "this account is disabled", code: "ACCOUNT_DISABLED" }));
+            }
+            return Promise.resolve(true);
+          },
         },
       },
     },

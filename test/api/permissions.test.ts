@@ -213,7 +213,7 @@ describe("accounts", () => {
     assert.equal(await c.signOut(), 200);
     assert.equal((await c.trpc("files.list", { slug: "alpha" }, "query")).status, 401, "the old cookie opens nothing");
     await clients.admin!.ok("users.update", { id, disabled: true });
-    assert.notEqual(await c.signIn("newbie", "a new long password"), 200, "disabled");
+    assert.equal(await c.signIn("newbie", "a new long password"), 403, "disabled: refused, not a server error");
   });
 
   test("a token never holds more than its owner still has, and a revoked token opens nothing", async () => {
