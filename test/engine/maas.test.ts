@@ -12,6 +12,7 @@ import { randomApiKey, startMaasSimulator, type MaasSimulator } from "../maas/si
 import { Recorder, siteOf } from "./fleet-site";
 
 const KEY = randomApiKey();
+const ADMIN_KEY = randomApiKey();
 
 function region(url: string, extra = "") {
   return `kind: maas
@@ -64,7 +65,10 @@ before(async () => {
       { system_id: "aaa004", hostname: "node-4", pool: "compute", tag_names: ["gpu"] },
       { system_id: "aaa005", hostname: "node-5" },
     ],
-    keys: [{ key: KEY, username: "ops" }],
+    keys: [
+      { key: KEY, username: "ops" },
+      { key: ADMIN_KEY, username: "root", admin: true },
+    ],
     pools: ["compute"],
     tags: ["gpu"],
     timings: { deployMs: 120 },
@@ -139,6 +143,19 @@ describe("maas.deploy", () => {
     const noKey = await run([region(sim.url), machines([{ name: "node-2", maas: "system_id: aaa002" }]), deployment(`  - {name: deploy, action: maas.deploy}`)], {});
     assert.match(noKey.rec.steps("node-2", "deploy").at(-1)!.message!, /api_key: 'env:MAAS_KEY': the environment variable MAAS_KEY is not set/);
     for (const c of [...busy.rec.chunks, ...refused.rec.chunks]) assert.ok(!c.data.includes(KEY.split(":")[2]!), "the key's secret never appears");
+  });
+
+  test("commission needs an admin key (403 explained) and follows the machine back to Ready", async () => {
+    const files = [region(sim.url), machines([{ name: "node-2", maas: "system_id: aaa002" }]), deployment(`  - {name: commission, action: maas.commission}`)];
+    const refused = await run(files);
+    const r = refused.rec.steps("node-2", "commission").at(-1)!;
+    assert.equal(r.status, "failed");
+    assert.match(r.message!, /denied commission.*needs an admin key/);
+    assert.match(r.message!, /node-2|aaa002/);
+    const { status, rec } = await run(files, { MAAS_KEY: ADMIN_KEY });
+    assert.equal(status, "succeeded", JSON.stringify(rec.steps().map((e) => [e.step, e.status, e.message])));
+    assert.match(rec.output_of("node-2", "commission"), /Commissioning/);
+    assert.equal(rec.steps("node-2", "commission").at(-1)!.message, "node-2 (aaa002) is Ready");
   });
 
   test("release and power act on the machine deploy used", async () => {

@@ -142,42 +142,49 @@ export const maasDeploy: ControllerAction = async (ctx) => {
   });
 };
 
-export const maasRelease: ControllerAction = async (ctx) => {
-  const t = await target(ctx);
-  if (isResult(t)) return t;
-  return guarded(ctx, async () => {
-    const machine = await namedMachine(ctx, t);
-    if (!machine) return { status: "failed", message: `host ${ctx.host}: no machine to release (give maas.system_id or maas.hostname)` };
-    if (machine.status_name === "Ready") return { status: "ok", message: `${describeMachine(machineRef(machine))} is Ready` };
-    const after = await t.client.lastEventId(machine.system_id, { signal: ctx.signal });
-    ctx.progress("Releasing");
-    const released = await t.client.release(machine.system_id, { erase: ctx.params.erase as boolean | undefined, quick_erase: ctx.params.quick_erase as boolean | undefined, comment: (ctx.params.comment as string | undefined) ?? `flightdeck: ${ctx.host}` }, { signal: ctx.signal });
-    say(ctx, `releasing ${describeMachine(machineRef(released))}`);
-    if (ctx.params.wait === false) return { status: "changed", message: `release of ${describeMachine(machineRef(released))} requested` };
-    const done = await follow(ctx, t, released, "Ready", timeoutOf(ctx, t.region.deploy_timeout_ms), after);
-    return { status: "changed", message: `${describeMachine(machineRef(done))} is Ready` };
-  });
-};
+/**
+ * An existing machine through one MAAS operation that ends in Ready (release, commission): the operation is
+ * started, then followed unless `wait: false`.
+ */
+function toReady(verb: string, progress: string, skip: (m: Machine) => boolean, start: (ctx: ControllerContext, t: Target, id: string) => Promise<Machine>): ControllerAction {
+  return async (ctx) => {
+    const t = await target(ctx);
+    if (isResult(t)) return t;
+    return guarded(ctx, async () => {
+      const machine = await namedMachine(ctx, t);
+      if (!machine) return { status: "failed", message: `host ${ctx.host}: no machine to ${verb} (give maas.system_id or maas.hostname)` };
+      if (skip(machine)) return { status: "ok", message: `${describeMachine(machineRef(machine))} is ${machine.status_name}` };
+      const after = await t.client.lastEventId(machine.system_id, { signal: ctx.signal });
+      ctx.progress(progress);
+      const started = await start(ctx, t, machine.system_id);
+      const name = describeMachine(machineRef(started));
+      say(ctx, `${progress.toLowerCase()} ${name}`);
+      if (ctx.params.wait === false) return { status: "changed", message: `${verb} of ${name} started` };
+      const done = await follow(ctx, t, started, "Ready", timeoutOf(ctx, t.region.deploy_timeout_ms), after);
+      return { status: "changed", message: `${describeMachine(machineRef(done))} is Ready` };
+    });
+  };
+}
 
-export const maasCommission: ControllerAction = async (ctx) => {
-  const t = await target(ctx);
-  if (isResult(t)) return t;
-  return guarded(ctx, async () => {
-    const machine = await namedMachine(ctx, t);
-    if (!machine) return { status: "failed", message: `host ${ctx.host}: no machine to commission (give maas.system_id or maas.hostname)` };
-    const after = await t.client.lastEventId(machine.system_id, { signal: ctx.signal });
-    ctx.progress("Commissioning");
-    const started = await t.client.commission(
-      machine.system_id,
+export const maasRelease = toReady(
+  "release",
+  "Releasing",
+  (m) => m.status_name === "Ready",
+  (ctx, t, id) =>
+    t.client.release(id, { erase: ctx.params.erase as boolean | undefined, quick_erase: ctx.params.quick_erase as boolean | undefined, comment: (ctx.params.comment as string | undefined) ?? `flightdeck: ${ctx.host}` }, { signal: ctx.signal }),
+);
+
+export const maasCommission = toReady(
+  "commission",
+  "Commissioning",
+  () => false,
+  (ctx, t, id) =>
+    t.client.commission(
+      id,
       { enable_ssh: ctx.params.enable_ssh as boolean | undefined, skip_networking: ctx.params.skip_networking as boolean | undefined, skip_storage: ctx.params.skip_storage as boolean | undefined },
       { signal: ctx.signal },
-    );
-    say(ctx, `commissioning ${describeMachine(machineRef(started))}`);
-    if (ctx.params.wait === false) return { status: "changed", message: `commissioning of ${describeMachine(machineRef(started))} started` };
-    const done = await follow(ctx, t, started, "Ready", timeoutOf(ctx, t.region.deploy_timeout_ms), after);
-    return { status: "changed", message: `${describeMachine(machineRef(done))} commissioned and Ready` };
-  });
-};
+    ),
+);
 
 export const maasPower: ControllerAction = async (ctx) => {
   const t = await target(ctx);
