@@ -16,6 +16,36 @@ export const CLIENT_IP_HEADER = "x-flightdeck-client-ip";
 export const MIN_PASSWORD_LENGTH = 10;
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 
+/**
+ * better-auth's endpoints that Flightdeck does not use, switched off: accounts are managed by admins through the
+ * API (audited), never by users renaming themselves, changing e-mail, or deleting or signing up accounts.
+ */
+const DISABLED_PATHS = [
+  "/sign-up/email",
+  "/sign-in/email",
+  "/sign-in/social",
+  "/update-user",
+  "/change-email",
+  "/change-password",
+  "/delete-user",
+  "/delete-user/callback",
+  "/request-password-reset",
+  "/reset-password",
+  "/reset-password/:token",
+  "/send-verification-email",
+  "/verify-email",
+  "/link-social",
+  "/unlink-account",
+  "/list-accounts",
+  "/account-info",
+  "/get-access-token",
+  "/refresh-token",
+  "/callback/:id",
+  "/is-username-available",
+  "/verify-password",
+  "/update-session",
+];
+
 export interface AuthOptions {
   secret: string;
   /** The public URL, when it is known (https makes cookies Secure). Otherwise each request's own origin. */
@@ -61,6 +91,7 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
       return host ? [`http://${host}`, `https://${host}`] : [];
     },
     telemetry: { enabled: false },
+    disabledPaths: DISABLED_PATHS,
     databaseHooks: {
       session: {
         create: {

@@ -245,3 +245,15 @@ describe("accounts", () => {
     assert.deepEqual((await clients.viewer!.ok<{ entries: unknown[] }>("audit.query", {}, "query")).entries, []);
   });
 });
+
+describe("better-auth's own endpoints", () => {
+  test("only sign-in by user name, sign-out and the session are open: no sign-up, renaming or password resets", async () => {
+    const c = clients.viewer!;
+    for (const path of ["/api/auth/sign-up/email", "/api/auth/update-user", "/api/auth/change-password", "/api/auth/delete-user", "/api/auth/sign-in/email", "/api/auth/request-password-reset"]) {
+      const r = await c.rest("POST", path, { name: "x", username: "admin", email: "x@example.com", password: "whatever-long-enough", newPassword: "another-long-one", currentPassword: PASSWORD });
+      assert.equal(r.status, 404, `${path}: ${JSON.stringify(r.body)}`);
+    }
+    const users = await clients.admin!.ok<{ username: string }[]>("users.list", undefined, "query");
+    assert.ok(users.some((u) => u.username === "viewer") && users.filter((u) => u.username === "admin").length === 1);
+  });
+});
