@@ -220,6 +220,16 @@ test("the admin pages are keyboard reachable and refuse non-admins plainly", asy
   for (let i = 0; i < 25 && !(await page.getByLabel("User name").evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
   await expect(page.getByLabel("User name")).toBeFocused();
 
+  // The dark theme (the viewer's system preference).
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.goto("/audit?action=user.");
+  await expect(page.getByTestId("audit-row").first()).toBeVisible();
+  await shot(page, "48a-audit-dark");
+  await page.goto(`/sites/${site}/members`);
+  await expect(page.getByTestId("members-table")).toBeVisible();
+  await expect(page.getByTestId("approvals-required")).toBeVisible();
+  await shot(page, "48b-members-dark");
+
   // A user who is not a server admin.
   const viewer = `vic-${suffix}`;
   const { id } = await trpc<{ id: string }>(page.request, "users.create", { username: viewer, password: "e2e-user-password" });

@@ -227,7 +227,7 @@ function BoardCard({ board, tokens, onEdit, onToken }: { board: Board; tokens: R
       </div>
       <div className="adm-kiosk-tokens">
         <h3>Kiosk tokens</h3>
-        <TokenTable tokens={tokens} showOwner={false} empty="" testId={`board-tokens-${board.slug}`} />
+        <TokenTable tokens={tokens} showOwner={false} showTarget={false} empty="" testId={`board-tokens-${board.slug}`} />
         <form
           className="adm-inline-form"
           onSubmit={(e) => {

@@ -25,6 +25,11 @@ export function MembersView({ slug }: { slug: string }) {
       <PageHead title="Members">
         Who can do what on this site. Server admins are admins on every site without being listed here.
       </PageHead>
+      {site.isPending && (
+        <p className="muted" role="status">
+          Loading…
+        </p>
+      )}
       {site.error && (
         <div className="notice error" role="alert">
           {errorMessage(site.error)}

@@ -74,7 +74,7 @@ function tokenState(t: Token, now: number): { tone: "ok" | "warn" | "error" | ""
   return { tone: "ok", icon: "✓", label: "active" };
 }
 
-export function TokenTable({ tokens, showOwner, empty, testId }: { tokens: Token[]; showOwner: boolean; empty: string; testId?: string }) {
+export function TokenTable({ tokens, showOwner, showTarget = true, empty, testId }: { tokens: Token[]; showOwner: boolean; showTarget?: boolean; empty: string; testId?: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() }) }));
@@ -109,7 +109,7 @@ export function TokenTable({ tokens, showOwner, empty, testId }: { tokens: Token
             <th>Name</th>
             <th>Token</th>
             {showOwner && <th>Owner</th>}
-            <th>{kiosk ? "Board" : "Site · role"}</th>
+            {showTarget && <th>{kiosk ? "Board" : "Site · role"}</th>}
             <th>Created</th>
             <th>Last used</th>
             <th>Expires</th>
@@ -131,15 +131,17 @@ export function TokenTable({ tokens, showOwner, empty, testId }: { tokens: Token
                   {t.prefix}…
                 </td>
                 {showOwner && <td className="mono">{t.owner}</td>}
-                <td>
-                  {kiosk ? (
-                    <span className="mono">{t.board}</span>
-                  ) : (
-                    <>
-                      <span className="mono">{t.site}</span> <span className="badge">{t.role}</span>
-                    </>
-                  )}
-                </td>
+                {showTarget && (
+                  <td>
+                    {kiosk ? (
+                      <span className="mono">{t.board}</span>
+                    ) : (
+                      <>
+                        <span className="mono">{t.site}</span> <span className="badge">{t.role}</span>
+                      </>
+                    )}
+                  </td>
+                )}
                 <td className="adm-when">
                   <RelativeTime date={t.createdAt} />
                 </td>

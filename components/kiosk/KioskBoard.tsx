@@ -449,7 +449,7 @@ function RunPanel({ run, now }: { run: Shown; now: number }) {
 }
 
 interface Fit {
-  mode: "large" | "named" | "compact";
+  mode: "large" | "named" | "compact" | "micro";
   cols: number;
   shown: number;
   tile: number;
@@ -468,23 +468,28 @@ function HostTiles({ hosts, snapshot }: { hosts: readonly string[]; snapshot: Ru
     const el = ref.current;
     if (!el) return;
     const measure = () => {
-      const font = parseFloat(getComputedStyle(el).fontSize) || 16;
-      const gap = font * 0.5;
-      const width = el.clientWidth;
-      const height = el.clientHeight - (el.firstElementChild?.getBoundingClientRect().height ?? 0) - gap;
-      const layout = (minW: number, h: number) => {
+      const style = getComputedStyle(el);
+      const font = parseFloat(style.fontSize) || 16;
+      const width = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      // From under the heading to the bottom of the content box.
+      const below = (el.firstElementChild?.getBoundingClientRect().bottom ?? el.getBoundingClientRect().top) + (parseFloat(style.rowGap) || 0);
+      const height = el.getBoundingClientRect().bottom - parseFloat(style.paddingBottom) - parseFloat(style.borderBottomWidth) - below - 1;
+      const layout = (minW: number, h: number, gap: number) => {
         const cols = Math.max(1, Math.floor((width + gap) / (minW + gap)));
         const rows = Math.max(0, Math.floor((height + gap) / (h + gap)));
         return { cols, capacity: cols * rows };
       };
       // A few hosts get big tiles (the room reads their names); more get smaller ones; many get squares.
-      const large = layout(font * 12, font * 3.4);
+      const large = layout(font * 12, font * 3.4, font * 0.5);
       if (n <= large.capacity) return setFit({ mode: "large", cols: Math.min(large.cols, Math.max(n, 4)), shown: n, tile: font * 3.4 });
-      const named = layout(font * 8, font * 2.3);
+      const named = layout(font * 8, font * 2.3, font * 0.5);
       if (n <= named.capacity) return setFit({ mode: "named", cols: named.cols, shown: n, tile: font * 2.3 });
-      const compact = layout(font * 1.6, font * 1.6);
-      if (!compact.capacity) return setFit(null);
-      setFit({ mode: "compact", cols: compact.cols, shown: n <= compact.capacity ? n : compact.capacity - 1, tile: font * 1.6 });
+      const compact = layout(font * 1.6, font * 1.6, font * 0.5);
+      if (n <= compact.capacity) return setFit({ mode: "compact", cols: compact.cols, shown: n, tile: font * 1.6 });
+      // Hundreds of hosts: a heat map of small squares (state by colour and pattern); the rest counted.
+      const micro = layout(font * 0.8, font * 0.8, font * 0.2);
+      if (!micro.capacity) return setFit(null);
+      setFit({ mode: "micro", cols: micro.cols, shown: n <= micro.capacity ? n : Math.max(0, micro.capacity - 4), tile: font * 0.8 });
     };
     measure();
     const observer = new ResizeObserver(measure);
@@ -501,10 +506,12 @@ function HostTiles({ hosts, snapshot }: { hosts: readonly string[]; snapshot: Ru
             const status = snapshot.hosts[h]?.status ?? "pending";
             return (
               <li key={h} className={`k-tile st-${status} pat-${status}`} title={`${h}: ${STEP_LOOK[status].label}`} data-testid={`kiosk-tile-${h}`} data-status={status}>
-                <span aria-hidden="true" className="k-tile-icon">
-                  {STEP_LOOK[status].icon}
-                </span>
-                {fit.mode === "compact" ? <span className="sr-only">{h}</span> : <span className="k-tile-name">{h}</span>}
+                {fit.mode !== "micro" && (
+                  <span aria-hidden="true" className="k-tile-icon">
+                    {STEP_LOOK[status].icon}
+                  </span>
+                )}
+                {fit.mode === "compact" || fit.mode === "micro" ? <span className="sr-only">{h}</span> : <span className="k-tile-name">{h}</span>}
                 <span className="sr-only">: {STEP_LOOK[status].label}</span>
               </li>
             );
