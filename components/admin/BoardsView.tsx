@@ -126,7 +126,7 @@ function BoardForm({ board, formRef, onDone }: { board: Board | null; formRef: R
             aria-describedby="board-slug-hint"
             data-testid="board-slug"
           />
-          <span id="board-slug-hint" className={slugOk ? "hint" : "field-error"}>
+          <span id="board-slug-hint" className={slugOk ? "hint" : "adm-field-error"}>
             In the kiosk URL: letters, digits, “.”, “_” or “-”
           </span>
         </label>
@@ -139,7 +139,7 @@ function BoardForm({ board, formRef, onDone }: { board: Board | null; formRef: R
       <fieldset className="adm-site-checks">
         <legend>Sites on the board</legend>
         {sites.data?.map((s) => (
-          <label key={s.slug} className="check">
+          <label key={s.slug} className="adm-check">
             <input
               type="checkbox"
               checked={chosen.includes(s.slug)}
@@ -213,7 +213,7 @@ function BoardCard({ board, tokens, onEdit, onToken }: { board: Board; tokens: R
         <button type="button" className="btn small" onClick={onEdit} aria-label={`Edit board ${board.slug}`}>
           Edit
         </button>
-        <button type="button" className="btn small danger-ghost" onClick={confirmDelete} aria-label={`Delete board ${board.slug}`}>
+        <button type="button" className="btn small adm-danger-ghost" onClick={confirmDelete} aria-label={`Delete board ${board.slug}`}>
           Delete…
         </button>
       </div>

@@ -154,7 +154,7 @@ function MemberList({ slug, data, error, roles }: { slug: string; data: RouterOu
                   </td>
                   <td className="muted">{roles?.find((r) => r.role === m.role)?.description}</td>
                   <td className="adm-actions">
-                    <button type="button" className="btn small danger-ghost" onClick={() => remove(m)} aria-label={`Remove ${m.username} from this site`}>
+                    <button type="button" className="btn small adm-danger-ghost" onClick={() => remove(m)} aria-label={`Remove ${m.username} from this site`}>
                       Remove…
                     </button>
                   </td>

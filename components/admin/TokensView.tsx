@@ -160,7 +160,7 @@ export function TokenTable({ tokens, showOwner, showTarget = true, empty, testId
                 </td>
                 <td className="adm-actions">
                   {!t.revokedAt && (
-                    <button type="button" className="btn small danger-ghost" onClick={() => confirmRevoke(t)} aria-label={`Revoke the token ${t.name}`}>
+                    <button type="button" className="btn small adm-danger-ghost" onClick={() => confirmRevoke(t)} aria-label={`Revoke the token ${t.name}`}>
                       Revoke…
                     </button>
                   )}

@@ -194,7 +194,7 @@ function Users({ me }: { me: Me }) {
                           </button>
                           <button
                             type="button"
-                            className={`btn small${u.disabled ? "" : " danger-ghost"}`}
+                            className={`btn small${u.disabled ? "" : " adm-danger-ghost"}`}
                             onClick={() => confirmDisable(u)}
                             disabled={self}
                             title={self ? "You cannot disable yourself" : undefined}
@@ -261,7 +261,7 @@ function CreateUser({ onCreated }: { onCreated: (username: string, password: str
             aria-invalid={invalid}
             aria-describedby="username-hint"
           />
-          <span id="username-hint" className={invalid ? "field-error" : "hint"}>
+          <span id="username-hint" className={invalid ? "adm-field-error" : "hint"}>
             2–32 lower-case letters, digits, “.”, “_” or “-”
           </span>
         </label>
@@ -272,7 +272,7 @@ function CreateUser({ onCreated }: { onCreated: (username: string, password: str
           <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Jane Doe" autoComplete="off" maxLength={100} />
         </label>
       </div>
-      <label className="check">
+      <label className="adm-check">
         <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
         <span>
           Server admin
