@@ -18,9 +18,11 @@ export function authRouteHandler(svc: Services) {
     const res = await svc.auth.auth.handler(req);
     if (signIn) {
       const user = svc.auth.users.byUsername(attempted.toLowerCase());
+      const code = res.ok ? undefined : ((await res.clone().json().catch(() => ({}))) as { code?: string }).code;
+      const reason = res.status === 429 ? "rate limited" : code === "ACCOUNT_DISABLED" ? "account disabled" : res.status === 403 ? "refused (origin check)" : "wrong user name or password";
       svc.auth.audit.record(
         { name: attempted || "(no name)", id: res.ok ? user?.id : null },
-        { action: res.ok ? "login.succeeded" : "login.failed", target: attempted, detail: res.ok ? {} : { status: res.status, reason: res.status === 429 ? "rate limited" : "wrong user name or password, or disabled" } },
+        { action: res.ok ? "login.succeeded" : "login.failed", target: attempted, detail: res.ok ? {} : { status: res.status, reason } },
         ip,
       );
     }
