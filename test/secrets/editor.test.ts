@@ -41,6 +41,10 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
     assert.match(stored, /password: ENC\[AES256_GCM,/);
     assert.ok(!stored.includes("hunter22"));
     assert.deepEqual(await api.secrets.reveal({ slug: "ha-kvm", key: "db.password" }), { value: "hunter22" });
+    // Who saw which key is audited, never the value.
+    const audit = services.auth.audit.query({ action: "secret." });
+    assert.deepEqual(audit.entries.map((e) => [e.action, e.actor, e.target]).slice(0, 2), [["secret.revealed", "ana", "db.password"], ["secret.set", "ana", "db.password"]]);
+    assert.ok(!JSON.stringify(audit).includes("hunter22"));
 
     await api.secrets.set({ slug: "ha-kvm", baseRevision: 2, key: "db.password", value: null });
     assert.deepEqual((await api.secrets.list({ slug: "ha-kvm" })).keys, []);
