@@ -7,6 +7,8 @@ import { join } from "node:path";
 process.env.FD_E2E_DATA ??= mkdtempSync(join(tmpdir(), "flightdeck-e2e-"));
 const port = Number(process.env.FD_E2E_PORT ?? 3217);
 export const ADMIN_PASSWORD = "e2e-admin-password";
+/** The MAAS API key of e2e/maas.spec.ts: the simulator accepts it and the server reads it (env:MAAS_API_KEY). */
+export const FD_E2E_MAAS_KEY = "FV1vG88ZeGqXZ7Iyud:gFv2qcXrgdb4VFBPn9:0zpmb4qH1MERolBnmfCwlLPCscbVDHqg";
 
 export default defineConfig({
   testDir: "e2e",
@@ -39,6 +41,8 @@ export default defineConfig({
       FLIGHTDECK_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // Every spec signs in from 127.0.0.1; the limit itself is tested in test/api.
       FLIGHTDECK_LOGIN_LIMIT: "1000",
+      // examples/maas-metal's region says api_key: env:MAAS_API_KEY (the MAAS simulator of e2e/maas.spec.ts).
+      MAAS_API_KEY: FD_E2E_MAAS_KEY,
     },
   },
 });

@@ -8,6 +8,7 @@ import { Elapsed, RunLink, StateIcon } from "./bits";
 import type { RunFeed } from "./feed";
 import { hostStatus } from "./HostGrid";
 import { LogTail } from "./LogTail";
+import { MachineText } from "./PlanPreview";
 import { formatDuration, STEP_LOOK } from "./states";
 
 interface Props {
@@ -30,6 +31,9 @@ export function HostDrawer({ feed, plan, snapshot, host, step, hrefFor, closeHre
     for (const stage of plan.stages) for (const op of stage.operations) if (op.hosts.includes(host)) out.push(...op.steps);
     return out;
   }, [plan, host]);
+  // MAAS steps' lines (status changes, MAAS events) are styled in the log.
+  const maasSteps = useMemo(() => new Set(steps.filter((s) => s.action.startsWith("maas.")).map((s) => s.id)), [steps]);
+  const machine = plan.machines?.[host];
 
   // Escape closes the drawer (when focus is not in a field).
   useEffect(() => {
@@ -75,6 +79,11 @@ export function HostDrawer({ feed, plan, snapshot, host, step, hrefFor, closeHre
           ✕
         </RunLink>
       </header>
+      {machine && (
+        <div className="drawer-machine" data-testid="drawer-machine">
+          <span className="muted">MAAS machine</span> <MachineText text={machine} />
+        </div>
+      )}
       <div className="drawer-steps">
         <table className="grid steps-table">
           <thead>
@@ -99,7 +108,12 @@ export function HostDrawer({ feed, plan, snapshot, host, step, hrefFor, closeHre
                       {s.name}
                     </RunLink>
                     {st.message && (
-                      <div className={`step-msg ${st.status === "failed" || st.status === "unreachable" ? "bad" : ""}`} title={st.message}>
+                      // Why a step failed is read in full (a MAAS failure names the machine, the reason and the last events).
+                      <div
+                        className={`step-msg${st.status === "failed" || st.status === "unreachable" ? " bad full" : isSel ? " full" : ""}`}
+                        title={st.message}
+                        data-testid={`drawer-step-message-${s.id}`}
+                      >
                         {st.message}
                       </div>
                     )}
@@ -138,7 +152,7 @@ export function HostDrawer({ feed, plan, snapshot, host, step, hrefFor, closeHre
           <span className="err-mark" aria-hidden="true" /> stderr
         </span>
       </div>
-      <LogTail key={`${host}\0${step ?? ""}`} feed={feed} host={host} step={step} stepStatus={step ? selected?.status : status} />
+      <LogTail key={`${host}\0${step ?? ""}`} feed={feed} host={host} step={step} stepStatus={step ? selected?.status : status} maasSteps={maasSteps} />
     </aside>
   );
 }

@@ -38,6 +38,7 @@ interface Model {
   aligned: boolean;
   stepsOf: Map<string, string[]>;
   order: Map<string, number>;
+  name: (id: string) => string;
 }
 
 function buildModel(plan: Plan): Model {
@@ -54,7 +55,8 @@ function buildModel(plan: Plan): Model {
       }
     }
   }
-  return { columns, byId: new Map(columns.map((c) => [c.id, c])), aligned: columns.length <= ALIGN_MAX, stepsOf, order: new Map(plan.hosts.map((h, i) => [h, i])) };
+  const byId = new Map(columns.map((c) => [c.id, c]));
+  return { columns, byId, aligned: columns.length <= ALIGN_MAX, stepsOf, order: new Map(plan.hosts.map((h, i) => [h, i])), name: (id) => byId.get(id)?.step.name ?? id };
 }
 
 export function chipTitle(step: PlannedStep | undefined, id: string, st: StepState): string {
@@ -69,6 +71,37 @@ export function chipTitle(step: PlannedStep | undefined, id: string, st: StepSta
   if (st.message) parts.push(st.message);
   return parts.join("\n");
 }
+
+export interface HostNote {
+  /** The step's name. */
+  step: string;
+  text: string;
+  /** "running": what the running step says now; "failed"/"unreachable": why the host stopped. */
+  tone: "running" | "failed" | "unreachable";
+}
+
+/**
+ * A host's live note: the running step's message (a MAAS machine's status, a retry), or for a failed or
+ * unreachable host the message of the step that stopped it. Null when there is nothing to say.
+ */
+export function hostNote(state: RunSnapshot["hosts"][string] | undefined, steps: readonly string[], name: (id: string) => string): HostNote | null {
+  if (!state) return null;
+  const bad = state.status === "failed" || state.status === "unreachable";
+  for (const id of steps) {
+    const st = state.steps[id];
+    if (!st) continue;
+    if (st.status === "running") {
+      // A retried step without a message yet still says which attempt it is on (the note does not blink out).
+      const text = st.message ?? (st.attempt !== undefined && st.attempt > 1 ? `attempt ${st.attempt}` : null);
+      if (text) return { step: name(id), text, tone: "running" };
+    } else if (bad && (st.status === "failed" || st.status === "unreachable") && st.message) {
+      return { step: name(id), text: st.message, tone: st.status };
+    }
+  }
+  return null;
+}
+
+const noteText = (n: HostNote) => `${n.step} · ${n.text}`;
 
 /** The state a host is shown in (the tracker already shows a host between steps as running). */
 export function hostStatus(h: RunSnapshot["hosts"][string] | undefined): StepStatus {
@@ -325,9 +358,20 @@ const HostRow = memo(function HostRow({ host, top, state, status, model, selecte
         <span className="hname-text">{host}</span>
       </a>
       <span className="chips">{model.aligned ? model.columns.map((c) => chip(c.id, c.opStart)) : (model.stepsOf.get(host) ?? []).map((id) => chip(id, false))}</span>
+      <Note note={hostNote(state, model.stepsOf.get(host) ?? [], model.name)} host={host} />
     </div>
   );
 });
+
+/** The host's live note after its chips: one line, cut with an ellipsis, the whole text on hover. */
+function Note({ note, host }: { note: HostNote | null; host: string }) {
+  if (!note) return <span className="hnote" aria-hidden="true" />;
+  return (
+    <span className={`hnote ${note.tone}`} title={noteText(note)} data-testid={`host-note-${host}`} data-tone={note.tone}>
+      <span className="hnote-step">{note.step}</span> · {note.text}
+    </span>
+  );
+}
 
 function Tiles({ rows, shown, model, snapshot, hostVersion, selectedHost, hrefFor, onOpen }: ViewProps) {
   const scroller = useRef<HTMLDivElement>(null);
@@ -340,6 +384,17 @@ function Tiles({ rows, shown, model, snapshot, hostVersion, selectedHost, hrefFo
     setWidth(el.clientWidth);
     return () => ro.disconnect();
   }, []);
+  // Notes of the tiles on screen, recomputed only for hosts whose version (or settled state, at the run's end) moved.
+  const notes = useMemo(() => new Map<string, { version: number; status: StepStatus; note: string | undefined }>(), [model]); // a new plan, new notes
+  const noteOf = (host: string, state: RunSnapshot["hosts"][string], steps: readonly string[]) => {
+    const version = hostVersion(host);
+    const hit = notes.get(host);
+    if (hit && hit.version === version && hit.status === state.status) return hit.note;
+    const n = hostNote(state, steps, model.name);
+    const note = n ? noteText(n) : undefined;
+    notes.set(host, { version, status: state.status, note });
+    return note;
+  };
   const perRow = Math.max(1, Math.floor((width - 16 + TILE_GAP) / (TILE + TILE_GAP)));
   const lines = Math.ceil(rows.length / perRow);
   const virtual = useVirtualizer({ count: lines, getScrollElement: () => scroller.current, estimateSize: () => TILE + TILE_GAP, overscan: 6 });
@@ -356,6 +411,7 @@ function Tiles({ rows, shown, model, snapshot, hostVersion, selectedHost, hrefFo
                 <Tile
                   key={host}
                   host={host}
+                  note={noteOf(host, state, steps)}
                   status={shown.get(host) ?? state.status}
                   done={steps.filter((id) => state.steps[id] && state.steps[id].status !== "pending" && state.steps[id].status !== "running").length}
                   total={steps.length}
@@ -373,7 +429,7 @@ function Tiles({ rows, shown, model, snapshot, hostVersion, selectedHost, hrefFo
   );
 }
 
-const Tile = memo(function Tile({ host, status, done, total, selected, hrefFor, onOpen }: { host: string; status: StepStatus; done: number; total: number; version: number; selected: boolean; hrefFor: HrefFor; onOpen: Open }) {
+const Tile = memo(function Tile({ host, note, status, done, total, selected, hrefFor, onOpen }: { host: string; note: string | undefined; status: StepStatus; done: number; total: number; version: number; selected: boolean; hrefFor: HrefFor; onOpen: Open }) {
   return (
     <a
       role="listitem"
@@ -381,8 +437,8 @@ const Tile = memo(function Tile({ host, status, done, total, selected, hrefFor, 
       style={done > 0 && done < total ? ({ "--done": (done / total).toFixed(3) } as CSSProperties) : undefined}
       href={hrefFor(host, null)}
       onClick={click(onOpen, host, null)}
-      title={`${host} — ${STEP_LOOK[status].label} · ${done}/${total} steps`}
-      aria-label={`${host}: ${STEP_LOOK[status].label}`}
+      title={`${host} — ${STEP_LOOK[status].label} · ${done}/${total} steps${note ? `\n${note}` : ""}`}
+      aria-label={`${host}: ${STEP_LOOK[status].label}${note ? ` — ${note}` : ""}`}
       data-testid={`tile-${host}`}
       data-status={status}
     >

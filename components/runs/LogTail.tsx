@@ -11,7 +11,9 @@ import { useTRPCClient } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import type { StepStatus } from "~/server/engine/events";
 import type { LiveChunk, RunFeed } from "./feed";
+import type { Span } from "./ansi";
 import { LogModel, MAX_LINES, type LogChunk, type LogLine } from "./log";
+import { maasSpans } from "./maaslog";
 
 interface LogState {
   blocks: LogLine[][];
@@ -81,26 +83,37 @@ function useLog(feed: RunFeed, host: string, step: string | null): LogState {
   return state;
 }
 
-const Block = memo(function Block({ lines }: { lines: LogLine[] }) {
+/** A plain line of a MAAS step, styled (timestamp, level, status); other lines as they are. */
+function spansOf(l: LogLine, maas: ReadonlySet<string> | undefined): Span[] {
+  const only = l.spans.length === 1 ? l.spans[0]! : undefined;
+  return maas?.has(l.step) && only && !only.cls ? (maasSpans(only.text) ?? l.spans) : l.spans;
+}
+
+const Block = memo(function Block({ lines, maas }: { lines: LogLine[]; maas: ReadonlySet<string> | undefined }) {
   return (
     <>
-      {lines.map((l) =>
-        l.kind === "step" ? (
-          <div key={l.no} className="ll step-head">
-            ── {l.spans[0]?.text} ──
-          </div>
-        ) : (
-          <div key={l.no} className={l.stream === "stderr" ? "ll err" : "ll"}>
+      {lines.map((l) => {
+        if (l.kind === "step")
+          return (
+            <div key={l.no} className="ll step-head">
+              ── {l.spans[0]?.text} ──
+            </div>
+          );
+        const spans = spansOf(l, maas);
+        // A MAAS event wraps under its text, not under its time.
+        const event = spans[0]?.cls === "mx-time";
+        return (
+          <div key={l.no} className={`ll${l.stream === "stderr" ? " err" : ""}${event ? " mx-event" : ""}`}>
             {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
-            {l.spans.length ? l.spans.map((s, i) => (s.cls ? <span key={i} className={s.cls}>{s.text}</span> : s.text)) : "\u200b"}
+            {spans.length ? spans.map((s, i) => (s.cls ? <span key={i} className={s.cls} title={s.title}>{s.text}</span> : s.text)) : "\u200b"}
           </div>
-        ),
-      )}
+        );
+      })}
     </>
   );
 });
 
-export function LogTail({ feed, host, step, stepStatus }: { feed: RunFeed; host: string; step: string | null; stepStatus: StepStatus | undefined }) {
+export function LogTail({ feed, host, step, stepStatus, maasSteps }: { feed: RunFeed; host: string; step: string | null; stepStatus: StepStatus | undefined; maasSteps?: ReadonlySet<string> }) {
   const log = useLog(feed, host, step);
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
@@ -148,7 +161,7 @@ export function LogTail({ feed, host, step, stepStatus }: { feed: RunFeed; host:
           </div>
         )}
         {log.blocks.map((b) => (
-          <Block key={b[0]?.no ?? 0} lines={b} />
+          <Block key={b[0]?.no ?? 0} lines={b} maas={maasSteps} />
         ))}
         {log.loading && <div className="log-note">Loading output…</div>}
         {log.error !== null && <div className="log-note error">Could not load the output: {errorMessage(log.error)}</div>}

@@ -7,8 +7,22 @@ import { formatDuration } from "./states";
 const HOSTS_SHOWN = 12;
 const BATCHES_SHOWN = 4;
 
-/** What a deployment would run: stages → operations → batches of hosts, and each operation's ordered steps. */
+const MACHINES_SHOWN = 12;
+
+/**
+ * What a deployment would run: stages → operations → batches of hosts, and each operation's ordered steps; for
+ * a plan with MAAS steps, which machine each host maps to.
+ */
 export function PlanPreview({ plan }: { plan: Plan }) {
+  return (
+    <div className="plan">
+      <Stages plan={plan} />
+      {plan.machines && Object.keys(plan.machines).length > 0 && <Machines machines={plan.machines} />}
+    </div>
+  );
+}
+
+function Stages({ plan }: { plan: Plan }) {
   return (
     <ol className="plan-stages">
       {plan.stages.map((stage, s) => (
@@ -25,6 +39,117 @@ export function PlanPreview({ plan }: { plan: Plan }) {
         </li>
       ))}
     </ol>
+  );
+}
+
+interface MachineRef {
+  region: string;
+  /** "system_id": the host names its machine; "allocate": MAAS picks one matching the constraints. */
+  how: "system_id" | "allocate";
+  what: string;
+}
+
+/** "dc1: system_id 4y3h7n" or "dc1: allocate pool=compute" (the plan's words), or null for anything else. */
+export function parseMachine(text: string): MachineRef | null {
+  const m = /^([^:\s]+): (system_id|allocate) (.+)$/.exec(text);
+  return m ? { region: m[1]!, how: m[2] as MachineRef["how"], what: m[3]! } : null;
+}
+
+/** A host's machine in words: the machine's system_id, or what MAAS will be asked to allocate. */
+export function MachineText({ text, region = true }: { text: string; region?: boolean }) {
+  const m = parseMachine(text);
+  if (!m) return <span className="machine-bad">{text}</span>;
+  return (
+    <span className="machine">
+      {region && (
+        <>
+          <span className="mono">{m.region}</span>
+          <span className="muted"> · </span>
+        </>
+      )}
+      {m.how === "system_id" ? (
+        <>
+          <span className="muted">system_id</span> <code className="machine-id">{m.what}</code>
+        </>
+      ) : (
+        <>
+          <span className="muted">allocate</span> <code className="machine-id">{m.what}</code>
+        </>
+      )}
+    </span>
+  );
+}
+
+/** Host → MAAS machine, as a compact table (the first few, then all on request). */
+function Machines({ machines }: { machines: Record<string, string> }) {
+  const [all, setAll] = useState(false);
+  const rows = Object.entries(machines);
+  const parsed = rows.map(([host, text]) => ({ host, text, m: parseMachine(text) }));
+  const regions = [...new Set(parsed.map((r) => r.m?.region).filter((r): r is string => r !== undefined))];
+  const named = parsed.filter((r) => r.m?.how === "system_id").length;
+  const allocated = parsed.filter((r) => r.m?.how === "allocate").length;
+  const unknown = parsed.length - named - allocated;
+  const shown = all ? parsed : parsed.slice(0, MACHINES_SHOWN);
+  return (
+    <section className="plan-machines" aria-labelledby="plan-machines-title" data-testid="plan-machines">
+      <div className="plan-op-head">
+        <strong id="plan-machines-title">Machines</strong>
+        <span className="row wrap plan-badges">
+          <span className="badge" title="Hosts whose steps install or drive a MAAS machine">
+            {rows.length} {rows.length === 1 ? "host" : "hosts"}
+          </span>
+          {regions.map((r) => (
+            <span key={r} className="badge mono" title="MAAS region">
+              {r}
+            </span>
+          ))}
+          {named > 0 && (
+            <span className="badge" title="Hosts that name their machine (maas.system_id)">
+              {named} by system_id
+            </span>
+          )}
+          {allocated > 0 && (
+            <span className="badge" title="Hosts for which MAAS allocates a machine matching the constraints">
+              {allocated} allocated
+            </span>
+          )}
+          {unknown > 0 && (
+            <span className="badge warn" title="Hosts whose maas data says no machine">
+              {unknown} without a machine
+            </span>
+          )}
+        </span>
+      </div>
+      <div className="machines-scroll">
+        <table className="grid machines-table">
+          <thead>
+            <tr>
+              <th scope="col">Host</th>
+              {regions.length > 1 && <th scope="col">Region</th>}
+              <th scope="col">Machine</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((r) => (
+              <tr key={r.host} data-testid={`plan-machine-${r.host}`}>
+                <th scope="row" className="mono machine-host">
+                  {r.host}
+                </th>
+                {regions.length > 1 && <td className="mono">{r.m?.region ?? "—"}</td>}
+                <td>
+                  <MachineText text={r.text} region={false} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {parsed.length > MACHINES_SHOWN && (
+        <button type="button" className="btn small ghost machines-more" onClick={() => setAll((a) => !a)} aria-expanded={all}>
+          {all ? "Show fewer machines" : `Show all ${parsed.length} machines`}
+        </button>
+      )}
+    </section>
   );
 }
 
@@ -186,6 +311,18 @@ function Step({ step, n, showBlueprint }: { step: PlannedStep; n: number; showBl
 }
 
 export const PLAN_CSS = `
+.plan { display: flex; flex-direction: column; gap: 12px; }
+.plan-machines { border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); overflow: hidden; }
+.machines-scroll { max-height: 420px; overflow: auto; }
+table.grid.machines-table { font-size: 13px; }
+table.grid.machines-table th, table.grid.machines-table td { padding: 4px 12px; }
+table.grid.machines-table thead th { position: sticky; top: 0; }
+table.grid.machines-table tbody th { width: 220px; text-transform: none; letter-spacing: 0; font-size: 12.5px; font-weight: 500; color: var(--text); background: none; position: static; }
+table.grid.machines-table tbody tr:last-child th, table.grid.machines-table tbody tr:last-child td { border-bottom: 0; }
+table.grid.machines-table tbody tr:hover th { background: var(--surface-2); }
+.machine-id { font-size: 12.5px; }
+.machine-bad { color: var(--warn); }
+.machines-more { margin: 4px 8px 8px; }
 .plan-stages { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 12px; }
 .plan-stage { border-left: 3px solid var(--accent); padding-left: 12px; display: flex; flex-direction: column; gap: 8px; }
 .plan-stage-head { display: flex; gap: 8px; align-items: baseline; }

@@ -403,6 +403,11 @@ a.chip:hover { text-decoration: none; outline: 2px solid var(--text); outline-of
 .chip.st-pending { box-shadow: inset 0 0 0 1px var(--border); }
 .chip.sel { outline: 2px solid var(--accent); outline-offset: 1px; }
 .chip.none { background: none; }
+.hnote { flex: 1 1 0; min-width: 0; margin-left: 14px; font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--text); }
+.hnote-step { color: var(--muted); }
+.hnote.failed { color: var(--error); }
+.hnote.unreachable { color: var(--st-unreachable); }
+.hnote.failed .hnote-step, .hnote.unreachable .hnote-step { color: inherit; opacity: .8; }
 .grid-empty { margin: 0; padding: 12px; display: flex; gap: 8px; align-items: center; }
 .grid-scroll.tiles { padding: 8px; }
 .tile-row { position: absolute; left: 8px; right: 8px; top: 8px; display: flex; gap: 4px; height: 24px; }
@@ -427,6 +432,9 @@ a.chip:hover { text-decoration: none; outline: 2px solid var(--text); outline-of
 .step-link[aria-current] { color: var(--accent); }
 .step-msg { font-size: 12px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .step-msg.bad { color: var(--error); }
+.step-msg.full { white-space: pre-wrap; overflow-wrap: anywhere; text-overflow: clip; }
+.drawer-machine { padding: 6px 12px; border-bottom: 1px solid var(--border); font-size: 13px; background: var(--surface-2); }
+.machine-id { font-size: 12.5px; }
 .state-cell { gap: 6px; white-space: nowrap; }
 .log-head { display: flex; align-items: center; gap: 8px; padding: 6px 12px; border-bottom: 1px solid var(--border); font-size: 13px; min-height: 38px; }
 .log-step { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -441,6 +449,17 @@ a.chip:hover { text-decoration: none; outline: 2px solid var(--text); outline-of
 .log-note { padding: 4px 14px; color: #8b98a9; font-family: var(--sans); font-size: 12.5px; font-style: italic; }
 .log-note.error { color: #ff9b93; }
 .jump { position: absolute; right: 18px; bottom: 14px; box-shadow: 0 4px 14px rgba(0,0,0,.35); }
+.ll.mx-event { padding-left: calc(14px + 9ch); text-indent: -9ch; }
+.mx-time { color: #8b98a9; }
+.mx-lvl { font-weight: 600; }
+.mx-audit, .mx-debug { color: #8b98a9; }
+.mx-info { color: #79c0ff; }
+.mx-warning { color: #e3b341; }
+.mx-error, .mx-critical { color: #ff7b72; }
+.mx-type { font-weight: 600; }
+.mx-machine { color: #d2a8ff; }
+.mx-from { color: #8b98a9; }
+.mx-status { font-weight: 700; color: #ffffff; }
 .a-bold { font-weight: 700; } .a-dim { opacity: .7; } .a-it { font-style: italic; } .a-ul { text-decoration: underline; }
 .a-f0 { color: #6e7681; } .a-f1 { color: #ff7b72; } .a-f2 { color: #3fb950; } .a-f3 { color: #d29922; } .a-f4 { color: #58a6ff; } .a-f5 { color: #bc8cff; } .a-f6 { color: #39c5cf; } .a-f7 { color: #d6dde6; }
 .a-f8 { color: #8b949e; } .a-f9 { color: #ffa198; } .a-f10 { color: #56d364; } .a-f11 { color: #e3b341; } .a-f12 { color: #79c0ff; } .a-f13 { color: #d2a8ff; } .a-f14 { color: #56d4dd; } .a-f15 { color: #ffffff; }

@@ -9,6 +9,8 @@ export interface Span {
   text: string;
   /** Space-separated classes, or "" for the default style. */
   cls: string;
+  /** Shown on hover (a MAAS event's full timestamp). */
+  title?: string;
 }
 
 interface Style {
