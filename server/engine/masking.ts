@@ -1,8 +1,9 @@
 /**
  * Masking: a wrapper EventSink that replaces every known secret value with `********` in output chunks and in
  * every string of every event (messages, errors), so nothing downstream (the CLI's display, the store, the
- * browser) ever holds a decrypted value. A secret split across two output chunks is caught by holding back the
- * last max(secret length)-1 characters of each host/step/stream until more output or the step's end.
+ * browser) ever holds a decrypted value. A secret split across two output chunks is caught by holding back a
+ * chunk's tail while it could be the start of a secret, until more output or the step's end. Only such a tail is
+ * held, so a stream is not delayed (and stdout does not fall behind stderr) when nothing looks like a secret.
  */
 import type { EngineEvent, EventSink, OutputChunk } from "./events";
 
@@ -51,13 +52,22 @@ export class MaskingSink implements EventSink {
   output(chunk: OutputChunk) {
     const key = `${chunk.host}\0${chunk.step}\0${chunk.stream}`;
     const held = this.pending.get(key)?.data ?? "";
-    const keep = Math.max(0, (this.secrets[0]?.length ?? 0) - 1);
     const masked = this.mask(held + chunk.data);
     // Any secret that starts before the cut ends inside `masked`, so it is already masked.
-    const cut = Math.max(0, masked.length - keep);
+    const cut = masked.length - this.secretPrefixAtEnd(masked);
     if (cut > 0) this.inner.output({ ...chunk, data: masked.slice(0, cut) });
     if (cut < masked.length) this.pending.set(key, { ...chunk, data: masked.slice(cut) });
     else this.pending.delete(key);
+  }
+
+  /** The length of the longest end of `text` that a secret starts with (and is not the whole secret). */
+  private secretPrefixAtEnd(text: string): number {
+    const longest = Math.min(text.length, (this.secrets[0]?.length ?? 1) - 1);
+    for (let k = longest; k > 0; k--) {
+      const end = text.slice(-k);
+      if (this.secrets.some((s) => s.length > k && s.startsWith(end))) return k;
+    }
+    return 0;
   }
 
   /** Emit what is held back for one step (at its end). */

@@ -169,6 +169,20 @@ describe("masking sink", () => {
     assert.equal(rec.out("s"), `xx${MASK}yyab`);
     assert.equal(rec.final("s")?.message, `said ${MASK}`);
   });
+
+  test("only a tail that could start a secret is held back, so streams keep their order", () => {
+    const chunks: string[] = [];
+    const sink = new MaskingSink({ event: () => undefined, output: (o) => void chunks.push(`${o.stream}:${o.data}`) });
+    sink.add("s3cret-value-that-is-long", "x");
+    const out = (stream: "stdout" | "stderr", data: string) => sink.output({ host: "h", step: "s", stream, data });
+    out("stdout", "INFO Loading ephemeral\n");
+    out("stderr", "ERROR install failed\n");
+    assert.deepEqual(chunks, ["stdout:INFO Loading ephemeral\n", "stderr:ERROR install failed\n"], "nothing held: no tail starts the secret");
+    out("stdout", "token=s3cr");
+    assert.deepEqual(chunks.at(-1), "stdout:token=", "'s3cr' could be the secret's start: held");
+    out("stdout", "et-value-that-is-long!\n");
+    assert.equal(chunks.at(-1), `stdout:${MASK}!\n`);
+  });
 });
 
 describe("secrets at run time (server)", () => {

@@ -89,11 +89,8 @@ async function guarded(ctx: ControllerContext, work: () => Promise<ActionResult>
   try {
     return await work();
   } catch (e) {
-    if (e instanceof MaasMachineFailedError) {
-      for (const ev of e.events) ctx.onStderr(`${formatEvent(ev)}\n`);
-      return { status: "failed", message: e.message };
-    }
-    if (e instanceof MaasError) return { status: "failed", message: e.message };
+    // The machine's events were already streamed as they came; the message quotes the last errors.
+    if (e instanceof MaasError || e instanceof MaasMachineFailedError) return { status: "failed", message: e.message };
     throw e;
   }
 }
