@@ -69,6 +69,8 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
   const chip = (host: string, step: string) => page.getByTestId(`chip-${host}-${step}`);
   await expect(chip("web-3", "prepare")).toHaveAttribute("data-status", "running");
   await expect(chip("web-1", "prepare")).toHaveAttribute("data-status", "changed");
+  // Steps have finished: the ETA is an estimate in words, no longer "—".
+  await expect(page.getByTestId("eta")).toHaveText(/^ETA (about \d+ (s|min)|under 1 s|overdue)$/);
   await shot(page, "11-run-live");
   for (const h of fleet.hosts) {
     for (const step of ["prepare", "configure", "verify"]) await expect(chip(h.name, step)).toHaveAttribute("data-status", "changed");

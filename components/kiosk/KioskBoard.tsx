@@ -6,11 +6,11 @@
  * server), is kept in sessionStorage so a reload works, and is removed from the address bar.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
-import { estimate } from "~/components/runs/ProgressPanel";
-import { BAR_ORDER, formatDuration, formatEstimate, RUN_LOOK, STEP_LOOK } from "~/components/runs/states";
+import { estimate, formatEstimate } from "~/components/runs/estimate";
+import { BAR_ORDER, formatDuration, RUN_ACTIVE, RUN_LOOK, STEP_LOOK } from "~/components/runs/states";
 import type { RunStatus, StepStatus } from "~/server/engine/events";
 import type { RunSnapshot } from "~/server/engine/tracker";
-import { ACTIVE, KioskFeed, shownRuns, type BoardData, type Shown } from "./feed";
+import { KioskFeed, shownRuns, type BoardData, type Shown } from "./feed";
 import "./kiosk.css";
 
 /** How long each active run stays on screen before the next. */
@@ -256,7 +256,7 @@ interface Counts {
 }
 
 function countsOf(run: Shown, data?: BoardData): Counts {
-  const snap = run.live?.tracker?.snapshot;
+  const snap = run.feed?.tracker?.snapshot;
   if (snap) {
     const failed = Object.entries(snap.hosts)
       .filter(([, h]) => h.status === "failed" || h.status === "unreachable")
@@ -312,9 +312,9 @@ function Bar({ c, testid, big }: { c: Counts; testid?: string; big?: boolean }) 
 function RunPanel({ run, now }: { run: Shown; now: number }) {
   const c = countsOf(run);
   const pct = c.total ? Math.floor((c.finished * 100) / c.total) : 0;
-  const active = ACTIVE.has(run.status);
-  const plan = run.live?.run?.plan;
-  const eta = active && run.status === "running" && c.snapshot && plan ? estimate(c.snapshot, plan, run.live?.run?.options.forks ?? 1, now) : null;
+  const active = RUN_ACTIVE.has(run.status);
+  const plan = run.feed?.run?.plan;
+  const eta = run.status === "running" && c.snapshot && plan ? estimate(c.snapshot, plan, run.feed?.run?.options.forks ?? 1, now) : null;
   const stage = c.snapshot?.stage;
   const batch = c.snapshot?.batch;
   const shownChips = c.failed.slice(0, MAX_CHIPS);
@@ -367,7 +367,7 @@ function RunPanel({ run, now }: { run: Shown; now: number }) {
       <div className="k-facts">
         {run.status === "running" && (
           <span data-testid="kiosk-eta">
-            <span className="k-dim">ETA</span> <strong>{eta && (eta.ms >= 1000 || !c.counts.running) ? formatEstimate(eta.ms) : "—"}</strong>
+            <span className="k-dim">ETA</span> <strong>{formatEstimate(eta)}</strong>
           </span>
         )}
         {run.status === "running" && run.startedAt && (

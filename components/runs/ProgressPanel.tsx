@@ -5,41 +5,10 @@ import type { RunStatus } from "~/server/engine/events";
 import type { Plan } from "~/server/engine/plan";
 import type { RunSnapshot } from "~/server/engine/tracker";
 import { RunLink, Ticker } from "./bits";
-import { BAR_ORDER, formatDuration, formatEstimate, RUN_ACTIVE, STEP_LOOK } from "./states";
+import { estimate, formatEstimate } from "./estimate";
+import { BAR_ORDER, RUN_ACTIVE, STEP_LOOK } from "./states";
 
 const nf = new Intl.NumberFormat();
-
-/**
- * Time left: finished steps' average duration × remaining steps ÷ how many run at once (forks, batch size).
- * Steps still running count with the time they have run so far, so one long step raises the average as it goes.
- */
-export function estimate(snapshot: RunSnapshot, plan: Plan, forks: number, now: number): { ms: number; explain: string } | null {
-  const { finishedSteps, finishedMs, totalSteps, batch } = snapshot;
-  if (!finishedSteps || finishedMs <= 0) return null;
-  const remaining = totalSteps - finishedSteps;
-  if (remaining <= 0) return null;
-  let runningMs = 0;
-  let running = 0;
-  if (snapshot.counts.running) {
-    for (const h of Object.values(snapshot.hosts)) {
-      if (h.status !== "running") continue;
-      for (const st of Object.values(h.steps)) {
-        if (st.status === "running" && st.startedAt) {
-          runningMs += Math.max(0, now - st.startedAt);
-          running++;
-        }
-      }
-    }
-  }
-  const batchHosts = batch ? (plan.stages[batch.stage]?.operations[batch.operation]?.batches[batch.index]?.length ?? 1) : plan.hosts.length;
-  const parallel = Math.max(1, Math.min(forks, batchHosts));
-  const avg = Math.max(finishedMs / finishedSteps, (finishedMs + runningMs) / (finishedSteps + running));
-  const left = Math.max(0, avg * remaining - runningMs) / parallel;
-  return {
-    ms: left,
-    explain: `average step ${formatDuration(avg)} × ${nf.format(remaining)} remaining ${remaining === 1 ? "step" : "steps"} ÷ ${parallel} in parallel`,
-  };
-}
 
 /** The cloud progress bar: one bar segmented by step state, a legend with counts, percent, ETA, stage, batch, notices. */
 export function ProgressPanel({ snapshot, plan, forks, status, hostHref }: { snapshot: RunSnapshot; plan: Plan; forks: number; status: RunStatus; hostHref: (host: string) => string }) {
@@ -97,7 +66,7 @@ export function ProgressPanel({ snapshot, plan, forks, status, hostHref }: { sna
               const eta = estimate(snapshot, plan, forks, now);
               return (
                 <span title={eta?.explain ?? "Known once a step has finished"} data-testid="eta">
-                  <span className="muted">ETA</span> {eta ? formatEstimate(eta.ms) : "—"}
+                  <span className="muted">ETA</span> {formatEstimate(eta)}
                 </span>
               );
             }}

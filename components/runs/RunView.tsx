@@ -9,6 +9,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { memo, useCallback, useEffect, useMemo, useState } from "react";
+import type { Connection } from "~/components/trpc/live-store";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { errorMessage, errorSentence } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
@@ -17,7 +18,7 @@ import type { RunStatus } from "~/server/engine/events";
 import type { RunSnapshot } from "~/server/engine/tracker";
 import { clock, Elapsed, go, RunStatusBadge } from "./bits";
 import { RunDialog } from "./dialogs";
-import { useRunFeed, type Connection, type RunFeed, type RunRow } from "./feed";
+import { useRunFeed, type RunFeed, type RunRow } from "./feed";
 import { HostDrawer } from "./HostDrawer";
 import { HostGrid, type HostMeta } from "./HostGrid";
 import { parseRunPath, runHref } from "./paths";
@@ -346,8 +347,6 @@ const CSS = `
 .waiting { gap: 10px; }
 .waiting-icon { font-size: 18px; line-height: 1; }
 .run-header .confirm { background: var(--error-soft); color: var(--error); padding: 4px 4px 4px 10px; border-radius: var(--radius); font-size: 13px; }
-.btn.danger { background: var(--error); border-color: var(--error); color: #fff; }
-.btn.danger:hover:not(:disabled) { background: var(--error); filter: brightness(1.08); }
 .conn { font-variant-numeric: tabular-nums; }
 .live-dot { width: 7px; height: 7px; border-radius: 50%; background: currentColor; display: inline-block; }
 .dialog-text { margin: 0; overflow-wrap: anywhere; }

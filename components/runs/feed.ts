@@ -1,54 +1,57 @@
 "use client";
 
 /**
- * The live state of one run in the browser. `runs.get` gives the frozen plan and the state the server folded
- * from the events up to `lastSeq`; a RunTracker goes on from there. Then the socket delivers new events,
- * which are queued and applied once per animation frame (so 1,000 hosts × 20 steps re-render the page at most 60 times a second, not once per event).
+ * The live state of one run in the browser, for the run page and the kiosk alike. `source.get` gives the frozen
+ * plan and the state the server folded from the events up to `lastSeq`; a RunTracker goes on from there. Then the
+ * feed's own socket (from `source.connect`) delivers new events, which are queued and applied once per animation
+ * frame (so 1,000 hosts × 20 steps re-render the page at most 60 times a second, not once per event).
  * Events are applied strictly in `seq` order: duplicates (seq ≤ lastSeq) are ignored, and a gap (seq >
- * lastSeq + 1, e.g. after a reconnect) is filled from `runs.events({ after: lastSeq })` before going on.
+ * lastSeq + 1, e.g. after a reconnect) is filled from `source.events(after lastSeq)` before going on, so the page
+ * never shows a state the server does not hold. After a reconnect the run's room is joined again and what was
+ * stored meanwhile is fetched; without a socket (the server away, websockets blocked) the events are polled.
  */
 import { useEffect, useMemo, useSyncExternalStore } from "react";
+import { retryable } from "~/components/trpc/auth-redirect";
+import { LiveStore } from "~/components/trpc/live-store";
 import { useTRPCClient, type RouterOutputs } from "~/components/trpc/react";
 import { connect, watch, type FdSocket } from "~/components/trpc/socket";
 import type { OutputChunk, RunEvent } from "~/server/engine/events";
 // The tracker is pure and browser-safe (eslint.config.mjs allows exactly it and the event types).
-import { RunTracker } from "~/server/engine/tracker";
+import { RunTracker, type RunSnapshot } from "~/server/engine/tracker";
 import { RUN_ACTIVE } from "./states";
 
 export type RunRow = RouterOutputs["runs"]["get"]["run"];
 export type LiveChunk = OutputChunk & { t: number };
 
-export interface Connection {
-  state: "connecting" | "live" | "reconnecting";
-  /** When the connection was lost (ms), for "reconnecting since HH:MM:SS". */
-  since: number | null;
-}
-
-interface Api {
-  get(id: number): Promise<RouterOutputs["runs"]["get"]>;
+/** Where a feed gets its run: the signed-in user's session (`runs.*`), or a kiosk's token (`kiosk.*`). */
+export interface RunSource {
+  /** A new socket for one feed, which closes it when it stops; `alive` says whether the feed still runs. */
+  connect(alive: () => boolean): FdSocket;
+  /** The run, and its state folded from the stored events up to `lastSeq`. */
+  get(id: number): Promise<{ run: RunRow; snapshot: RunSnapshot; lastSeq: number; role?: RouterOutputs["runs"]["get"]["role"] }>;
+  /** The stored events after `after`, in seq order. */
   events(id: number, after: number): Promise<RunEvent[]>;
 }
 
-/** Poll for missed events after this long without any (a safety net; the socket normally delivers them). */
+/** Fetch what may have been missed after this long without an event (the socket normally delivers them). */
 const QUIET_MS = 10_000;
 
-export class RunFeed {
+/** `version` bumps once per applied frame of events (and on connection changes). */
+export class RunFeed extends LiveStore {
   run: RunRow | null = null;
-  /** The viewer's role on the run's site. */
+  /** The viewer's role on the run's site (none for a kiosk). */
   role: RouterOutputs["runs"]["get"]["role"] | null = null;
   tracker: RunTracker | null = null;
+  /** Why the run cannot be shown (no such run, not allowed); failures that may pass are retried instead. */
   error: unknown = null;
   lastSeq = 0;
-  /** Bumps once per applied frame of events (and on connection changes): the React snapshot. */
-  version = 0;
   /** Per host, bumps when one of its step or host states changed: rows re-render only then. */
   readonly hostVersions = new Map<string, number>();
-  connection: Connection = { state: "connecting", since: null };
   /** Bumps on every reconnect: output views refetch what they may have missed. */
   epoch = 0;
   started = false;
   finished = false;
-  /** Called when the server says this run's row changed (status, start, end). */
+  /** Called when the run's row changed (status, start, end), as the server or the events say. */
   onRunChanged: (() => void) | null = null;
 
   private queue: RunEvent[] = [];
@@ -56,25 +59,23 @@ export class RunFeed {
   private timer = 0;
   private loaded = false;
   private catching = false;
+  /** A catch-up was asked for while one was under way: another follows it. */
+  private catchAgain = false;
+  /** A catch-up scheduled after a failure (one at a time, however often one is asked for). */
+  private retry = 0;
   private fruitless = 0;
   private heard = Date.now();
   private generation = 0;
-  private socket: FdSocket | null = null;
-  private readonly listeners = new Set<() => void>();
   private readonly outputListeners = new Map<string, Set<(chunks: LiveChunk[]) => void>>();
 
+  /** `site`: the site whose room says when the run's row changes (null for a kiosk: its board's room says so). */
   constructor(
     readonly id: number,
-    readonly site: string,
-    private readonly api: Api,
-  ) {}
-
-  subscribe = (listener: () => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getVersion = () => this.version;
+    readonly site: string | null,
+    private readonly source: RunSource,
+  ) {
+    super();
+  }
 
   /** Live output chunks of one host (nothing is kept here: the log view fetches what came before). */
   subscribeOutput(host: string, listener: (chunks: LiveChunk[]) => void): () => void {
@@ -94,24 +95,22 @@ export class RunFeed {
   start(): () => void {
     const generation = ++this.generation;
     const alive = () => generation === this.generation;
-    const socket = connect();
-    this.socket = socket;
+    const socket = this.source.connect(alive);
     let connectedOnce = false;
     socket.on("connect", () => {
-      watch(socket, { run: this.id });
-      watch(socket, { site: this.site });
+      // Whatever was stored before the join never comes over the socket: fetch it once in the room.
+      watch(socket, { run: this.id }, () => alive() && this.catchUp());
+      if (this.site !== null) watch(socket, { site: this.site });
       if (connectedOnce) {
         this.epoch++;
         this.onRunChanged?.();
       }
-      // Whatever was stored between runs.get and joining the run's room never comes over the socket: fetch it.
-      this.catchUp();
       connectedOnce = true;
-      this.setConnection({ state: "live", since: null });
+      this.connected();
     });
-    socket.on("disconnect", () => this.setConnection({ state: "reconnecting", since: this.connection.since ?? Date.now() }));
+    socket.on("disconnect", () => this.disconnected());
     socket.on("connect_error", () => {
-      if (connectedOnce) this.setConnection({ state: "reconnecting", since: this.connection.since ?? Date.now() });
+      if (connectedOnce) this.disconnected();
     });
     socket.on("run.events", (e) => {
       if (e.run !== this.id) return;
@@ -134,34 +133,12 @@ export class RunFeed {
       if (e.site === this.site && e.run === this.id) this.onRunChanged?.();
     });
 
-    if (!this.tracker) {
-      this.api.get(this.id).then(
-        ({ run, snapshot, lastSeq, role }) => {
-          if (!alive()) return;
-          this.run = run;
-          this.role = role;
-          this.tracker = new RunTracker(run.plan, snapshot);
-          this.lastSeq = Math.max(this.lastSeq, lastSeq);
-          // Started: run.started was applied (a run waiting for approval has only run.status events so far).
-          this.started = (snapshot.status === "running" && lastSeq > 0) || snapshot.stage !== null || ["succeeded", "failed", "interrupted"].includes(snapshot.status);
-          // Waiting for approval, approved or running: more is to come.
-          this.finished = !RUN_ACTIVE.has(snapshot.status);
-          this.flush();
-          this.loaded = true;
-          if (socket.connected) this.catchUp();
-          this.bump();
-        },
-        (e: unknown) => {
-          if (!alive()) return;
-          this.error = e;
-          this.bump();
-        },
-      );
-    }
+    if (!this.tracker) this.load(socket, alive);
 
-    // A safety net: while the run is active and nothing was heard for a while, ask for what may have been missed.
+    // A safety net: while the run is active and nothing was heard for a while (a quiet socket, or none at all),
+    // ask for what may have been missed.
     const poll = window.setInterval(() => {
-      if (this.tracker && !this.finished && socket.connected && Date.now() - this.heard > QUIET_MS) {
+      if (this.tracker && !this.finished && Date.now() - this.heard > QUIET_MS) {
         this.heard = Date.now();
         this.catchUp();
       }
@@ -171,22 +148,92 @@ export class RunFeed {
       clearInterval(poll);
       this.generation++;
       if (this.frame) cancelAnimationFrame(this.frame);
-      if (this.timer) clearTimeout(this.timer);
-      this.frame = this.timer = 0;
+      clearTimeout(this.timer);
+      clearTimeout(this.retry);
+      this.frame = this.timer = this.retry = 0;
       socket.emit("run.unwatch", this.id);
       socket.disconnect();
-      this.socket = null;
     };
   }
 
-  private setConnection(c: Connection) {
-    this.connection = c;
-    this.bump();
+  /** Fetches what was missed (after joining the run's room, a gap in seq, a quiet while) and applies it. */
+  catchUp() {
+    if (!this.tracker) return;
+    if (this.catching) {
+      this.catchAgain = true;
+      return;
+    }
+    clearTimeout(this.retry);
+    this.retry = 0;
+    this.catching = true;
+    this.catchAgain = false;
+    const generation = this.generation;
+    const after = this.lastSeq;
+    this.source.events(this.id, after).then(
+      (events) => {
+        this.catching = false;
+        if (generation !== this.generation) return;
+        this.queue.push(...events);
+        if (events.some((e) => e.seq === after + 1)) this.fruitless = 0;
+        else if (this.queue.length && ++this.fruitless >= 3) {
+          // The server does not have the missing events (it stores before it broadcasts, so this should not
+          // happen): rather than stall, go on from what is queued.
+          this.fruitless = 0;
+          this.lastSeq = Math.min(...this.queue.map((e) => e.seq)) - 1;
+        } else if (this.queue.length) {
+          this.retryLater(1000);
+          return;
+        }
+        this.flush();
+        // Asked again meanwhile (and the flush did not start one): what came since may not be in yet.
+        if (this.catchAgain) this.catchUp();
+      },
+      () => {
+        this.catching = false;
+        if (generation !== this.generation) return;
+        // Try again shortly; a reconnect also triggers a catch-up.
+        this.retryLater(2000);
+      },
+    );
   }
 
-  private bump() {
-    this.version++;
-    for (const l of this.listeners) l();
+  /** The run and its state so far; failures that may pass (the server away) are retried. */
+  private load(socket: FdSocket, alive: () => boolean) {
+    this.source.get(this.id).then(
+      ({ run, snapshot, lastSeq, role }) => {
+        if (!alive()) return;
+        this.run = run;
+        this.role = role ?? null;
+        this.tracker = new RunTracker(run.plan, snapshot);
+        this.lastSeq = Math.max(this.lastSeq, lastSeq);
+        // Started: run.started was applied (a run waiting for approval has only run.status events so far).
+        this.started = (snapshot.status === "running" && lastSeq > 0) || snapshot.stage !== null || ["succeeded", "failed", "interrupted"].includes(snapshot.status);
+        // Waiting for approval, approved or running: more is to come.
+        this.finished = !RUN_ACTIVE.has(snapshot.status);
+        this.flush();
+        this.loaded = true;
+        if (socket.connected) this.catchUp();
+        this.bump();
+      },
+      (e: unknown) => {
+        if (!alive()) return;
+        if (retryable(e)) {
+          window.setTimeout(() => alive() && this.load(socket, alive), 3000);
+          return;
+        }
+        this.error = e;
+        this.bump();
+      },
+    );
+  }
+
+  private retryLater(ms: number) {
+    if (this.retry) return;
+    const generation = this.generation;
+    this.retry = window.setTimeout(() => {
+      this.retry = 0;
+      if (generation === this.generation) this.catchUp();
+    }, ms);
   }
 
   private schedule() {
@@ -199,7 +246,7 @@ export class RunFeed {
   /** Applies queued events in seq order up to the first gap; fetches the gap when there is one. */
   private flush() {
     if (this.frame) cancelAnimationFrame(this.frame);
-    if (this.timer) clearTimeout(this.timer);
+    clearTimeout(this.timer);
     this.frame = this.timer = 0;
     const tracker = this.tracker;
     if (!tracker || !this.queue.length) return;
@@ -231,45 +278,15 @@ export class RunFeed {
     if (this.queue.length) this.catchUp();
     if (changed) this.bump();
   }
-
-  /** Fetches what was missed (after a reconnect, or a gap in seq) and applies it. */
-  private catchUp() {
-    if (this.catching || !this.tracker) return;
-    this.catching = true;
-    const generation = this.generation;
-    const after = this.lastSeq;
-    this.api.events(this.id, after).then(
-      (events) => {
-        this.catching = false;
-        if (generation !== this.generation) return;
-        this.queue.push(...events);
-        if (events.some((e) => e.seq === after + 1)) this.fruitless = 0;
-        else if (this.queue.length && ++this.fruitless >= 3) {
-          // The server does not have the missing events (it stores before it broadcasts, so this should not
-          // happen): rather than stall, go on from what is queued.
-          this.fruitless = 0;
-          this.lastSeq = Math.min(...this.queue.map((e) => e.seq)) - 1;
-        } else if (this.queue.length) {
-          window.setTimeout(() => generation === this.generation && this.catchUp(), 1000);
-          return;
-        }
-        this.flush();
-      },
-      () => {
-        this.catching = false;
-        // Try again shortly; the socket's reconnect also triggers a catch-up.
-        window.setTimeout(() => generation === this.generation && this.catchUp(), 2000);
-      },
-    );
-  }
 }
 
-/** The run's feed for a component tree: started on mount, stopped on unmount; re-renders once per frame. */
+/** The run's feed for a component tree, over the user's session: started on mount, stopped on unmount; re-renders once per frame. */
 export function useRunFeed(id: number, site: string): RunFeed {
   const client = useTRPCClient();
   const feed = useMemo(
     () =>
       new RunFeed(id, site, {
+        connect: (alive) => connect({ alive }),
         get: (run) => client.runs.get.query({ id: run }),
         events: (run, after) => client.runs.events.query({ id: run, after }),
       }),

@@ -57,12 +57,3 @@ export function formatDuration(ms: number | null | undefined): string {
   const h = Math.floor(m / 60);
   return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 }
-
-/** A rough duration for estimates: "~40 s", "~2 min", "~1 h 10 min". */
-export function formatEstimate(ms: number): string {
-  if (ms < 1000) return "< 1 s";
-  if (ms < 60_000) return `~${Math.max(5, Math.round(ms / 5000) * 5)} s`;
-  const m = Math.round(ms / 60_000);
-  if (m < 60) return `~${m} min`;
-  return `~${Math.floor(m / 60)} h ${m % 60 ? `${m % 60} min` : ""}`.trim();
-}
