@@ -6,7 +6,7 @@ import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { useTRPC } from "~/components/trpc/react";
 import { errorSentence } from "~/components/ui/errors";
-import { ROLE_HINT } from "~/components/ui/session";
+import { useRoles } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
 import { LintBadges } from "./LintBadges";
 import { useWorkspace } from "./workspace";
@@ -32,13 +32,14 @@ export function SiteFrame({ children }: { children: ReactNode }) {
   const waiting = useQuery({ ...trpc.runs.list.queryOptions({ slug: w.slug, status: "awaiting_approval" }), enabled: w.role !== undefined });
   const count = waiting.data?.length ?? 0;
   const tabs = w.can("admin") ? [...TABS, { href: "members", label: "Members" }] : TABS;
+  const allows = useRoles().data?.find((r) => r.role === w.role)?.description;
   return (
     <div className="site-frame">
       <TopBar
         actions={
           <>
             {w.role && (
-              <span className="badge role-badge" title={`Your role here: ${w.role} (${ROLE_HINT[w.role]})`} data-testid="site-role">
+              <span className="badge role-badge" title={`Your role here: ${w.role}${allows ? ` (${allows})` : ""}`} data-testid="site-role">
                 {w.role}
               </span>
             )}

@@ -13,8 +13,12 @@ import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { errorMessage } from "./errors";
 
 export type Me = NonNullable<RouterOutputs["account"]["me"]>;
-export type Role = "viewer" | "operator" | "approver" | "admin";
+export type Role = RouterOutputs["members"]["roles"][number]["role"];
 
+/**
+ * The order of server/auth/roles.ts's ROLES (browser code cannot import it), for decisions made while rendering;
+ * what each role allows comes from the server with useRoles().
+ */
 const ORDER: readonly Role[] = ["viewer", "operator", "approver", "admin"];
 
 /** Whether `role` includes `need` (viewer < operator < approver < admin), as the server decides it. */
@@ -22,16 +26,15 @@ export function atLeast(role: Role | null | undefined, need: Role): boolean {
   return role != null && ORDER.indexOf(role) >= ORDER.indexOf(need);
 }
 
-export const ROLE_HINT: Record<Role, string> = {
-  viewer: "reads documents, hosts and runs",
-  operator: "edits documents, requests runs, cancels their own runs",
-  approver: "approves or rejects runs, cancels any run",
-  admin: "manages the site's members and settings, reveals secrets",
-};
-
 export function useMe() {
   const trpc = useTRPC();
   return useQuery({ ...trpc.account.me.queryOptions(), staleTime: 60_000 });
+}
+
+/** The roles, lowest first, each with its one-line description of what it allows (`members.roles`). */
+export function useRoles() {
+  const trpc = useTRPC();
+  return useQuery({ ...trpc.members.roles.queryOptions(), staleTime: Infinity });
 }
 
 /** Signs out on the server, then leaves for the login form with nothing of the session left in memory. */
