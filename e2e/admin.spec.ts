@@ -81,6 +81,8 @@ test("an admin creates a user, resets the password, changes rights, gives a role
 
   // Disable: she cannot sign in; enable again. A cancelled confirmation changes nothing.
   await row.getByRole("button", { name: `Disable ${jane}` }).click();
+  await expect(page.getByTestId("confirm-dialog")).toContainText("signed out everywhere");
+  await shot(page, "41a-confirm-disable");
   await page.getByTestId("confirm-dialog").getByRole("button", { name: "Cancel" }).click();
   await expect(row.getByTestId("flag-disabled")).toHaveCount(0);
   await row.getByRole("button", { name: `Disable ${jane}` }).click();
@@ -229,6 +231,19 @@ test("the admin pages are keyboard reachable and refuse non-admins plainly", asy
   await expect(page.getByTestId("members-table")).toBeVisible();
   await expect(page.getByTestId("approvals-required")).toBeVisible();
   await shot(page, "48b-members-dark");
+  // A confirmation in the dark theme: Tab stays inside it, and Escape gives the focus back to the row's button.
+  const remove = page.getByTestId("members-table").getByRole("button", { name: /^Remove .+ from this site$/ }).first();
+  await remove.click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByTestId("confirm-ok")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await shot(page, "48c-confirm-dark");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(remove).toBeFocused();
 
   // A user who is not a server admin.
   const viewer = `vic-${suffix}`;

@@ -6,7 +6,9 @@ import { Fragment, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useTRPC, useTRPCClient, type RouterInputs, type RouterOutputs } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
-import { AdminFrame, PageHead } from "./common";
+import { useDebounced } from "~/components/ui/useDebounced";
+import { AdminFrame, PageHead } from "./AdminFrame";
+import { AdminTable } from "./AdminTable";
 
 type Entry = RouterOutputs["audit"]["query"]["entries"][number];
 type Query = RouterInputs["audit"]["query"];
@@ -41,15 +43,6 @@ function toLocalInput(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
 }
 
 function Audit() {
@@ -194,40 +187,25 @@ function Audit() {
         </div>
       )}
       <section aria-label="Entries" aria-busy={log.isFetching}>
-        <div className="adm-table-wrap">
-          <table className="grid adm-audit" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Who</th>
-                <th>Action</th>
-                <th>Site</th>
-                <th>Target</th>
-                <th>Detail</th>
-                <th>From</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <Row key={e.id} e={e} />
-              ))}
-              {log.data && !entries.length && (
-                <tr>
-                  <td colSpan={7} className="adm-empty">
-                    {active ? "Nothing matches these filters." : "Nothing recorded yet."}
-                  </td>
-                </tr>
-              )}
-              {log.isPending && (
-                <tr>
-                  <td colSpan={7} className="adm-empty">
-                    Loading…
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable columns={["When", "Who", "Action", "Site", "Target", "Detail", "From"]} className="adm-audit" testId="audit-table">
+          {entries.map((e) => (
+            <Row key={e.id} e={e} />
+          ))}
+          {log.data && !entries.length && (
+            <tr>
+              <td colSpan={7} className="adm-empty">
+                {active ? "Nothing matches these filters." : "Nothing recorded yet."}
+              </td>
+            </tr>
+          )}
+          {log.isPending && (
+            <tr>
+              <td colSpan={7} className="adm-empty">
+                Loading…
+              </td>
+            </tr>
+          )}
+        </AdminTable>
         <div className="adm-load-more">
           {log.data && (
             <span className="muted" role="status">

@@ -3,8 +3,11 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent, type RefObject } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
+import { useConfirm } from "~/components/ui/confirm";
 import { errorMessage } from "~/components/ui/errors";
-import { AdminFrame, PageHead, ShownOnce, useConfirm } from "./common";
+import { AdminFrame, PageHead } from "./AdminFrame";
+import { NameField } from "./fields";
+import { ShownOnce } from "./ShownOnce";
 import { TokenTable } from "./TokensView";
 
 type Board = RouterOutputs["boards"]["list"][number];
@@ -111,25 +114,17 @@ function BoardForm({ board, formRef, onDone }: { board: Board | null; formRef: R
     <form className="card adm-form" onSubmit={submit} ref={formRef} aria-labelledby="board-form-title" data-testid="board-form">
       <h2 id="board-form-title">{board ? `Edit board ${board.slug}` : "New board"}</h2>
       <div className="adm-fields">
-        <label className="field">
-          Id
-          <input
-            type="text"
-            value={slug}
-            onChange={(e) => setSlug(e.target.value)}
-            placeholder="noc-wall"
-            required
-            disabled={!!board}
-            maxLength={63}
-            spellCheck={false}
-            aria-invalid={!slugOk}
-            aria-describedby="board-slug-hint"
-            data-testid="board-slug"
-          />
-          <span id="board-slug-hint" className={slugOk ? "hint" : "adm-field-error"}>
-            In the kiosk URL: letters, digits, “.”, “_” or “-”
-          </span>
-        </label>
+        <NameField
+          label="Id"
+          rule="In the kiosk URL: letters, digits, “.”, “_” or “-”"
+          value={slug}
+          onChange={setSlug}
+          valid={slugOk}
+          placeholder="noc-wall"
+          maxLength={63}
+          disabled={!!board}
+          testId="board-slug"
+        />
         <label className="field">
           Title
           <input ref={firstRef} type="text" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="Network operations" required maxLength={200} data-testid="board-title" />

@@ -2,10 +2,14 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
+import { useConfirm } from "~/components/ui/confirm";
 import { errorMessage } from "~/components/ui/errors";
-import { Flag, PageHead, useConfirm, useRoles, type RoleName } from "./common";
+import { useRoles, type Role } from "~/components/ui/session";
+import { PageHead } from "./AdminFrame";
+import { AdminTable, Flag } from "./AdminTable";
+import { PickOne, RolePicker } from "./fields";
 import "./admin.css";
 
 type Member = RouterOutputs["members"]["list"]["members"][number];
@@ -68,7 +72,7 @@ function MemberList({ slug, data, error, roles }: { slug: string; data: RouterOu
   const [failed, setFailed] = useState<string | null>(null);
   const { ask, dialog } = useConfirm();
 
-  const change = (m: Member, role: RoleName) => {
+  const change = (m: Member, role: Role) => {
     setFailed(null);
     set.mutate({ slug, userId: m.userId, role }, { onError: (e) => setFailed(`Could not change the role of ${m.username}: ${errorMessage(e)}`) });
   };
@@ -103,89 +107,55 @@ function MemberList({ slug, data, error, roles }: { slug: string; data: RouterOu
       )}
       {data && !data.members.length && <p className="adm-empty">No members yet. Add someone below.</p>}
       {data && data.members.length > 0 && (
-        <div className="adm-table-wrap">
-          <table className="grid" data-testid="members-table">
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Role</th>
-                <th>What they can do</th>
-                <th className="adm-actions">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.members.map((m) => (
-                <tr key={m.userId} data-testid={`member-${m.username}`} className={m.disabled ? "adm-dim" : undefined}>
-                  <td>
-                    <div className="adm-who">
-                      <span className="mono">{m.username}</span>
-                      {m.name && m.name !== m.username && <span className="muted">{m.name}</span>}
-                    </div>
-                    <div className="adm-flags">
-                      {m.isAdmin && (
-                        <Flag tone="accent" icon="★" title="Server admins hold the admin role on every site">
-                          server admin
-                        </Flag>
-                      )}
-                      {m.disabled && (
-                        <Flag tone="error" icon="⊘">
-                          disabled
-                        </Flag>
-                      )}
-                    </div>
-                  </td>
-                  <td>
-                    <select
-                      className="adm-role-select"
-                      value={m.role}
-                      onChange={(e) => change(m, e.target.value as RoleName)}
-                      aria-label={`Role of ${m.username}`}
-                      disabled={set.isPending || !roles}
-                      data-testid={`role-${m.username}`}
-                    >
-                      {(roles ?? [{ role: m.role, description: "" }]).map((r) => (
-                        <option key={r.role} value={r.role}>
-                          {r.role.charAt(0).toUpperCase() + r.role.slice(1)}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td className="muted">{roles?.find((r) => r.role === m.role)?.description}</td>
-                  <td className="adm-actions">
-                    <button type="button" className="btn small adm-danger-ghost" onClick={() => remove(m)} aria-label={`Remove ${m.username} from this site`}>
-                      Remove…
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <AdminTable columns={["User", "Role", "What they can do"]} actions testId="members-table">
+          {data.members.map((m) => (
+            <tr key={m.userId} data-testid={`member-${m.username}`} className={m.disabled ? "adm-dim" : undefined}>
+              <td>
+                <div className="adm-who">
+                  <span className="mono">{m.username}</span>
+                  {m.name && m.name !== m.username && <span className="muted">{m.name}</span>}
+                </div>
+                <div className="adm-flags">
+                  {m.isAdmin && (
+                    <Flag tone="accent" icon="★" title="Server admins hold the admin role on every site">
+                      server admin
+                    </Flag>
+                  )}
+                  {m.disabled && (
+                    <Flag tone="error" icon="⊘">
+                      disabled
+                    </Flag>
+                  )}
+                </div>
+              </td>
+              <td>
+                <select
+                  className="adm-role-select"
+                  value={m.role}
+                  onChange={(e) => change(m, e.target.value as Role)}
+                  aria-label={`Role of ${m.username}`}
+                  disabled={set.isPending || !roles}
+                  data-testid={`role-${m.username}`}
+                >
+                  {(roles ?? [{ role: m.role, description: "" }]).map((r) => (
+                    <option key={r.role} value={r.role}>
+                      {r.role.charAt(0).toUpperCase() + r.role.slice(1)}
+                    </option>
+                  ))}
+                </select>
+              </td>
+              <td className="muted">{roles?.find((r) => r.role === m.role)?.description}</td>
+              <td className="adm-actions">
+                <button type="button" className="btn small adm-danger-ghost" onClick={() => remove(m)} aria-label={`Remove ${m.username} from this site`}>
+                  Remove…
+                </button>
+              </td>
+            </tr>
+          ))}
+        </AdminTable>
       )}
       {dialog}
     </section>
-  );
-}
-
-/** The four roles as radio options, each with what it allows. */
-export function RolePicker({ roles, value, onChange, max, legend }: { roles: Roles; value: RoleName; onChange: (r: RoleName) => void; max?: RoleName; legend: string }) {
-  const name = useId();
-  const maxIndex = max ? roles.findIndex((r) => r.role === max) : roles.length - 1;
-  return (
-    <fieldset className="adm-roles">
-      <legend>{legend}</legend>
-      {roles.map((r, i) => (
-        <label key={r.role} className="adm-role" title={i > maxIndex ? `More than your own role (${max})` : undefined}>
-          <input type="radio" name={name} value={r.role} checked={value === r.role} onChange={() => onChange(r.role)} disabled={i > maxIndex} data-testid={`pick-role-${r.role}`} />
-          <span>
-            <strong>{r.role}</strong>
-            <span className="d">{r.description}</span>
-          </span>
-        </label>
-      ))}
-    </fieldset>
   );
 }
 
@@ -196,7 +166,7 @@ function AddMember({ slug, data, roles }: { slug: string; data: RouterOutputs["m
   const listed = new Set(data.members.map((m) => m.userId));
   const candidates = data.users.filter((u) => !listed.has(u.id));
   const [userId, setUserId] = useState("");
-  const [role, setRole] = useState<RoleName>("viewer");
+  const [role, setRole] = useState<Role>("viewer");
   const [added, setAdded] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {
@@ -223,21 +193,15 @@ function AddMember({ slug, data, roles }: { slug: string; data: RouterOutputs["m
         </p>
       ) : (
         <>
-          <label className="field" style={{ maxWidth: 360 }}>
-            User
-            <select value={userId} onChange={(e) => setUserId(e.target.value)} required data-testid="add-member-user">
-              <option value="" disabled>
-                Choose a user…
-              </option>
-              {candidates.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.username}
-                  {u.name && u.name !== u.username ? ` (${u.name})` : ""}
-                  {u.isAdmin ? " · server admin" : ""}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PickOne
+            label="User"
+            prompt="Choose a user…"
+            value={userId}
+            onChange={setUserId}
+            options={candidates.map((u) => ({ value: u.id, label: `${u.username}${u.name && u.name !== u.username ? ` (${u.name})` : ""}${u.isAdmin ? " · server admin" : ""}` }))}
+            className="adm-narrow"
+            testId="add-member-user"
+          />
           <RolePicker roles={roles} value={role} onChange={setRole} legend="Role" />
           {set.error && (
             <div className="notice error" role="alert">
@@ -292,18 +256,18 @@ function Approvals({ slug, current }: { slug: string; current: number }) {
         Approvals required
       </label>
       <div className="adm-approvals">
-          <input
-            id="approvals-required"
-            type="number"
-            min={0}
-            max={10}
-            step={1}
-            value={value}
-            onChange={(e) => (setValue(e.target.value), setSaved(false))}
-            aria-invalid={!valid}
-            aria-describedby="approvals-explain"
-            data-testid="approvals-required"
-          />
+        <input
+          id="approvals-required"
+          type="number"
+          min={0}
+          max={10}
+          step={1}
+          value={value}
+          onChange={(e) => (setValue(e.target.value), setSaved(false))}
+          aria-invalid={!valid}
+          aria-describedby="approvals-explain"
+          data-testid="approvals-required"
+        />
         <button className="btn primary" disabled={!valid || n === current || save.isPending} data-testid="approvals-save">
           {save.isPending ? "Saving…" : "Save"}
         </button>

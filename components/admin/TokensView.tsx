@@ -3,10 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
+import { useConfirm } from "~/components/ui/confirm";
 import { errorMessage } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
-import { AdminFrame, CopyField, PageHead, ShownOnce, useConfirm, useRoles, type Me, type RoleName } from "./common";
-import { RolePicker } from "./MembersView";
+import { useRoles, type Me, type Role } from "~/components/ui/session";
+import { AdminFrame, PageHead } from "./AdminFrame";
+import { AdminTable } from "./AdminTable";
+import { PickOne, RolePicker } from "./fields";
+import { CopyField, ShownOnce } from "./ShownOnce";
 
 export type Token = RouterOutputs["tokens"]["list"][number];
 
@@ -102,76 +106,59 @@ export function TokenTable({ tokens, showOwner, showTarget = true, empty, testId
     });
 
   return (
-    <div className="adm-table-wrap">
-      <table className="grid" data-testid={testId}>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Token</th>
-            {showOwner && <th>Owner</th>}
-            {showTarget && <th>{kiosk ? "Board" : "Site · role"}</th>}
-            <th>Created</th>
-            <th>Last used</th>
-            <th>Expires</th>
-            <th>State</th>
-            <th className="adm-actions">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {tokens.map((t) => {
-            const state = tokenState(t, now || Date.parse(t.createdAt));
-            return (
-              <tr key={t.id} data-testid={`token-${t.name}`} className={t.revokedAt ? "adm-dim" : undefined}>
+    <>
+      <AdminTable columns={["Name", "Token", showOwner && "Owner", showTarget && (kiosk ? "Board" : "Site · role"), "Created", "Last used", "Expires", "State"]} actions testId={testId}>
+        {tokens.map((t) => {
+          const state = tokenState(t, now || Date.parse(t.createdAt));
+          return (
+            <tr key={t.id} data-testid={`token-${t.name}`} className={t.revokedAt ? "adm-dim" : undefined}>
+              <td>
+                <strong>{t.name}</strong>
+              </td>
+              <td className="mono adm-prefix" title="The first characters of the token; the rest is never shown again">
+                {t.prefix}…
+              </td>
+              {showOwner && <td className="mono">{t.owner}</td>}
+              {showTarget && (
                 <td>
-                  <strong>{t.name}</strong>
-                </td>
-                <td className="mono adm-prefix" title="The first characters of the token; the rest is never shown again">
-                  {t.prefix}…
-                </td>
-                {showOwner && <td className="mono">{t.owner}</td>}
-                {showTarget && (
-                  <td>
-                    {kiosk ? (
-                      <span className="mono">{t.board}</span>
-                    ) : (
-                      <>
-                        <span className="mono">{t.site}</span> <span className="badge">{t.role}</span>
-                      </>
-                    )}
-                  </td>
-                )}
-                <td className="adm-when">
-                  <RelativeTime date={t.createdAt} />
-                </td>
-                <td className="adm-when">{t.lastUsedAt ? <RelativeTime date={t.lastUsedAt} /> : <span className="muted">never</span>}</td>
-                <td className="adm-when">{t.expiresAt ? <RelativeTime date={t.expiresAt} /> : <span className="muted">never</span>}</td>
-                <td>
-                  {t.revokedAt ? (
-                    <span className="badge" data-testid="token-state" data-state="revoked" title={new Date(t.revokedAt).toLocaleString()}>
-                      <span aria-hidden="true">⊘</span> revoked <RelativeTime date={t.revokedAt} />
-                    </span>
+                  {kiosk ? (
+                    <span className="mono">{t.board}</span>
                   ) : (
-                    <span className={`badge ${state.tone}`} data-testid="token-state" data-state={state.label}>
-                      <span aria-hidden="true">{state.icon}</span> {state.label}
-                    </span>
+                    <>
+                      <span className="mono">{t.site}</span> <span className="badge">{t.role}</span>
+                    </>
                   )}
                 </td>
-                <td className="adm-actions">
-                  {!t.revokedAt && (
-                    <button type="button" className="btn small adm-danger-ghost" onClick={() => confirmRevoke(t)} aria-label={`Revoke the token ${t.name}`}>
-                      Revoke…
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+              )}
+              <td className="adm-when">
+                <RelativeTime date={t.createdAt} />
+              </td>
+              <td className="adm-when">{t.lastUsedAt ? <RelativeTime date={t.lastUsedAt} /> : <span className="muted">never</span>}</td>
+              <td className="adm-when">{t.expiresAt ? <RelativeTime date={t.expiresAt} /> : <span className="muted">never</span>}</td>
+              <td>
+                {t.revokedAt ? (
+                  <span className="badge" data-testid="token-state" data-state="revoked" title={new Date(t.revokedAt).toLocaleString()}>
+                    <span aria-hidden="true">⊘</span> revoked <RelativeTime date={t.revokedAt} />
+                  </span>
+                ) : (
+                  <span className={`badge ${state.tone}`} data-testid="token-state" data-state={state.label}>
+                    <span aria-hidden="true">{state.icon}</span> {state.label}
+                  </span>
+                )}
+              </td>
+              <td className="adm-actions">
+                {!t.revokedAt && (
+                  <button type="button" className="btn small adm-danger-ghost" onClick={() => confirmRevoke(t)} aria-label={`Revoke the token ${t.name}`}>
+                    Revoke…
+                  </button>
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </AdminTable>
       {dialog}
-    </div>
+    </>
   );
 }
 
@@ -183,7 +170,7 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
   const create = useMutation(trpc.tokens.create.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() }) }));
   const [name, setName] = useState("");
   const [site, setSite] = useState("");
-  const [role, setRole] = useState<RoleName>("viewer");
+  const [role, setRole] = useState<Role>("viewer");
   const [days, setDays] = useState(90);
 
   const usable = (sites.data ?? []).filter((s) => s.role);
@@ -225,19 +212,14 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
               <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="CI deploy job" required maxLength={100} autoComplete="off" data-testid="token-name" />
               <span className="hint">What uses it, to recognise it later.</span>
             </label>
-            <label className="field">
-              Site
-              <select value={site} onChange={(e) => setSite(e.target.value)} required data-testid="token-site">
-                <option value="" disabled>
-                  Choose a site…
-                </option>
-                {usable.map((s) => (
-                  <option key={s.slug} value={s.slug}>
-                    {s.name} ({s.slug}) · you are {s.role}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <PickOne
+              label="Site"
+              prompt="Choose a site…"
+              value={site}
+              onChange={setSite}
+              options={usable.map((s) => ({ value: s.slug, label: `${s.name} (${s.slug}) · you are ${s.role}` }))}
+              testId="token-site"
+            />
             <label className="field">
               Expires after
               <select value={days} onChange={(e) => setDays(Number(e.target.value))} data-testid="token-expiry">

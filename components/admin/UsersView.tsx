@@ -5,7 +5,13 @@ import { useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
-import { AdminFrame, Flag, KeyIcon, PageHead, ShownOnce, useConfirm, type Me } from "./common";
+import { useConfirm } from "~/components/ui/confirm";
+import type { Me } from "~/components/ui/session";
+import { AdminFrame, PageHead } from "./AdminFrame";
+import { AdminTable, Flag } from "./AdminTable";
+import { NameField } from "./fields";
+import { KeyIcon } from "./icons";
+import { ShownOnce } from "./ShownOnce";
 
 /** A user as listed, with the user name always set (accounts made outside Flightdeck may lack one: their name stands in). */
 type User = Omit<RouterOutputs["users"]["list"][number], "username"> & { username: string };
@@ -118,98 +124,84 @@ function Users({ me }: { me: Me }) {
         )}
         {users.isPending && <p className="muted">Loading…</p>}
         {users.data && (
-          <div className="adm-table-wrap">
-            <table className="grid" data-testid="users-table">
-              <thead>
-                <tr>
-                  <th>User</th>
-                  <th>Status</th>
-                  <th>Created</th>
-                  <th className="adm-actions">
-                    <span className="sr-only">Actions</span>
-                  </th>
+          <AdminTable columns={["User", "Status", "Created"]} actions testId="users-table">
+            {list.map((u) => {
+              const self = u.username === me.username;
+              const lastAdmin = u.isAdmin && !u.disabled && admins <= 1;
+              return (
+                <tr key={u.id} data-testid={`user-${u.username}`} className={u.disabled ? "adm-dim" : undefined}>
+                  <td>
+                    <div className="adm-who">
+                      <span className="mono">
+                        {u.username} {self && <span className="badge accent">you</span>}
+                      </span>
+                      {u.name && u.name !== u.username && <span className="muted">{u.name}</span>}
+                    </div>
+                  </td>
+                  <td>
+                    <div className="adm-flags">
+                      {u.isAdmin && (
+                        <Flag tone="accent" icon="★" testId="flag-admin">
+                          server admin
+                        </Flag>
+                      )}
+                      {u.disabled ? (
+                        <Flag tone="error" icon="⊘" testId="flag-disabled">
+                          disabled
+                        </Flag>
+                      ) : (
+                        <Flag tone="ok" icon="✓">
+                          active
+                        </Flag>
+                      )}
+                      {u.mustChangePassword && !u.disabled && (
+                        <Flag tone="warn" icon={<KeyIcon />} title="Signed in with a one-time password: must choose a new one at the next sign-in" testId="flag-must-change">
+                          must change password
+                        </Flag>
+                      )}
+                    </div>
+                  </td>
+                  <td className="adm-when">
+                    <RelativeTime date={u.createdAt} />
+                  </td>
+                  <td className="adm-actions">
+                    <div className="row">
+                      <button
+                        type="button"
+                        className="btn small"
+                        onClick={() => confirmReset(u)}
+                        disabled={u.disabled || self}
+                        title={self ? "Change your own password from your account menu" : u.disabled ? "Enable the account first" : undefined}
+                        aria-label={`Reset the password of ${u.username}`}
+                      >
+                        Reset password…
+                      </button>
+                      <button
+                        type="button"
+                        className="btn small"
+                        onClick={() => confirmAdmin(u)}
+                        disabled={self || u.disabled || lastAdmin}
+                        title={self ? "Ask another admin to change your own rights" : lastAdmin ? "The last server admin keeps the rights" : undefined}
+                        aria-label={u.isAdmin ? `Remove server admin rights from ${u.username}` : `Make ${u.username} a server admin`}
+                      >
+                        {u.isAdmin ? "Remove admin…" : "Make admin…"}
+                      </button>
+                      <button
+                        type="button"
+                        className={`btn small${u.disabled ? "" : " adm-danger-ghost"}`}
+                        onClick={() => confirmDisable(u)}
+                        disabled={self}
+                        title={self ? "You cannot disable yourself" : undefined}
+                        aria-label={u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`}
+                      >
+                        {u.disabled ? "Enable…" : "Disable…"}
+                      </button>
+                    </div>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {list.map((u) => {
-                  const self = u.username === me.username;
-                  const lastAdmin = u.isAdmin && !u.disabled && admins <= 1;
-                  return (
-                    <tr key={u.id} data-testid={`user-${u.username}`} className={u.disabled ? "adm-dim" : undefined}>
-                      <td>
-                        <div className="adm-who">
-                          <span className="mono">
-                            {u.username} {self && <span className="badge accent">you</span>}
-                          </span>
-                          {u.name && u.name !== u.username && <span className="muted">{u.name}</span>}
-                        </div>
-                      </td>
-                      <td>
-                        <div className="adm-flags">
-                          {u.isAdmin && (
-                            <Flag tone="accent" icon="★" testId="flag-admin">
-                              server admin
-                            </Flag>
-                          )}
-                          {u.disabled ? (
-                            <Flag tone="error" icon="⊘" testId="flag-disabled">
-                              disabled
-                            </Flag>
-                          ) : (
-                            <Flag tone="ok" icon="✓">
-                              active
-                            </Flag>
-                          )}
-                          {u.mustChangePassword && !u.disabled && (
-                            <Flag tone="warn" icon={<KeyIcon />} title="Signed in with a one-time password: must choose a new one at the next sign-in" testId="flag-must-change">
-                              must change password
-                            </Flag>
-                          )}
-                        </div>
-                      </td>
-                      <td className="adm-when">
-                        <RelativeTime date={u.createdAt} />
-                      </td>
-                      <td className="adm-actions">
-                        <div className="row">
-                          <button
-                            type="button"
-                            className="btn small"
-                            onClick={() => confirmReset(u)}
-                            disabled={u.disabled || self}
-                            title={self ? "Change your own password from your account menu" : u.disabled ? "Enable the account first" : undefined}
-                            aria-label={`Reset the password of ${u.username}`}
-                          >
-                            Reset password…
-                          </button>
-                          <button
-                            type="button"
-                            className="btn small"
-                            onClick={() => confirmAdmin(u)}
-                            disabled={self || u.disabled || lastAdmin}
-                            title={self ? "Ask another admin to change your own rights" : lastAdmin ? "The last server admin keeps the rights" : undefined}
-                            aria-label={u.isAdmin ? `Remove server admin rights from ${u.username}` : `Make ${u.username} a server admin`}
-                          >
-                            {u.isAdmin ? "Remove admin…" : "Make admin…"}
-                          </button>
-                          <button
-                            type="button"
-                            className={`btn small${u.disabled ? "" : " adm-danger-ghost"}`}
-                            onClick={() => confirmDisable(u)}
-                            disabled={self}
-                            title={self ? "You cannot disable yourself" : undefined}
-                            aria-label={u.disabled ? `Enable ${u.username}` : `Disable ${u.username}`}
-                          >
-                            {u.disabled ? "Enable…" : "Disable…"}
-                          </button>
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </AdminTable>
         )}
       </section>
       {dialog}
@@ -248,23 +240,7 @@ function CreateUser({ onCreated }: { onCreated: (username: string, password: str
         <p className="muted adm-sub">Flightdeck makes a one-time password for the first sign-in; you see it once, here.</p>
       </div>
       <div className="adm-fields">
-        <label className="field">
-          User name
-          <input
-            type="text"
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            placeholder="jane"
-            required
-            autoComplete="off"
-            spellCheck={false}
-            aria-invalid={invalid}
-            aria-describedby="username-hint"
-          />
-          <span id="username-hint" className={invalid ? "adm-field-error" : "hint"}>
-            2–32 lower-case letters, digits, “.”, “_” or “-”
-          </span>
-        </label>
+        <NameField label="User name" rule="2–32 lower-case letters, digits, “.”, “_” or “-”" value={username} onChange={setUsername} valid={!invalid} placeholder="jane" />
         <label className="field">
           <span>
             Full name <span className="hint">(optional)</span>

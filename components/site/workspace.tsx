@@ -10,6 +10,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { connect, watch } from "~/components/trpc/socket";
 import { atLeast, type Role } from "~/components/ui/session";
+import { useDebounced } from "~/components/ui/useDebounced";
 import type { SiteRevisionEvent } from "~/server/broadcaster";
 
 export type Diagnostic = RouterOutputs["files"]["lint"][number];
@@ -44,15 +45,6 @@ export function useWorkspace(): Workspace {
   const w = useContext(Ctx);
   if (!w) throw new Error("useWorkspace outside SiteWorkspace");
   return w;
-}
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
 }
 
 export function SiteWorkspace({ slug, children }: { slug: string; children: ReactNode }) {
