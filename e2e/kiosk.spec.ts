@@ -191,14 +191,17 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   const missed = await launch(request, "web");
   const board = page.locator("[data-runs]");
   await expect(board).toHaveAttribute("data-runs", new RegExp(`\\b${missed}\\b`));
+  const stored = async () => (await trpc<unknown[]>(request, "runs.events", { id: missed, after: 0 }, "query")).length;
+  const storedAtCut = await stored();
   blocked = true;
   for (const ws of [...open]) await ws.close({ code: 1001, reason: "cut by the test" });
   const banner = page.getByTestId("kiosk-reconnecting");
   await expect(banner).toBeVisible();
   await expect(banner).toContainText(/Reconnecting… since \d{1,2}:\d{2}:\d{2}/);
   await shot(page, "55-kiosk-reconnecting");
-  // The run goes on meanwhile; once the connection is back the kiosk resumes its events by itself.
-  await page.waitForTimeout(2500);
+  // The run goes on meanwhile (the server stores more of its events); once the connection is back the kiosk
+  // resumes its events by itself.
+  await expect.poll(stored, { timeout: 30_000 }).toBeGreaterThan(storedAtCut + 2);
   blocked = false;
   await expect(banner).toBeHidden({ timeout: 20_000 });
   await expect(page.getByTestId("kiosk-connection")).toHaveAttribute("data-state", "live");
