@@ -37,6 +37,10 @@ describe("site store on a real SQLite file", () => {
     assert.ok(statSync(join(dir, "flightdeck.db")).size > 0);
     const tables = db.$client.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[];
     for (const t of ["sites", "revisions", "revision_files", "blobs"]) assert.ok(tables.some((r) => r.name === t), t);
+    // Password hashes and session tokens live here: readable by the owner only.
+    assert.equal(statSync(join(dir, "flightdeck.db")).mode & 0o777, 0o600);
+    db.$client.prepare("create table if not exists wal_probe (a)").run();
+    assert.equal(statSync(join(dir, "flightdeck.db-wal")).mode & 0o777, 0o600, "the WAL file too");
   });
 
   test("create writes revision 1 with its lint summary", () => {
