@@ -62,8 +62,12 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
 function headersOf(req: IncomingMessage, auth: Record<string, unknown>): Headers {
   const headers = new Headers();
   if (req.headers.cookie) headers.set("cookie", req.headers.cookie);
-  // better-auth derives its base URL from the host when none is configured.
-  if (req.headers.host) headers.set("host", req.headers.host);
+  // better-auth derives its base URL from the host when none is configured; the origin decides whether the
+  // cookie counts (a page of another origin opening a socket here is anonymous).
+  for (const name of ["host", "origin", "x-forwarded-host"] as const) {
+    const value = req.headers[name];
+    if (typeof value === "string") headers.set(name, value);
+  }
   if (typeof auth.token === "string" && auth.token) headers.set("authorization", `Bearer ${auth.token}`);
   headers.set(CLIENT_IP_HEADER, req.socket.remoteAddress ?? "");
   return headers;

@@ -87,8 +87,8 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
     },
     // Same-origin requests are trusted; better-auth refuses other origins (CSRF).
     trustedOrigins: (request) => {
-      const host = request?.headers.get("host");
-      return host ? [`http://${host}`, `https://${host}`] : [];
+      const hosts = [request?.headers.get("host"), request?.headers.get("x-forwarded-host")].filter((h): h is string => !!h);
+      return [...hosts.flatMap((h) => [`http://${h}`, `https://${h}`]), ...(options.baseURL ? [new URL(options.baseURL).origin] : [])];
     },
     telemetry: { enabled: false },
     disabledPaths: DISABLED_PATHS,

@@ -35,7 +35,7 @@ export class AuthService {
     const token = bearerToken(headers);
     // A bad token is anonymous, never a fall-through to the cookie: a client that sends one means to use it.
     if (token !== undefined) return this.access.fromToken(token) ?? ANONYMOUS;
-    if (!headers.get("cookie")) return ANONYMOUS;
+    if (!headers.get("cookie") || !sameOrigin(headers, this.env.FLIGHTDECK_URL)) return ANONYMOUS;
     const found = await this.auth.api.getSession({ headers });
     if (!found) return ANONYMOUS;
     const u = found.user;
@@ -50,6 +50,22 @@ export class AuthService {
     this.audit.record({ name: "flightdeck" }, { action: "user.created", target: "admin", detail: { isAdmin: true, firstStart: true } });
     if (created.oneTimePassword) say(`flightdeck: created user 'admin' with the one-time password ${created.oneTimePassword} (it must be changed at first sign-in)`);
     else say("flightdeck: created user 'admin' with the password from FLIGHTDECK_ADMIN_PASSWORD");
+  }
+}
+
+/**
+ * A session cookie counts only from this origin. SameSite=Lax already keeps it off cross-site requests; this
+ * also refuses other origins of the same site (another port on the same host), whose forms could post.
+ */
+function sameOrigin(headers: Headers, publicUrl: string | undefined): boolean {
+  const origin = headers.get("origin");
+  if (!origin) return true; // not a browser's cross-origin request: browsers send Origin on those
+  try {
+    const host = new URL(origin).host;
+    // Behind a proxy that rewrites Host, FLIGHTDECK_URL (or the proxy's X-Forwarded-Host) names the public origin.
+    return host === headers.get("host") || host === headers.get("x-forwarded-host") || (publicUrl !== undefined && host === new URL(publicUrl).host);
+  } catch {
+    return false;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Socket } from "socket.io-client";
+import { io, type Socket } from "socket.io-client";
 import { atLeast, type Role } from "../../server/auth";
 import { localInventory, workflow } from "../engine/fleet-site";
 import { Client, join } from "./client";
@@ -255,5 +255,38 @@ describe("better-auth's own endpoints", () => {
     }
     const users = await clients.admin!.ok<{ username: string }[]>("users.list", undefined, "query");
     assert.ok(users.some((u) => u.username === "viewer") && users.filter((u) => u.username === "admin").length === 1);
+  });
+});
+
+describe("cross-origin requests", () => {
+  test("a session cookie sent from another origin (another port on the same host) opens nothing", async () => {
+    const c = clients.admin!;
+    const mutate = (origin: string | undefined) =>
+      fetch(`${server.url}/api/trpc/sites.settings`, {
+        method: "POST",
+        headers: { ...c.headers(), "content-type": "application/json", ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ slug: "alpha", approvalsRequired: 3 }),
+      });
+    const evil = await mutate("http://127.0.0.1:1");
+    assert.equal(evil.status, 401);
+    // (tRPC itself refuses the body a plain HTML form could send: 415.)
+    assert.equal(server.services.sites.get("alpha").approvalsRequired, 1, "nothing changed");
+    const same = await mutate(server.url);
+    assert.equal(same.status, 200);
+    assert.equal(server.services.sites.get("alpha").approvalsRequired, 3);
+    server.services.sites.setSettings("alpha", { approvalsRequired: 1 });
+  });
+
+  test("a socket opened by a page of another origin is anonymous, whatever cookie it carries", async () => {
+    const open = (origin: string) => io(server.url, { path: "/socket.io", transports: ["websocket"], extraHeaders: { ...clients.admin!.headers(), origin }, reconnection: false });
+    const evil = open("http://127.0.0.1:1");
+    const same = open(server.url);
+    try {
+      assert.deepEqual(await join(evil, "site.watch", "alpha"), { ok: false, error: "sign in first" });
+      assert.deepEqual(await join(same, "site.watch", "alpha"), { ok: true });
+    } finally {
+      evil.close();
+      same.close();
+    }
   });
 });
