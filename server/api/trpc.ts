@@ -5,7 +5,7 @@
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { clientIp, type Principal, type Role } from "../auth";
+import { clientIp, type AuditEntry, type Principal, type Role } from "../auth";
 import { SecretsError } from "../secrets/errors";
 import { services, type Services } from "../services";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../store/errors";
@@ -13,9 +13,14 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 // 1. Context: the server's parts and the caller, resolved from the request's cookie or bearer token.
 export async function createContext(headers: Headers): Promise<Context> {
   const svc = services();
-  return { ...svc, principal: await svc.auth.principal(headers), ip: clientIp(headers) };
+  return contextFor(svc, await svc.auth.principal(headers), clientIp(headers));
 }
-export type Context = Services & { principal: Principal; ip: string | null };
+export type Context = Services & { principal: Principal; ip: string | null; audit: (entry: AuditEntry) => void };
+
+/** A context for a known caller (tests use it too): `audit` records as that caller, from that address. */
+export function contextFor(svc: Services, principal: Principal, ip: string | null): Context {
+  return { ...svc, principal, ip, audit: (entry) => svc.auth.audit.record(principal, entry, ip) };
+}
 
 // 2. Initialisation: zod errors reach the client flattened, so forms can show them field by field.
 const t = initTRPC.context<Context>().create({

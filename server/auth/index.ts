@@ -12,7 +12,7 @@ import { bearerToken } from "./tokens";
 import { Users } from "./users";
 
 export { Access } from "./access";
-export { AuditLog, AUDIT_ACTIONS, auditQuerySchema, type AuditAction } from "./audit";
+export { AuditLog, AUDIT_ACTIONS, auditQuerySchema, type AuditAction, type AuditEntry } from "./audit";
 export { CLIENT_IP_HEADER } from "./better-auth";
 export { actorName, ANONYMOUS, type Principal } from "./principal";
 export { atLeast, ROLE_DESCRIPTIONS, ROLES, roleSchema, type Role } from "./roles";

@@ -1,5 +1,5 @@
 /** REST responses: JSON bodies, and domain errors mapped to status codes in one place. */
-import { actorName, clientIp, type Principal } from "../auth";
+import { actorName, clientIp, type AuditEntry, type Principal } from "../auth";
 import { services, type Services } from "../services";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from "../store/errors";
 
@@ -27,11 +27,12 @@ export type Caller = Exclude<Principal, { kind: "anonymous" } | { kind: "kiosk" 
  * Every REST route starts here: the caller from `Authorization: Bearer` or the session cookie. Kiosk tokens
  * read their board through the dashboard's API only, so they are refused here like anonymous callers.
  */
-export async function restCaller(req: Request): Promise<{ caller: Caller; svc: Services; ip: string | null; actor: string }> {
+export async function restCaller(req: Request): Promise<{ caller: Caller; svc: Services; actor: string; audit: (entry: AuditEntry) => void }> {
   const svc = services();
   const p = await svc.auth.principal(req.headers);
   if (p.kind === "anonymous") throw new UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (create one in the dashboard under Tokens)");
   if (p.kind === "kiosk") throw new ForbiddenError("a kiosk token reads its board and nothing else");
   if (p.kind === "user" && p.mustChangePassword) throw new ForbiddenError("change your one-time password first");
-  return { caller: p, svc, ip: clientIp(req.headers), actor: actorName(p) };
+  const ip = clientIp(req.headers);
+  return { caller: p, svc, actor: actorName(p), audit: (entry) => svc.auth.audit.record(p, entry, ip) };
 }

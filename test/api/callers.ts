@@ -1,5 +1,6 @@
 /** tRPC callers acting as real users (created in the store, with real memberships), for router tests. */
 import { createCaller } from "../../server/api/root";
+import { contextFor } from "../../server/api/trpc";
 import type { Principal, Role } from "../../server/auth";
 import type { Services } from "../../server/services";
 
@@ -15,7 +16,7 @@ export async function asUser(services: Services, username: string, options: { is
 }
 
 export function callerAs(services: Services, principal: Principal) {
-  return createCaller({ ...services, principal, ip: null });
+  return createCaller(contextFor(services, principal, null));
 }
 
 /** Sites in unit tests run without waiting for a reviewer unless the test is about approvals. */

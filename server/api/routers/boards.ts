@@ -11,12 +11,12 @@ export const boardsRouter = createTRPCRouter({
     .input(z.object({ slug, title: z.string().trim().min(1).max(200), sites: z.array(z.string().min(1).max(63)).min(1).max(100) }))
     .mutation(({ ctx, input }) => {
       const board = ctx.auth.access.saveBoard(input);
-      ctx.auth.audit.record(ctx.principal, { action: "board.created", target: input.slug, detail: { title: input.title, sites: input.sites } }, ctx.ip);
+      ctx.audit({ action: "board.created", target: input.slug, detail: { title: input.title, sites: input.sites } });
       return board;
     }),
 
   delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
     ctx.auth.access.deleteBoard(input.slug);
-    ctx.auth.audit.record(ctx.principal, { action: "board.deleted", target: input.slug }, ctx.ip);
+    ctx.audit({ action: "board.deleted", target: input.slug });
   }),
 });

@@ -17,7 +17,7 @@ export const filesRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => {
       const author = actorName(ctx.principal);
       const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message });
-      ctx.auth.audit.record(ctx.principal, { action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } }, ctx.ip);
+      ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message: input.message });
       return saved;
     }),

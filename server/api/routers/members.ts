@@ -18,6 +18,6 @@ export const membersRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => {
       const previous = ctx.auth.access.setRole(input.slug, input.userId, input.role);
       const username = ctx.auth.access.user(input.userId)?.username ?? input.userId;
-      ctx.auth.audit.record(ctx.principal, { action: "role.changed", site: input.slug, target: username, detail: { from: previous, to: input.role } }, ctx.ip);
+      ctx.audit({ action: "role.changed", site: input.slug, target: username, detail: { from: previous, to: input.role } });
     }),
 });

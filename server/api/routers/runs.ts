@@ -31,7 +31,7 @@ export const runsRouter = createTRPCRouter({
     .input(z.object({ deployment: z.string().min(1), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
     .mutation(({ ctx, input }) => {
       const id = ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
-      ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } }, ctx.ip);
+      ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } });
       return { id };
     }),
 
@@ -65,7 +65,7 @@ export const runsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => {
       const reviewer = { userId: ctx.principal.userId, username: actorName(ctx.principal) };
       const result = ctx.runner.approve(input.id, reviewer, input.comment);
-      ctx.auth.audit.record(ctx.principal, { action: "run.approved", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment, approvals: result.approvals, required: result.required } }, ctx.ip);
+      ctx.audit({ action: "run.approved", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment, approvals: result.approvals, required: result.required } });
       return result;
     }),
 
@@ -73,7 +73,7 @@ export const runsRouter = createTRPCRouter({
     .input(z.object({ comment }))
     .mutation(({ ctx, input }) => {
       ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
-      ctx.auth.audit.record(ctx.principal, { action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } }, ctx.ip);
+      ctx.audit({ action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } });
     }),
 
   /** Events after `after`: what a reconnecting client missed. */
@@ -90,7 +90,7 @@ export const runsRouter = createTRPCRouter({
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators cancel only their own runs`);
     ctx.runner.cancel(input.id, actorName(ctx.principal));
-    ctx.auth.audit.record(ctx.principal, { action: "run.cancelled", site: ctx.run.site, target: `run ${input.id}`, detail: { status: ctx.run.status } }, ctx.ip);
+    ctx.audit({ action: "run.cancelled", site: ctx.run.site, target: `run ${input.id}`, detail: { status: ctx.run.status } });
   }),
 
   /** Ask again at the newest revision (a stale request cannot be approved). */
@@ -98,13 +98,13 @@ export const runsRouter = createTRPCRouter({
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
     const id = ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
-    ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } }, ctx.ip);
+    ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
     return { id };
   }),
 
   rerunFailed: runProcedure("operator").mutation(({ ctx, input }) => {
     const id = ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
-    ctx.auth.audit.record(ctx.principal, { action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } }, ctx.ip);
+    ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } });
     return { id };
   }),
 });

@@ -28,7 +28,7 @@ export const secretsRouter = createTRPCRouter({
       const message = `${input.value === null ? "Removed" : "Set"} secret ${input.key}`;
       const author = actorName(ctx.principal);
       const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author, message });
-      ctx.auth.audit.record(ctx.principal, { action: input.value === null ? "secret.removed" : "secret.set", site: input.slug, target: input.key, detail: { revision: saved.number } }, ctx.ip);
+      ctx.audit({ action: input.value === null ? "secret.removed" : "secret.set", site: input.slug, target: input.key, detail: { revision: saved.number } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message });
       return saved;
     }),
@@ -37,7 +37,7 @@ export const secretsRouter = createTRPCRouter({
   unlock: adminProcedure.input(z.object({ passphrase: z.string().min(1).max(1000) })).mutation(async ({ ctx, input }) => {
     const server = await ctx.serverIdentity;
     await unlockServerIdentity(server, input.passphrase);
-    ctx.auth.audit.record(ctx.principal, { action: "secrets.unlocked", target: "server identity" }, ctx.ip);
+    ctx.audit({ action: "secrets.unlocked", target: "server identity" });
     return { recipients: server.recipients };
   }),
 
@@ -48,7 +48,7 @@ export const secretsRouter = createTRPCRouter({
     if (!path) throw new InvalidInputError("this site has no secrets file");
     const server = await ctx.serverIdentity;
     const value = await revealSecret(files.find((f) => f.path === path)!, input.key, { sources: [server.source] });
-    ctx.auth.audit.record(ctx.principal, { action: "secret.revealed", site: input.slug, target: input.key }, ctx.ip);
+    ctx.audit({ action: "secret.revealed", site: input.slug, target: input.key });
     return { value };
   }),
 });

@@ -37,7 +37,7 @@ export const sitesRouter = createTRPCRouter({
     .input(z.object({ slug, name: z.string().trim().min(1).max(200) }))
     .mutation(({ ctx, input }) => {
       const created = ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
-      ctx.auth.audit.record(ctx.principal, { action: "site.created", site: input.slug, target: input.name }, ctx.ip);
+      ctx.audit({ action: "site.created", site: input.slug, target: input.name });
       return created;
     }),
 
@@ -57,7 +57,7 @@ export const sitesRouter = createTRPCRouter({
       const result = ctx.sites.exists(input.slug)
         ? ctx.sites.replace(input.slug, { files, author, message })
         : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message });
-      ctx.auth.audit.record(ctx.principal, { action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } }, ctx.ip);
+      ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } });
       return result;
     }),
 
@@ -67,11 +67,11 @@ export const sitesRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => {
       const before = ctx.sites.get(input.slug).approvalsRequired;
       ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired });
-      ctx.auth.audit.record(ctx.principal, { action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } }, ctx.ip);
+      ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } });
     }),
 
   delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
     ctx.sites.delete(input.slug);
-    ctx.auth.audit.record(ctx.principal, { action: "site.deleted", site: input.slug }, ctx.ip);
+    ctx.audit({ action: "site.deleted", site: input.slug });
   }),
 });

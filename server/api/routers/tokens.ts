@@ -13,18 +13,18 @@ export const tokensRouter = createTRPCRouter({
     .input(z.object({ name, site: z.string().min(1).max(63), role: roleSchema, expiresInDays: z.number().int().min(1).max(3650).optional() }))
     .mutation(({ ctx, input }) => {
       const created = ctx.auth.access.createApiToken(ctx.principal, input);
-      ctx.auth.audit.record(ctx.principal, { action: "token.created", site: input.site, target: input.name, detail: { kind: "api", role: input.role, prefix: created.prefix, expiresInDays: input.expiresInDays ?? null } }, ctx.ip);
+      ctx.audit({ action: "token.created", site: input.site, target: input.name, detail: { kind: "api", role: input.role, prefix: created.prefix, expiresInDays: input.expiresInDays ?? null } });
       return created;
     }),
 
   createKiosk: adminProcedure.input(z.object({ name, board: z.string().min(1).max(63) })).mutation(({ ctx, input }) => {
     const created = ctx.auth.access.createKioskToken(ctx.principal, input);
-    ctx.auth.audit.record(ctx.principal, { action: "token.created", target: input.name, detail: { kind: "kiosk", board: input.board, prefix: created.prefix } }, ctx.ip);
+    ctx.audit({ action: "token.created", target: input.name, detail: { kind: "kiosk", board: input.board, prefix: created.prefix } });
     return created;
   }),
 
   revoke: userProcedure.input(z.object({ id: z.number().int().positive() })).mutation(({ ctx, input }) => {
     const revoked = ctx.auth.access.revokeToken(ctx.principal, input.id);
-    ctx.auth.audit.record(ctx.principal, { action: "token.revoked", target: revoked.name, detail: { kind: revoked.kind, prefix: revoked.prefix } }, ctx.ip);
+    ctx.audit({ action: "token.revoked", target: revoked.name, detail: { kind: revoked.kind, prefix: revoked.prefix } });
   }),
 });

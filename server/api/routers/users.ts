@@ -12,7 +12,7 @@ export const usersRouter = createTRPCRouter({
     .input(z.object({ username: z.string().trim().min(1).max(32), name: z.string().trim().max(100).default(""), isAdmin: z.boolean().default(false), password: z.string().max(256).optional() }))
     .mutation(async ({ ctx, input }) => {
       const created = await ctx.auth.users.create(input);
-      ctx.auth.audit.record(ctx.principal, { action: "user.created", target: created.username, detail: { isAdmin: input.isAdmin } }, ctx.ip);
+      ctx.audit({ action: "user.created", target: created.username, detail: { isAdmin: input.isAdmin } });
       return created;
     }),
 
@@ -22,14 +22,14 @@ export const usersRouter = createTRPCRouter({
       const { id: userId, ...change } = input;
       if (userId === ctx.principal.userId && (change.disabled === true || change.isAdmin === false)) throw new ConflictError("you cannot disable yourself or drop your own admin rights; ask another admin");
       const result = ctx.auth.users.update(userId, change);
-      ctx.auth.audit.record(ctx.principal, { action: "user.updated", target: result.username, detail: { from: result.before, to: change } }, ctx.ip);
+      ctx.audit({ action: "user.updated", target: result.username, detail: { from: result.before, to: change } });
     }),
 
   /** A new one-time password (returned once); the user's sessions end. */
   resetPassword: adminProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     const password = await ctx.auth.users.resetPassword(input.id);
     const username = ctx.auth.access.user(input.id)?.username ?? input.id;
-    ctx.auth.audit.record(ctx.principal, { action: "user.updated", target: username, detail: { passwordReset: true } }, ctx.ip);
+    ctx.audit({ action: "user.updated", target: username, detail: { passwordReset: true } });
     return { oneTimePassword: password };
   }),
 });

@@ -16,7 +16,7 @@ const fields = z.object({
  */
 export function POST(req: Request) {
   return handle(async () => {
-    const { caller, svc, ip, actor: author } = await restCaller(req);
+    const { caller, svc, actor: author, audit } = await restCaller(req);
     const form = await req.formData().catch(() => {
       throw new InvalidInputError("send the archive as multipart/form-data with a 'file' field");
     });
@@ -32,7 +32,7 @@ export function POST(req: Request) {
     if (created && !(caller.kind === "user" && caller.isAdmin)) throw new ForbiddenError("only a server admin can create a site");
     if (!created) svc.auth.access.require(caller, slug, "operator");
     const revision = created ? sites.create({ slug, name, files, author, message }) : sites.replace(slug, { files, author, message });
-    svc.auth.audit.record(caller, { action: "site.imported", site: slug, target: file.name, detail: { files: files.length, revision: revision.number } }, ip);
+    audit({ action: "site.imported", site: slug, target: file.name, detail: { files: files.length, revision: revision.number } });
     if (!created) broadcaster.siteRevision({ site: slug, revision: revision.number, author, message });
     return json({ slug, created, revision, files: files.map((f) => f.path), skipped }, created ? 201 : 200);
   });

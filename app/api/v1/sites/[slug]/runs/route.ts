@@ -15,12 +15,12 @@ const body = z.object({
 export function POST(req: Request, { params }: { params: Promise<{ slug: string }> }) {
   return handle(async () => {
     const { slug } = await params;
-    const { caller, svc, ip, actor } = await restCaller(req);
+    const { caller, svc, actor, audit } = await restCaller(req);
     svc.auth.access.require(caller, slug, "operator");
     const parsed = body.safeParse(await req.json().catch(() => ({})));
     if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
     const id = svc.runner.launch({ site: slug, ...parsed.data, requestedBy: actor, requestedById: caller.userId });
-    svc.auth.audit.record(caller, { action: "run.requested", site: slug, target: `run ${id}`, detail: { deployment: parsed.data.deployment ?? null, reason: parsed.data.reason, via: "rest" } }, ip);
+    audit({ action: "run.requested", site: slug, target: `run ${id}`, detail: { deployment: parsed.data.deployment ?? null, reason: parsed.data.reason, via: "rest" } });
     const run = svc.runs.get(id);
     return json({ id, status: run.status, revision: run.revision, deployment: run.deployment, url: `/sites/${slug}/runs/${id}` }, 201);
   });
