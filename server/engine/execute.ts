@@ -327,28 +327,22 @@ class Run {
       if (conn) return conn;
       this.connections.delete(host);
     }
-    const settings = { ...connectionSettings(this.o.site, host, this.o.siteDir), connect_timeout: `${timeoutMs}ms` };
-    const conn = await transportFor(settings.transport).connect(await this.withKeys(settings), {
-      signal: this.o.signal,
-      onNotice: (m) => this.sink.event({ type: "notice", host, message: m }),
-    });
+    const conn = await this.open(host, `${timeoutMs}ms`);
     this.connections.set(host, Promise.resolve(conn));
     return conn;
   }
 
+  /** The host's connection for the whole run, opened on first use. */
   private connection(host: string): Promise<Connection> {
     let c = this.connections.get(host);
-    if (!c) {
-      const settings = connectionSettings(this.o.site, host, this.o.siteDir);
-      c = this.withKeys(settings).then((s) =>
-        transportFor(s.transport).connect(s, {
-          signal: this.o.signal,
-          onNotice: (m) => this.sink.event({ type: "notice", host, message: m }),
-        }),
-      );
-      this.connections.set(host, c);
-    }
+    if (!c) this.connections.set(host, (c = this.open(host)));
     return c;
+  }
+
+  private async open(host: string, connectTimeout?: string): Promise<Connection> {
+    const settings = connectionSettings(this.o.site, host, this.o.siteDir);
+    const s = await this.withKeys(connectTimeout ? { ...settings, connect_timeout: connectTimeout } : settings);
+    return transportFor(s.transport).connect(s, { signal: this.o.signal, onNotice: (m) => this.sink.event({ type: "notice", host, message: m }) });
   }
 }
 
