@@ -3,7 +3,7 @@
  * and its `when` condition. Undefined names fail the step; they never render as empty text.
  */
 import type { ActionName } from "../inventory";
-import { compileTemplate, renderValue, type Template } from "./template";
+import { compileTemplate, renderValue, type Template } from "../template";
 
 export interface TemplateContext {
   vars: Record<string, unknown>;

@@ -20,7 +20,7 @@ import type { Resolver } from "./resolve";
 import { DESIGN_KINDS, type DesignKind } from "./schemas";
 import type { SecretReference } from "./secret-refs";
 import type { Path, SourceDoc } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 import { describeIssue, type ValidDoc } from "./validate";
 import { durationMs } from "./workflow-schemas";
 

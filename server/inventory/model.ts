@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from "./diagnostics";
 import type { Path, SourceDoc } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 import type { ValidDoc } from "./validate";
 
 export type Data = Record<string, unknown>;

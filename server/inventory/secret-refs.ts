@@ -9,7 +9,7 @@ import { secretKeyNames } from "../secrets/sops";
 import type { Diagnostic } from "./diagnostics";
 import type { Data, Place, SiteModel } from "./model";
 import type { SiteFile } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 
 const PREFIX = "secret:";
 const SECRETS_FILES = ["secrets.yml", "secrets.yaml"];

@@ -3,12 +3,12 @@
  * targeted host's resolved variables, `hosts['x']` against the run's hosts, `steps['x']` against the steps that
  * run earlier on the host. Reads guarded by `default()` or `is defined` are left alone.
  */
-import { compileTemplate, isTemplate, TemplateSyntaxError, type Template } from "../engine/template";
+import { compileTemplate, isTemplate, TemplateSyntaxError, type Template } from "../template";
 import type { Diagnostic } from "./diagnostics";
 import type { SiteModel } from "./model";
 import type { Resolver } from "./resolve";
 import type { Path } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 import { selectHosts } from "./targets";
 import type { Workflows } from "./workflows";
 

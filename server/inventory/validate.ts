@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Diagnostic } from "./diagnostics";
 import { API_VERSION, DOCUMENT_KINDS, KIND_LIST, kindOf, KNOWN_KIND_NAMES, type DocumentKind } from "./schemas";
 import type { Path, SourceDoc } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 
 export interface ValidDoc {
   src: SourceDoc;

@@ -5,7 +5,7 @@
 import type { Diagnostic } from "./diagnostics";
 import type { Place, SiteModel } from "./model";
 import type { Resolver } from "./resolve";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../template/suggest";
 import { matchTarget } from "./targets";
 import { lintTemplates } from "./template-lint";
 import type { ValidDoc } from "./validate";

@@ -17,7 +17,7 @@ import {
   isTemplate,
   renderValue,
   type RenderOptions,
-} from "../../server/engine/template";
+} from "../../server/template";
 
 const CTX = {
   vars: {
@@ -637,7 +637,7 @@ describe("prototype safety", () => {
     assert.deepEqual(ctx, { vars: { list: [3, 1, 2], m: { a: 1 } } });
   });
   test("the sources use no eval, Function or dynamic import", () => {
-    const dir = new URL("../../server/engine/template/", import.meta.url);
+    const dir = new URL("../../server/template/", import.meta.url);
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
       const text = readFileSync(new URL(file, dir), "utf8");
       assert.doesNotMatch(text, /\beval\s*\(|new Function|\bFunction\s*\(|import\s*\(/, file);

@@ -6,7 +6,7 @@
  * members (`constructor`, `__proto__`, `toString`...), getters and anything on class instances are invisible, and
  * nothing is ever called.
  */
-import { closest, didYouMean } from "../../inventory/suggest";
+import { closest, didYouMean } from "./suggest";
 import { Problem } from "./errors";
 
 /** What a guarded read gives for a missing path (inside `default(...)` and `is defined`). */
