@@ -21,6 +21,11 @@ const UNUSUAL_CHARS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufef
 const SAFE_KEY = /^[A-Za-z0-9_][^#'"[\]{},&*!|>%@`]*$/;
 // Every character of every core-schema number (`0x1F`, `-1.5e3`, `0o17`, `.inf`, `.NaN`), starting as one can.
 const NUMBER_CHARS = /^[-+.0-9][-+.0-9a-fA-FxoinINF]*$/;
+/**
+ * YAML limits an implicit key to 1024 characters from its start to its `:`; `yaml` reports a longer one
+ * (KEY_OVER_1024_CHARS) in block maps. Longer keys are left to it so the error is its own, with its position.
+ */
+const MAX_KEY_SPAN = 1024;
 // What cannot start a plain scalar (the rest are handled where they can occur: `-`, `?`, `:`).
 const PLAIN_START_FORBIDDEN = new Set(["&", "*", "!", "|", ">", "%", "@", "`", "#", ",", "[", "]", "{", "}", "'", '"']);
 
@@ -109,8 +114,8 @@ class FastYaml {
       if (line.startsWith("---")) {
         const rest = line.slice(3);
         if (rest !== "" && !rest.startsWith(" ")) bail();
-        const after = rest.trimStart();
-        if (after !== "" && !after.startsWith("#")) bail();
+        const q = skipSpaces(line, 3);
+        if (q < line.length && line[q] !== "#") bail();
         if (marker || this.hasContent(start, n)) bounds.push([start, n]);
         start = n + 1;
         marker = true;
@@ -235,11 +240,13 @@ class FastYaml {
       const q = this.at;
       if (line[q] !== ":") return undefined;
       if (q + 1 < line.length && line[q + 1] !== " ") bail();
+      if (q - p > MAX_KEY_SPAN) bail();
       return { name, next: q + 1 };
     }
     let k = line.indexOf(":", p);
     while (k >= 0 && k + 1 < line.length && line[k + 1] !== " ") k = line.indexOf(":", k + 1);
     if (k < 0) return undefined;
+    if (k - p > MAX_KEY_SPAN) bail();
     const text = line.slice(p, k);
     if (!SAFE_KEY.test(text) || text.endsWith(" ")) bail();
     const name = resolvePlain(text);
@@ -257,7 +264,7 @@ class FastYaml {
     }
     if (PLAIN_START_FORBIDDEN.has(c) || ((c === "-" || c === "?" || c === ":") && (p + 1 === line.length || line[p + 1] === " "))) bail();
     const comment = line.indexOf(" #", p);
-    const text = (comment < 0 ? line.slice(p) : line.slice(p, comment)).trimEnd();
+    const text = trimWhiteEnd(comment < 0 ? line.slice(p) : line.slice(p, comment));
     if (text.includes(": ") || text.endsWith(":")) bail(); // a nested map on one line: an error in YAML
     return resolvePlain(text);
   }
@@ -340,6 +347,7 @@ class FastYaml {
     }
     for (;;) {
       let name: unknown;
+      const keyStart = q;
       if (line[q] === '"' || line[q] === "'") name = this.quoted(line, q);
       else {
         const text = this.flowPlain(line, q);
@@ -347,7 +355,8 @@ class FastYaml {
         name = resolvePlain(text);
       }
       q = this.at;
-      if (typeof name !== "string" || name === "<<") bail();
+      // `yaml` checks the 1024 limit only in block maps and flow sequences; declining here costs nothing.
+      if (typeof name !== "string" || name === "<<" || q - keyStart > MAX_KEY_SPAN) bail();
       if (line[q] !== ":" || line[q + 1] !== " ") bail(); // `{a}`, `{a:1}`, `{"a":1}`: valid, but left to `yaml`
       q = skipSpaces(line, q + 1);
       if (line[q] === "," || line[q] === "}") bail(); // an empty value
@@ -383,7 +392,7 @@ class FastYaml {
       if (ch === 58 /* : */ && (q + 1 === line.length || line.charCodeAt(q + 1) === 32 || isFlowIndicator(line.charCodeAt(q + 1)))) break;
     }
     if (q === line.length) bail(); // the collection goes on to the next line
-    const text = line.slice(p, q).trimEnd();
+    const text = trimWhiteEnd(line.slice(p, q));
     if (text === "") bail();
     this.at = q;
     return text;
@@ -397,6 +406,16 @@ function isBlank(line: string): boolean {
     return c === 35; /* # */
   }
   return true;
+}
+
+/**
+ * Drop trailing YAML white space: only spaces and tabs. Not String.prototype.trimEnd, which also drops NBSP,
+ * U+2000-U+200A, U+3000 and the like; YAML keeps those in a plain scalar (`true<NBSP>` is a string).
+ */
+function trimWhiteEnd(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 function indentOf(line: string): number {

@@ -10,6 +10,17 @@ import { parseAllDocuments } from "yaml";
 import { generateSite } from "../../bench/generate-site";
 import { readSiteDir } from "../../server/inventory";
 import { fastParseYaml } from "../../server/inventory/fast-yaml";
+import { parseSite } from "../../server/inventory/source";
+
+/**
+ * Characters JavaScript counts as white space (String.prototype.trim, `\s`) but YAML does not: its white space is
+ * only space and tab, its line breaks LF and CR. YAML keeps these in a plain scalar; some are also characters
+ * `yaml` reports or that only it reads (U+0085, U+2028/2029, U+FEFF), which the fast path must decline.
+ */
+const UNICODE_SPACES = [
+  "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007",
+  "\u2008", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000", "\ufeff", "\u2028", "\u2029", "\u0085", "\u000b", "\u000c",
+];
 
 const DEMO = readSiteDir(fileURLToPath(new URL("../../examples/ha-kvm", import.meta.url)));
 
@@ -68,6 +79,11 @@ describe("what sites are made of goes the fast way, with yaml's values", () => {
     "root scalars and lists": "hello world\n---\n- a\n- b\n---\n42\n",
     "trailing spaces": "a: b   \nc:   \n  - d  \n",
     "unicode": "name: café\nemoji: 🚀\n",
+    // JavaScript's trim() would drop these; YAML keeps them, so `true<NBSP>` is a string, not a boolean.
+    "Unicode spaces ending plain scalars": "enabled: true\u00a0\nport: 22\u00a0\nname: a\u3000 # c\nb: \u2000\nk\u00a0: 1\n",
+    "Unicode spaces in flow collections": "a: [x\u00a0, \u2009y, 1\u200a]\nb: {c: true\u00a0, d: 0x1F\u3000}\n",
+    "Unicode spaces before a would-be comment": "a: b\u00a0#c\n",
+    "a key of 1024 characters": `${"k".repeat(1024)}: 1\n'${"q".repeat(1022)}': 2\n`,
   };
   for (const [name, text] of Object.entries(plain)) test(name, () => takes(text));
 });
@@ -106,6 +122,11 @@ describe("anything else is left to yaml", () => {
     "comment without a space": "a: 'b'#c\n",
     "reserved indicators": "a: @b\nc: `d`\n",
     "a lone dash value": "a: -\n",
+    "a Unicode space after a document marker": "---\u00a0\na: 1\n--- \u3000\nb: 2\n",
+    "a key over 1024 characters": `${"k".repeat(1025)}: 1\n`,
+    "a quoted key over 1024 characters": `'${"q".repeat(1023)}': 1\n`,
+    "a key over 1024 characters in a list item": `- ${"k".repeat(1025)}: 1\n`,
+    "a key over 1024 characters in a flow map": `a: {${"k".repeat(1025)}: 1}\n`,
   };
   for (const [name, text] of Object.entries(others)) {
     test(name, () => {
@@ -115,7 +136,11 @@ describe("anything else is left to yaml", () => {
 
   test("the cases the fast path declines really are outside its subset", () => {
     // Not a requirement of correctness, but of speed: these are declined, not parsed differently.
-    for (const name of ["anchors and aliases", "tags", "block scalars", "multi-line plain scalars", "duplicate keys", "tabs", "CRLF"]) {
+    for (const name of [
+      "anchors and aliases", "tags", "block scalars", "multi-line plain scalars", "duplicate keys", "tabs", "CRLF",
+      "a Unicode space after a document marker", "a key over 1024 characters", "a quoted key over 1024 characters",
+      "a key over 1024 characters in a list item",
+    ]) {
       assert.equal(fastParseYaml(others[name]!), undefined, name);
     }
   });
@@ -133,9 +158,29 @@ function random(seed: number): () => number {
   };
 }
 
+describe("what the fast path declines is reported by yaml, located", () => {
+  test("a key over 1024 characters: yaml's own error at the key", () => {
+    const content = `a: 1\n${"k".repeat(1025)}: 2\n`;
+    assert.equal(fastParseYaml(content), undefined);
+    const { diagnostics } = parseSite([{ path: "hosts.yaml", content }]);
+    assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+    const [d] = diagnostics;
+    assert.equal(d!.severity, "error");
+    assert.equal(d!.line, 2);
+    assert.equal(d!.col, 1);
+    assert.match(d!.message, /1024 chars/);
+  });
+});
+
 describe("random damage: the fast path agrees with yaml or declines", () => {
   const corpus = [...DEMO.map((f) => f.content), ...generateSite({ hosts: 12, groups: 8, profiles: 6, hostFiles: 1 }).map((f) => f.content)];
-  const noise = [":", ": ", "-", "- ", " ", "  ", "\n", "\n  ", "[", "]", "{", "}", ",", "'", '"', "#", " #", "&a ", "*a", "!", "~", "---\n", "?", "0x1", "1e3", ".inf", "true", "null", "\\", "|"];
+  const noise = [
+    ":", ": ", "-", "- ", " ", "  ", "\n", "\n  ", "[", "]", "{", "}", ",", "'", '"', "#", " #", "&a ", "*a", "!", "~",
+    "---\n", "?", "0x1", "1e3", ".inf", "true", "null", "\\", "|",
+    ...UNICODE_SPACES, ...UNICODE_SPACES.map((u) => `${u} `), ...UNICODE_SPACES.map((u) => ` ${u}`),
+    // Keys just under and over YAML's 1024-character limit, wherever they land.
+    "k".repeat(1020), "k".repeat(1030), `${"k".repeat(1024)}: `, `\n${"k".repeat(1025)}: x\n`,
+  ];
 
   test("deleted, inserted, swapped and re-indented characters and lines", () => {
     const next = random(42);
@@ -161,6 +206,25 @@ describe("random damage: the fast path agrees with yaml or declines", () => {
     }
     // Many damaged files are still plain YAML: the property was tested on both branches.
     assert.ok(taken > 200, `only ${taken} damaged files took the fast path`);
+  });
+
+  test("Unicode spaces and long keys where values and keys end", () => {
+    // Random insertion rarely lands just before a line end, a comma or a colon, where trimming would matter.
+    const next = random(7);
+    let taken = 0;
+    for (let i = 0; i < 1500; i++) {
+      let text = corpus[Math.floor(next() * corpus.length)]!;
+      const ends = [...text.matchAll(/(?= ?(?:\n|,|\]|\}|: | #))/g)].map((m) => m.index);
+      for (let edits = 1 + Math.floor(next() * 3); edits > 0; edits--) {
+        const at = ends[Math.floor(next() * ends.length)] ?? 0;
+        const insert = next() < 0.9
+          ? UNICODE_SPACES[Math.floor(next() * UNICODE_SPACES.length)]!.repeat(1 + Math.floor(next() * 2))
+          : "k".repeat(1015 + Math.floor(next() * 20));
+        text = text.slice(0, at) + insert + text.slice(at);
+      }
+      if (agrees(text)) taken++;
+    }
+    assert.ok(taken > 200, `only ${taken} files with Unicode spaces took the fast path`);
   });
 
   test("every truncation of a demo file", () => {
