@@ -4,16 +4,13 @@
  * The real YAML editor. Client-only: loaded by ./YamlEditor through `dynamic(..., { ssr: false })`.
  */
 import { useEffect, useRef, useState } from "react";
-import { configureSiteSchema, monaco } from "./monaco";
+import { configureSiteSchema, monaco, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER } from "./monaco";
 import { markerToMarkerData, modelProblems } from "./markers";
 import type { YamlEditorProps } from "./types";
 import styles from "./editor.module.css";
 
 type CodeEditor = monaco.editor.IStandaloneCodeEditor;
 type TextModel = monaco.editor.ITextModel;
-
-/** Marker owner of the server's lint diagnostics (monaco-yaml uses "yaml"). */
-export const FLIGHTDECK_MARKER_OWNER = "flightdeck";
 
 const REVEAL_HIGHLIGHT_MS = 2000;
 /** How many of our own recent onChange values we recognise when they come back as `value`. */
@@ -175,15 +172,12 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
   // The effects below act on the editor's current model, which the effect above has just switched to the
   // current path (in the same commit); `model` (state) is a dependency only to re-run them after a switch.
 
-  // The server's diagnostics, as markers of owner "flightdeck" on the current file.
+  // The server's diagnostics, as markers of owner "flightdeck" on the current file; monaco-yaml's on the
+  // same lines give way to them (./duplicates).
   useEffect(() => {
     const current = editor?.getModel();
     if (!current) return;
-    monaco.editor.setModelMarkers(
-      current,
-      FLIGHTDECK_MARKER_OWNER,
-      markers.map((m) => markerToMarkerData(current, m, FLIGHTDECK_MARKER_OWNER)),
-    );
+    setServerMarkers(current, markers.map((m) => markerToMarkerData(current, m, SERVER_MARKER_OWNER)));
   }, [editor, model, markers]);
 
   // Problems list: every marker of the current file (monaco-yaml's and ours), whenever they change.
@@ -193,7 +187,7 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
     const uri = current.uri.toString();
     const emit = () => {
       const listener = callbacks.current.onMarkersChange;
-      if (listener && !current.isDisposed()) listener(modelProblems(current.uri, ["yaml", FLIGHTDECK_MARKER_OWNER]));
+      if (listener && !current.isDisposed()) listener(modelProblems(current.uri, [YAML_MARKER_OWNER, SERVER_MARKER_OWNER]));
     };
     emit();
     const sub = monaco.editor.onDidChangeMarkers((uris) => {

@@ -7,6 +7,7 @@ import * as monaco from "monaco-editor";
 import { loader } from "@monaco-editor/react";
 import { configureMonacoYaml } from "monaco-yaml";
 import type { MonacoYaml, MonacoYamlOptions } from "monaco-yaml";
+import { withoutServerDuplicates } from "./duplicates";
 
 self.MonacoEnvironment = {
   getWorker(_workerId: string, label: string): Worker {
@@ -69,6 +70,44 @@ function withLegacyWebWorkerSupport(base: typeof monaco): typeof monaco {
   return { ...base, editor: { ...base.editor, createWebWorker } };
 }
 
+/** Marker owners: the server's lint diagnostics, and monaco-yaml's syntax and schema problems. */
+export const SERVER_MARKER_OWNER = "flightdeck";
+export const YAML_MARKER_OWNER = "yaml";
+
+type TextModel = monaco.editor.ITextModel;
+
+/** What monaco-yaml last reported for each model, before the server's duplicates were taken out (./duplicates). */
+const yamlReports = new WeakMap<TextModel, monaco.editor.IMarkerData[]>();
+
+function showYamlMarkers(model: TextModel): void {
+  const server = monaco.editor.getModelMarkers({ resource: model.uri, owner: SERVER_MARKER_OWNER });
+  monaco.editor.setModelMarkers(model, YAML_MARKER_OWNER, withoutServerDuplicates(yamlReports.get(model) ?? [], server));
+}
+
+/**
+ * The server's diagnostics for `model`, as its markers; monaco-yaml's markers on the same lines give way to
+ * them (in the squiggles, hovers and the Problems list alike).
+ */
+export function setServerMarkers(model: TextModel, markers: monaco.editor.IMarkerData[]): void {
+  monaco.editor.setModelMarkers(model, SERVER_MARKER_OWNER, markers);
+  if (yamlReports.has(model)) showYamlMarkers(model);
+}
+
+/**
+ * A copy of `monaco` for monaco-yaml whose `editor.setModelMarkers` keeps monaco-yaml's report and shows it
+ * without what the server already says. Filtering here, at the source, rather than turning validation off in
+ * the schema: completion and hover need the same schema, and monaco-yaml still answers first while the server
+ * lints.
+ */
+function withServerFirstMarkers(base: typeof monaco): typeof monaco {
+  const setModelMarkers: typeof monaco.editor.setModelMarkers = (model, owner, markers) => {
+    if (owner !== YAML_MARKER_OWNER) return base.editor.setModelMarkers(model, owner, markers);
+    yamlReports.set(model, markers);
+    showYamlMarkers(model);
+  };
+  return { ...base, editor: { ...base.editor, setModelMarkers } };
+}
+
 export const SCHEMA_URI = "inmemory://flightdeck/site.schema.json";
 
 let yaml: MonacoYaml | undefined;
@@ -103,7 +142,7 @@ export function configureSiteSchema(schema: object): void {
   if (yaml && json === yamlSchemaJson) return;
   yamlSchemaJson = json;
   if (!yaml) {
-    yaml = configureMonacoYaml(withLegacyWebWorkerSupport(monaco), yamlOptions(schema));
+    yaml = configureMonacoYaml(withServerFirstMarkers(withLegacyWebWorkerSupport(monaco)), yamlOptions(schema));
   } else {
     void yaml.update(yamlOptions(schema));
   }
