@@ -17,6 +17,10 @@ export interface KnownHostEntry {
   line: number;
 }
 
+/**
+ * The entries of a known_hosts text, in file order. The list and its entries are frozen: lookups index a parsed
+ * list once (by plain host name) instead of matching every line for every connection.
+ */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   const lines = text.split(/\r?\n/);
@@ -35,9 +39,9 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (!hosts || !keyType || !b64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) continue;
     const key = Buffer.from(b64, "base64");
     if (key.length === 0) continue;
-    entries.push({ ...(marker ? { marker } : {}), hosts, keyType, key, line: i + 1 });
+    entries.push(Object.freeze({ ...(marker ? { marker } : {}), hosts, keyType, key, line: i + 1 }));
   }
-  return entries;
+  return Object.freeze(entries) as KnownHostEntry[];
 }
 
 /** The name a host is recorded under: `addr` on port 22, `[addr]:port` otherwise. */
@@ -45,16 +49,34 @@ export function knownHostName(address: string, port: number): string {
   return port === 22 ? address : `[${address}]:${port}`;
 }
 
+const ASCII = /^[ -~]*$/;
+
+/** A pattern without `*`, `?` or `!`, in printable ASCII: it names one host, compared without case (as OpenSSH does). */
+function isPlain(pattern: string): boolean {
+  return !/[*?!]/.test(pattern) && ASCII.test(pattern);
+}
+
+/** Compiled `*`/`?` patterns: a fleet's known_hosts repeats few of them, and every connection tests them. */
+const wildcards = new Map<string, RegExp>();
+
 function wildcardMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    "^" +
-      pattern
-        .split("")
-        .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-        .join("") +
-      "$",
-    "i",
-  );
+  // Without wildcards the regular expression below is a case-insensitive comparison; for ASCII text that is
+  // exactly lowercase equality (non-ASCII letters are left to the expression, which folds them its own way).
+  if (!/[*?]/.test(pattern) && ASCII.test(pattern) && ASCII.test(name)) return pattern.toLowerCase() === name.toLowerCase();
+  let re = wildcards.get(pattern);
+  if (!re) {
+    re = new RegExp(
+      "^" +
+        pattern
+          .split("")
+          .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+          .join("") +
+        "$",
+      "i",
+    );
+    if (wildcards.size >= 1000) wildcards.clear();
+    wildcards.set(pattern, re);
+  }
   return re.test(name);
 }
 
@@ -105,10 +127,63 @@ export type HostKeyVerdict =
   | { status: "mismatch"; recorded: KnownHostEntry[] }
   | { status: "revoked"; entry: KnownHostEntry };
 
+/**
+ * A parsed list's entries by plain host name (lowercase), plus the entries that must be matched line by line
+ * (wildcards, negations, hashed names, non-ASCII), and the answers already given per name.
+ */
+interface HostIndex {
+  plain: Map<string, KnownHostEntry[]>;
+  patterned: KnownHostEntry[];
+  revoked: KnownHostEntry[];
+  byName: Map<string, readonly KnownHostEntry[]>;
+}
+
+const indexes = new WeakMap<readonly KnownHostEntry[], HostIndex>();
+
+function indexOf(entries: readonly KnownHostEntry[]): HostIndex | undefined {
+  // Only frozen lists (parseKnownHosts') are indexed: a list built by hand may change under the index.
+  if (!Object.isFrozen(entries)) return undefined;
+  let index = indexes.get(entries);
+  if (!index) {
+    index = { plain: new Map(), patterned: [], revoked: [], byName: new Map() };
+    for (const e of entries) {
+      if (e.marker === "revoked") index.revoked.push(e);
+      const names = e.hosts.startsWith("|1|") ? [] : e.hosts.split(",").filter((p) => p !== "");
+      if (names.length === 0 || !names.every(isPlain)) {
+        index.patterned.push(e);
+        continue;
+      }
+      for (const n of new Set(names.map((p) => p.toLowerCase()))) {
+        const list = index.plain.get(n);
+        if (list) list.push(e);
+        else index.plain.set(n, [e]);
+      }
+    }
+    indexes.set(entries, index);
+  }
+  return index;
+}
+
+/** The entries whose host field names `name` (any marker), in file order. */
+function entriesFor(entries: readonly KnownHostEntry[], name: string): readonly KnownHostEntry[] {
+  const index = indexOf(entries);
+  if (!index || !ASCII.test(name)) return entries.filter((e) => hostMatches(e.hosts, name));
+  let found = index.byName.get(name);
+  if (!found) {
+    const plain = index.plain.get(name.toLowerCase()) ?? [];
+    const patterned = index.patterned.filter((e) => hostMatches(e.hosts, name));
+    found = patterned.length === 0 ? plain : [...plain, ...patterned].sort((a, b) => a.line - b.line);
+    // A run asks about each of its hosts once or twice; a long-lived server about as many names as it has hosts.
+    if (index.byName.size >= 100_000) index.byName.clear();
+    index.byName.set(name, found);
+  }
+  return found;
+}
+
 /** Compare the key a host offered with what known_hosts records for it. */
 export function checkHostKey(entries: readonly KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
-  const forHost = entries.filter((e) => e.marker !== "cert-authority" && hostMatches(e.hosts, name));
-  const revoked = entries.find((e) => e.marker === "revoked" && e.key.equals(key));
+  const forHost = entriesFor(entries, name).filter((e) => e.marker !== "cert-authority");
+  const revoked = (indexOf(entries)?.revoked ?? entries).find((e) => e.marker === "revoked" && e.key.equals(key));
   if (revoked) return { status: "revoked", entry: revoked };
   const recorded = forHost.filter((e) => e.marker === undefined);
   const match = recorded.find((e) => e.key.equals(key));
@@ -120,17 +195,32 @@ export function checkHostKey(entries: readonly KnownHostEntry[], name: string, k
 /** Key types known_hosts records for a host (so the handshake can ask for one of those first). */
 export function recordedKeyTypes(entries: readonly KnownHostEntry[], name: string): string[] {
   const types = new Set<string>();
-  for (const e of entries) if (e.marker === undefined && hostMatches(e.hosts, name)) types.add(e.keyType);
+  for (const e of entriesFor(entries, name)) if (e.marker === undefined) types.add(e.keyType);
   return [...types];
 }
 
+/** The last text read from each file and its entries: the connections of a run read the same file. */
+const parsedFiles = new Map<string, { text: string; entries: KnownHostEntry[] }>();
+
+/**
+ * The entries of a known_hosts file (none when it does not exist). The file is read every time, so a change is
+ * seen at once; it is parsed (and indexed) again only when its text differs from the last read.
+ */
 export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+  let text: string;
   try {
-    return parseKnownHosts(await readFile(path, "utf8"));
+    text = await readFile(path, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+  const last = parsedFiles.get(path);
+  if (last?.text === text) return last.entries;
+  const entries = parseKnownHosts(text);
+  parsedFiles.delete(path);
+  if (parsedFiles.size >= 16) parsedFiles.delete(parsedFiles.keys().next().value!);
+  parsedFiles.set(path, { text, entries });
+  return entries;
 }
 
 const appendQueues = new Map<string, Promise<void>>();

@@ -14,6 +14,7 @@ import {
   keyTypeOf,
   knownHostName,
   parseKnownHosts,
+  readKnownHosts,
   recordedKeyTypes,
 } from "../../server/transports/known-hosts";
 import { abortedResult, becomeUser, buildExecScript, commandLine, modeString, parseDuration, shQuote } from "../../server/transports/script";
@@ -94,6 +95,48 @@ describe("known_hosts", () => {
     assert.equal(checkHostKey(entries, "web-1", keyB.blob).status, "revoked");
     assert.deepEqual(recordedKeyTypes(entries, "10.0.0.9"), ["ssh-ed25519"]);
     assert.deepEqual(recordedKeyTypes(entries, "nowhere"), []);
+  });
+
+  test("the index of a parsed file answers as matching every line would, for every kind of name and pattern", () => {
+    const blobs = [keyA.blob, keyB.blob];
+    const lines = [
+      `kvm-1,10.0.0.1 ${keyA.line}`,
+      `KVM-2 ${keyB.line}`,
+      `kvm-2 ${keyA.line}`,
+      `10.0.0.* ${keyB.line}`,
+      `10.0.0.*,!10.0.0.5 ${keyA.line}`,
+      `[10.0.0.1]:2222,kvm-1 ${keyB.line}`,
+      `${hashHostName("10.0.0.7")} ${keyA.line}`,
+      `@revoked kvm-9 ${keyB.line}`,
+      `@cert-authority *.example.com ${keyA.line}`,
+      `kvm-?,web-1 ${keyB.line}`,
+      `hôte ${keyA.line}`,
+      `a!b ${keyA.line}`,
+    ];
+    const names = ["kvm-1", "KVM-1", "kvm-2", "Kvm-2", "10.0.0.1", "10.0.0.5", "10.0.0.7", "[10.0.0.1]:2222", "kvm-9", "kvm-17", "web-1", "x.example.com", "hôte", "HÔTE", "a!b", "nowhere", "\u212a"];
+    // Every order of a few lines, so an entry's place in the file (which one is reported first) is covered too.
+    for (let rotation = 0; rotation < lines.length; rotation++) {
+      const text = [...lines.slice(rotation), ...lines.slice(0, rotation)].join("\n");
+      const indexed = parseKnownHosts(text);
+      const linear = [...indexed]; // not frozen: matched line by line
+      assert.ok(Object.isFrozen(indexed) && !Object.isFrozen(linear));
+      for (const name of names) {
+        assert.deepEqual(recordedKeyTypes(indexed, name), recordedKeyTypes(linear, name), name);
+        for (const blob of blobs) assert.deepEqual(checkHostKey(indexed, name, blob), checkHostKey(linear, name, blob), `${name}, rotation ${rotation}`);
+      }
+    }
+  });
+
+  test("readKnownHosts sees every change to the file, even one that keeps its size", async () => {
+    const file = join(dir, "changing");
+    writeFileSync(file, `10.9.9.9 ${keyA.line}\n`);
+    const first = await readKnownHosts(file);
+    assert.equal(await readKnownHosts(file), first, "the same text is not parsed again");
+    assert.equal(checkHostKey(first, "10.9.9.9", keyA.blob).status, "match");
+    writeFileSync(file, `10.9.9.9 ${keyB.line}\n`);
+    assert.equal(checkHostKey(await readKnownHosts(file), "10.9.9.9", keyA.blob).status, "mismatch");
+    rmSync(file);
+    assert.deepEqual(await readKnownHosts(file), []);
   });
 
   test("fingerprints are OpenSSH's", () => {
