@@ -13,6 +13,8 @@ export const sites = sqliteTable("sites", {
   createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch() * 1000)`),
   /** How many approvals a run needs before it executes (0: runs start when requested). */
   approvalsRequired: integer("approvals_required").notNull().default(1),
+  /** Whether `transport: local` (commands on the server itself, sandboxed) is allowed; only server admins change it. */
+  localExecution: integer("local_execution", { mode: "boolean" }).notNull().default(false),
 });
 
 export const blobs = sqliteTable("blobs", {

@@ -1,6 +1,21 @@
 /** The server's environment, validated once. */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { serverOnlyVariable } from "./inventory/policy";
+
+/** A comma-separated list (blanks around commas ignored, empty entries dropped). */
+const list = (check: (item: string) => string | undefined) =>
+  z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+      for (const item of items) {
+        const problem = check(item);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }
+      return items;
+    });
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -16,6 +31,18 @@ const schema = z.object({
   FLIGHTDECK_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Sign-in attempts allowed per minute from one address. */
   FLIGHTDECK_LOGIN_LIMIT: z.coerce.number().int().min(1).max(10000).default(10),
+  /** Environment variables a site's `env:` references may read (FLIGHTDECK_* and SOPS_AGE_* never). */
+  FLIGHTDECK_ENV_ALLOW: list((name) =>
+    !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+      ? `'${name}' is not an environment variable name`
+      : serverOnlyVariable(name)
+        ? `'${name}' is one of the server's own variables, which no site may read`
+        : undefined,
+  ),
+  /** Directories a site's key_file and known_hosts may name ({site} stands for the site's id). */
+  FLIGHTDECK_KEY_DIRS: list((dir) => (dir.startsWith("/") ? undefined : `'${dir}' is not an absolute directory`)),
+  /** When the server runs as root, the unprivileged user its sandboxed local steps run as. */
+  FLIGHTDECK_RUN_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, "must be a user name").default("nobody"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });
 

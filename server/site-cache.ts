@@ -1,7 +1,10 @@
 /**
- * Loaded sites by (slug, revision). A revision never changes, so entries never go stale; the cache only
- * bounds memory. Lint-while-typing loads "head plus unsaved buffers" and is not cached.
+ * Loaded sites, keyed by what their files are. A revision's manifest (paths and content hashes) is read first,
+ * which touches no file contents; only a miss reads the contents and parses. The same hashes mean the same
+ * files, so an entry never goes stale (a deleted and re-created site with the same revision numbers gets its
+ * own), and the cache only bounds memory. Lint-while-typing loads "head plus unsaved buffers" and is not cached.
  */
+import { createHash } from "node:crypto";
 import { loadSite, type Site, type SiteFile } from "./inventory";
 import type { SiteStore } from "./store/sites";
 
@@ -9,15 +12,18 @@ const MAX = 16;
 const cache = new Map<string, Site>();
 
 export function loadRevision(store: SiteStore, slug: string, revision?: number): { revision: number; site: Site } {
-  const files = store.files(slug, revision);
-  const key = `${slug}@${files.revision}`;
+  const manifest = store.manifest(slug, revision);
+  const key = manifestKey(manifest.files);
   let site = cache.get(key);
-  if (!site) {
-    site = loadSite(files.files);
-    cache.set(key, site);
-    if (cache.size > MAX) cache.delete(cache.keys().next().value!);
+  if (site) {
+    // Most recently used last, so the oldest entry is the one to drop.
+    cache.delete(key);
+  } else {
+    site = loadSite(store.files(slug, manifest.revision).files);
+    if (cache.size >= MAX) cache.delete(cache.keys().next().value!);
   }
-  return { revision: files.revision, site };
+  cache.set(key, site);
+  return { revision: manifest.revision, site };
 }
 
 /** The site as it would be with `overrides` applied (null content deletes), without saving anything. */
@@ -28,4 +34,11 @@ export function loadWithOverrides(store: SiteStore, slug: string, overrides: { p
     else files.set(o.path, o.content);
   }
   return loadSite([...files].map(([path, content]): SiteFile => ({ path, content })));
+}
+
+/** One string for a list of (path, content hash), in path order as the store gives it. */
+function manifestKey(files: readonly { path: string; hash: string }[]): string {
+  const h = createHash("sha256");
+  for (const f of files) h.update(`${f.path}\0${f.hash}\n`);
+  return h.digest("hex");
 }

@@ -5,8 +5,9 @@
  * Cancel and step timeouts are the same mechanism: an AbortSignal that ends the remote command.
  */
 import { setMaxListeners } from "node:events";
-import type { Site } from "../inventory";
+import type { Site, SitePolicy } from "../inventory";
 import { transportFor } from "../transports/registry";
+import type { Sandbox } from "../transports/sandbox";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
 import { CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
 import { Barrier, pause, Semaphore } from "./concurrency";
@@ -31,6 +32,20 @@ export interface ExecuteOptions {
    * variables with it (the server's tokens end with the run). Absent in the CLI.
    */
   introspection?: { issue(host: string): { url: string; token: string } };
+  /**
+   * Set on a server (absent in the CLI, where everything is one's own): what the site may use. Local steps run
+   * in `sandbox`, or are refused when the policy refuses them or there is no sandbox; connections read only the
+   * files the policy allows.
+   */
+  server?: { policy: SitePolicy; sandbox?: Sandbox };
+}
+
+/** Why a local step cannot run on this server, or its sandbox. */
+function localMode(server: ExecuteOptions["server"]): { sandbox: Sandbox } | { refused: string } | undefined {
+  if (!server) return undefined;
+  if (server.policy.localRefused) return { refused: server.policy.localRefused };
+  if (!server.sandbox) return { refused: "local steps are refused: this server has no sandbox to run them in" };
+  return { sandbox: server.sandbox };
 }
 
 /** Params that become command lines: they keep `${FD_SECRET_n}` references, the values go in the environment. */
@@ -342,7 +357,12 @@ class Run {
   private async open(host: string, connectTimeout?: string): Promise<Connection> {
     const settings = connectionSettings(this.o.site, host, this.o.siteDir);
     const s = await this.withKeys(connectTimeout ? { ...settings, connect_timeout: connectTimeout } : settings);
-    return transportFor(s.transport).connect(s, { signal: this.o.signal, onNotice: (m) => this.sink.event({ type: "notice", host, message: m }) });
+    return transportFor(s.transport).connect(s, {
+      signal: this.o.signal,
+      onNotice: (m) => this.sink.event({ type: "notice", host, message: m }),
+      local: localMode(this.o.server),
+      files: this.o.server?.policy.files,
+    });
   }
 }
 

@@ -4,6 +4,9 @@
  * browser) ever holds a decrypted value. A secret split across two output chunks is caught by holding back a
  * chunk's tail while it could be the start of a secret, until more output or the step's end. Only such a tail is
  * held, so a stream is not delayed (and stdout does not fall behind stderr) when nothing looks like a secret.
+ * Each value's base64 (standard and url-safe, at the three alignments it can have inside longer base64) and
+ * hex (lower and upper case) forms are masked too: a step that encodes a value does not walk it past the mask.
+ * That is defence in depth; what keeps a step from the server's own secrets is the sandbox.
  */
 import type { EngineEvent, EventSink, OutputChunk } from "./events";
 
@@ -14,6 +17,33 @@ export const MASK = "********";
  * and tell a reader the value anyway (by where the stars appear). A notice says so instead.
  */
 export const MIN_MASKED_LENGTH = 3;
+
+/** Encoded forms shorter than this are not masked: a few base64 characters occur by chance in long output. */
+export const MIN_ENCODED_LENGTH = 6;
+
+/**
+ * The base64 and hex texts that any encoding of a text containing `value` must contain. Inside longer base64,
+ * the value starts at byte offset 0, 1 or 2 of a 3-byte group; for each, the characters that depend only on
+ * the value's bytes (not on its neighbours') are the ones kept.
+ */
+export function encodedForms(value: string): string[] {
+  const bytes = Buffer.from(value, "utf8");
+  const forms = new Set<string>();
+  for (const offset of [0, 1, 2]) {
+    const text = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64");
+    const total = offset + bytes.length;
+    const rest = total % 3;
+    const start = [0, 2, 3][offset]!;
+    const end = Math.floor(total / 3) * 4 + (rest === 0 ? 0 : rest === 1 ? 1 : 2);
+    const core = text.slice(start, end);
+    forms.add(core);
+    forms.add(core.replaceAll("+", "-").replaceAll("/", "_"));
+  }
+  const hex = bytes.toString("hex");
+  forms.add(hex);
+  forms.add(hex.toUpperCase());
+  return [...forms].filter((f) => f.length >= MIN_ENCODED_LENGTH);
+}
 
 export class MaskingSink implements EventSink {
   /** Longest first, so a secret containing another is masked whole. */
@@ -32,8 +62,8 @@ export class MaskingSink implements EventSink {
       }
       return;
     }
-    if (this.secrets.includes(value)) return;
-    this.secrets = [...this.secrets, value].sort((a, b) => b.length - a.length);
+    const fresh = [value, ...encodedForms(value)].filter((v) => !this.secrets.includes(v));
+    if (fresh.length) this.secrets = [...this.secrets, ...fresh].sort((a, b) => b.length - a.length);
   }
 
   mask(text: string): string {

@@ -5,6 +5,7 @@
  * through stdin, never on a command line); params that are not command lines (file content, env, cwd...) get
  * the value itself. The secrets file is decrypted once per run, and only when a step first needs it.
  */
+import { envRefusal } from "../inventory/policy";
 import type { IdentitySet } from "../secrets/keys";
 import type { MaskingSink } from "./masking";
 
@@ -15,6 +16,10 @@ export interface SecretsSource {
   identities: () => IdentitySet | Promise<IdentitySet>;
   /** Where `env:NAME` values come from (the server's or the CLI's environment). */
   env: Record<string, string | undefined>;
+  /** On a server: the only names `env:` may read (FLIGHTDECK_ENV_ALLOW). Absent: any (the CLI). */
+  envAllow?: readonly string[];
+  /** Values masked in every event and output of the run whether a step uses them or not (the server's own keys). */
+  alwaysMasked?: readonly { value: string; label: string }[];
 }
 
 const SECRET = "secret:";
@@ -37,7 +42,9 @@ export class RunSecrets {
   constructor(
     private readonly source: SecretsSource | undefined,
     private readonly sink: MaskingSink,
-  ) {}
+  ) {
+    for (const { value, label } of source?.alwaysMasked ?? []) sink.add(value, label);
+  }
 
   /** Data with every reference replaced by its `${FD_SECRET_n}` placeholder (what templates see). */
   placeholders<T>(data: T): T {
@@ -106,6 +113,8 @@ export class RunSecrets {
     let value: string;
     if (ref.startsWith(ENV)) {
       const name = ref.slice(ENV.length);
+      const refused = envRefusal(name, { envAllow: this.source?.envAllow });
+      if (refused) throw new Error(refused);
       const v = this.source?.env[name];
       if (v === undefined) throw new Error(`'${ref}': the environment variable ${name} is not set${this.source ? "" : " (this run has no environment for env: references)"}`);
       value = v;

@@ -2,6 +2,7 @@ export { formatDiagnostic, hasErrors, type Diagnostic, type Severity } from "./d
 export { readSiteDir, SiteNotFoundError } from "./directory";
 export { siteJsonSchema } from "./json-schema";
 export { loadSite, resolveAll, type Site } from "./site";
+export { ENV_ALLOW_SETTING, envRefusal, fileRefusal, inside, KEY_DIRS_SETTING, serverOnlyVariable, withPolicy, type FilePolicy, type SitePolicy } from "./policy";
 export { explainedValues, type ExplainedHost, type ExplainedValue, type Origin, type ResolvedHost } from "./resolve";
 export { isSiteYaml, type SiteFile } from "./source";
 export { matchTarget, selectHosts } from "./targets";

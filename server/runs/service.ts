@@ -3,7 +3,8 @@
  * cancel, re-run the failed hosts, and mark runs that a restart interrupted.
  */
 import type { Broadcaster } from "../broadcaster";
-import { execute, planDeployment, PlanError, RunTracker, type EngineEvent, type RunSnapshot, type RunStatus } from "../engine";
+import type { SitePolicy } from "../inventory";
+import { execute, planDeployment, RunTracker, type EngineEvent, type RunSnapshot, type RunStatus } from "../engine";
 import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
@@ -11,6 +12,7 @@ import { loadRevision } from "../site-cache";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
 import type { SiteStore } from "../store/sites";
 import { IntrospectionTokens } from "./introspection";
+import type { ServerPolicies } from "./policy";
 import { StoredSink } from "./sink";
 import type { RunStore } from "./store";
 
@@ -45,6 +47,8 @@ export class RunService {
     private readonly runs: RunStore,
     private readonly sites: SiteStore,
     private readonly broadcaster: Broadcaster,
+    /** What each site may use on this server (local steps, env:, key files); lint, plan and execution ask it. */
+    private readonly policies: ServerPolicies,
     private readonly serverIdentity?: Promise<ServerIdentity>,
     /** The URL machines reach this server at (FLIGHTDECK_URL), for introspection. */
     private readonly publicUrl = "http://127.0.0.1:3000",
@@ -54,14 +58,9 @@ export class RunService {
 
   launch(request: LaunchRequest): number {
     if (this.active.size >= MAX_PARALLEL_RUNS) throw new ConflictError(`${MAX_PARALLEL_RUNS} runs are in progress; wait for one to finish`);
-    const { revision, site } = loadRevision(this.sites, request.site);
-    let plan;
-    try {
-      plan = planDeployment(site, { deployment: request.deployment, limit: request.limit });
-    } catch (e) {
-      if (e instanceof PlanError) throw new InvalidInputError(e.message);
-      throw e;
-    }
+    const { revision, site } = loadRevision(this.sites, request.site, undefined, this.sitePolicy(request.site));
+    // A PlanError is an InvalidInputError: the caller hears why with a 400.
+    const plan = planDeployment(site, { deployment: request.deployment, limit: request.limit });
     if (!plan.hosts.length) throw new InvalidInputError("the deployment targets no host");
     const id = this.runs.create({
       site: request.site,
@@ -228,11 +227,39 @@ export class RunService {
     }
   }
 
-  /** Where a run (or introspection) of this revision finds its `secret:` and `env:` values. */
+  /** What `site` may use on this server: lint and plan of the site's pages take it, and so does a run. */
+  sitePolicy(site: string): SitePolicy {
+    return this.policies.forSite(site).policy;
+  }
+
+  /**
+   * Where a run (or introspection) of this revision finds its `secret:` and `env:` values: the site's own
+   * secrets file only, and of the server's environment only the names FLIGHTDECK_ENV_ALLOW lists.
+   */
   secretsSource(site: string, revision: number): SecretsSource {
     const files = this.sites.files(site, revision).files;
     const secretsFile = SECRETS_FILE_NAMES.map((name) => files.find((f) => f.path === name)).find((f) => f !== undefined);
-    return { file: secretsFile && { name: secretsFile.path, text: secretsFile.content }, identities: () => this.identities(), env: process.env };
+    return {
+      file: secretsFile && { name: secretsFile.path, text: secretsFile.content },
+      identities: () => this.identities(),
+      env: this.policies.allowedEnv(),
+      envAllow: this.sitePolicy(site).envAllow,
+    };
+  }
+
+  /**
+   * The server's own secrets, masked in every run's output whatever a step does (defence in depth: the
+   * sandbox keeps steps from them): its age identities, the first admin's password, the cookie secret.
+   */
+  private async serverSecrets(): Promise<{ value: string; label: string }[]> {
+    const out: { value: string; label: string }[] = [];
+    const identity = await this.serverIdentity?.catch(() => undefined);
+    for (const id of identity?.source.identities ?? []) out.push({ value: id, label: "the server's age identity" });
+    for (const name of ["FLIGHTDECK_ADMIN_PASSWORD", "FLIGHTDECK_AUTH_SECRET", "FLIGHTDECK_AGE_PASSPHRASE", "SOPS_AGE_KEY"]) {
+      const value = process.env[name];
+      if (value) out.push({ value, label: name });
+    }
+    return out;
   }
 
   /** The usual identity sources, with the server's own identity as loaded (and unlocked) at start. */
@@ -263,13 +290,16 @@ export class RunService {
     let message: string | undefined;
     try {
       const { site } = loadRevision(this.sites, run.site, run.revision);
+      // Asked now, not at the request: a setting turned off since then counts.
+      const server = this.policies.forSite(run.site);
       status = await execute({
         site,
         plan: run.plan,
         sink,
         signal: controller.signal,
         forks: run.options.forks,
-        secrets: this.secretsSource(run.site, run.revision),
+        secrets: { ...this.secretsSource(run.site, run.revision), alwaysMasked: await this.serverSecrets() },
+        server,
         introspection: {
           issue: (host) => ({ url: new URL("/api/v1/introspect", this.publicUrl).href, token: this.introspection.issue({ run: id, site: run.site, revision: run.revision, host }) }),
         },

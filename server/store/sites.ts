@@ -52,6 +52,7 @@ export class SiteStore {
         description: sites.description,
         createdAt: sites.createdAt,
         approvalsRequired: sites.approvalsRequired,
+        localExecution: sites.localExecution,
         revision: revisions.number,
         updatedAt: revisions.createdAt,
         updatedBy: revisions.author,
@@ -139,6 +140,26 @@ export class SiteStore {
 
   /** The files of a revision (the newest when `number` is omitted), in path order. */
   files(slug: string, number?: number): { revision: number; files: SiteFile[] } {
+    const rev = this.revisionRow(slug, number);
+    return { revision: rev.number, files: readFiles(this.db, rev.id) };
+  }
+
+  /**
+   * A revision's file paths and content hashes (the newest revision when `number` is omitted), without reading
+   * the contents: the same hashes mean the same files, so this is what a cache of loaded sites is keyed on.
+   */
+  manifest(slug: string, number?: number): { revision: number; files: { path: string; hash: string }[] } {
+    const rev = this.revisionRow(slug, number);
+    const files = this.db
+      .select({ path: revisionFiles.path, hash: revisionFiles.blobHash })
+      .from(revisionFiles)
+      .where(eq(revisionFiles.revisionId, rev.id))
+      .orderBy(revisionFiles.path)
+      .all();
+    return { revision: rev.number, files };
+  }
+
+  private revisionRow(slug: string, number: number | undefined): { id: number; number: number } {
     const siteId = this.siteId(slug);
     const rev = this.db
       .select({ id: revisions.id, number: revisions.number })
@@ -148,7 +169,7 @@ export class SiteStore {
       .limit(1)
       .get();
     if (!rev) throw new NotFoundError(`site '${slug}' has no revision ${number}`);
-    return { revision: rev.number, files: readFiles(this.db, rev.id) };
+    return rev;
   }
 
   /** The newest revision's number: a run requested at an older one is stale. */
@@ -158,6 +179,11 @@ export class SiteStore {
 
   setSettings(slug: string, settings: { approvalsRequired: number }) {
     this.db.update(sites).set(settings).where(eq(sites.id, this.siteId(slug))).run();
+  }
+
+  /** Whether the site may run `transport: local` steps (on the server, sandboxed): a server admin's decision. */
+  setLocalExecution(slug: string, enabled: boolean) {
+    this.db.update(sites).set({ localExecution: enabled }).where(eq(sites.id, this.siteId(slug))).run();
   }
 
   delete(slug: string) {

@@ -1,6 +1,8 @@
 /**
- * The local transport: commands run on the Flightdeck server itself, through the same abortable script as ssh
- * (./script) fed to `/bin/sh -s` on stdin; files move with fs; become goes through `sudo -n`.
+ * The local transport: commands run on the machine Flightdeck runs on, through the same abortable script as
+ * ssh (./script) fed to `/bin/sh -s` on stdin. Two ways: directly, as the CLI's own user (`flightdeck exec` on
+ * one's own machine: files move with fs, become goes through `sudo -n`); or, on a server, inside the sandbox
+ * of ./sandbox (commands and file moves alike, in a private workspace per connection; no become).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -8,7 +10,8 @@ import { chmod, chown, open, readFile, rename, stat, unlink } from "node:fs/prom
 import { hostname, userInfo } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import { ABORT_SEQUENCE_MS, abortedResult, becomeUser, buildExecScript, getArgv, GET_MISSING_STATUS, putArgv, shellArgv } from "./script";
+import type { Workspace } from "./sandbox";
+import { ABORT_SEQUENCE_MS, abortedResult, becomeUser, buildExecScript, getArgv, GET_MISSING_STATUS, GET_PROGRAM, modeString, putArgv, PUT_PROGRAM, shellArgv } from "./script";
 import type { ConnectOptions, Connection, ConnectionSettings, ExecOptions, ExecResult, PutOptions, Transport } from "./types";
 
 /** After an abort, how long the script may take to end the command before its whole process group is killed. */
@@ -28,12 +31,12 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 /** Run argv with `stdin` as its whole input, in its own process group (killed on abort). */
-function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   signal.throwIfAborted();
   const [file, ...args] = argv;
   if (!file) throw new Error("empty argv");
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const onAbort = () => killGroup(child.pid, "SIGKILL");
@@ -54,23 +57,44 @@ function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal)
   });
 }
 
+/** What `become` in a sandboxed local step is told: sudo would be a way out of the sandbox. */
+export const SANDBOX_BECOME_REFUSED =
+  "become is refused in a local step on the server: local steps run sandboxed as an unprivileged user, with no way to gain privileges (sudo would leave the sandbox); run this step over ssh instead";
+
 class LocalConnection implements Connection {
   readonly description: string;
   private readonly user = userInfo().username;
 
-  constructor() {
-    this.description = `local ${this.user}@${hostname()}`;
+  /** With a workspace, everything runs in the server's sandbox; without one, directly as this user (the CLI). */
+  constructor(private readonly workspace?: Workspace) {
+    this.description = workspace ? `local ${hostname()} (sandboxed)` : `local ${this.user}@${hostname()}`;
+  }
+
+  /** argv that runs `inner` as this connection runs things; sudo for become only outside a sandbox. */
+  private argv(inner: string[], become: boolean | string | undefined, sudoArgv: (user: string) => string[]): { argv: string[]; env?: NodeJS.ProcessEnv } {
+    if (this.workspace) {
+      if (become !== undefined && become !== false) throw new Error(SANDBOX_BECOME_REFUSED);
+      return { argv: this.workspace.argv(inner), env: this.workspace.env };
+    }
+    const user = becomeUser(become, this.user);
+    return { argv: user === undefined ? inner : sudoArgv(user) };
   }
 
   exec(command: string, options: ExecOptions): Promise<ExecResult> {
     const started = performance.now();
     const { signal } = options;
     const script = buildExecScript({ command, env: options.env, cwd: options.cwd });
-    const [file, ...args] = shellArgv(becomeUser(options.become, this.user));
+    let run;
+    try {
+      run = this.argv(shellArgv(undefined), options.become, (user) => shellArgv(user));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    const [file, ...args] = run.argv;
     if (signal.aborted) return Promise.resolve({ exitCode: null, signal: "SIGTERM", durationMs: 0 });
     return new Promise<ExecResult>((resolve, reject) => {
       // detached: the shell leads its own process group, so nothing of it can outlive a forced kill below.
-      const child = spawn(file ?? "/bin/sh", args, { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+      const child = spawn(file ?? "/bin/sh", args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env: run.env });
       const stdout = new StringDecoder("utf8");
       const stderr = new StringDecoder("utf8");
       let aborted = false;
@@ -115,10 +139,12 @@ class LocalConnection implements Connection {
     const { signal } = options;
     signal.throwIfAborted();
     const data = typeof content === "string" ? Buffer.from(content) : content;
-    const become = becomeUser(options.become, this.user);
-    if (become !== undefined) {
-      const r = await runArgv(putArgv(become, path, options.mode, options.owner, options.group), data, signal);
-      if (r.code !== 0) throw new Error(`local: cannot write ${path} as ${become}: ${r.stderr || `exit status ${r.code}`}`);
+    const become = this.workspace ? undefined : becomeUser(options.become, this.user);
+    if (this.workspace || become !== undefined) {
+      const inner = ["/bin/sh", "-c", PUT_PROGRAM, "sh", path, options.mode === undefined ? "" : modeString(options.mode), options.owner ?? "", options.group ?? ""];
+      const run = this.argv(inner, options.become, (user) => putArgv(user, path, options.mode, options.owner, options.group));
+      const r = await runArgv(run.argv, data, signal, run.env);
+      if (r.code !== 0) throw new Error(`local: cannot write ${path}${become ? ` as ${become}` : ""}: ${r.stderr || `exit status ${r.code}`}`);
       return;
     }
     const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
@@ -153,11 +179,12 @@ class LocalConnection implements Connection {
 
   async getFile(path: string, options: { become?: boolean | string; signal: AbortSignal }): Promise<Buffer | null> {
     options.signal.throwIfAborted();
-    const become = becomeUser(options.become, this.user);
-    if (become !== undefined) {
-      const r = await runArgv(getArgv(become, path), undefined, options.signal);
+    const become = this.workspace ? undefined : becomeUser(options.become, this.user);
+    if (this.workspace || become !== undefined) {
+      const run = this.argv(["/bin/sh", "-c", GET_PROGRAM, "sh", path], options.become, (user) => getArgv(user, path));
+      const r = await runArgv(run.argv, undefined, options.signal, run.env);
       if (r.code === GET_MISSING_STATUS) return null;
-      if (r.code !== 0) throw new Error(`local: cannot read ${path} as ${become}: ${r.stderr || `exit status ${r.code}`}`);
+      if (r.code !== 0) throw new Error(`local: cannot read ${path}${become ? ` as ${become}` : ""}: ${r.stderr || `exit status ${r.code}`}`);
       return r.stdout;
     }
     try {
@@ -168,15 +195,19 @@ class LocalConnection implements Connection {
     }
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  async close(): Promise<void> {
+    await this.workspace?.dispose();
   }
 }
 
 export const localTransport: Transport = {
   name: "local",
-  connect(_settings: ConnectionSettings, options: ConnectOptions): Promise<Connection> {
+  async connect(_settings: ConnectionSettings, options: ConnectOptions): Promise<Connection> {
     options.signal.throwIfAborted();
-    return Promise.resolve(new LocalConnection());
+    const local = options.local;
+    if (!local) return new LocalConnection();
+    // A server never runs a local step outside its sandbox: without one the step is refused, with the reason.
+    if ("refused" in local) throw new Error(local.refused);
+    return new LocalConnection(await local.sandbox.workspace());
   },
 };

@@ -132,7 +132,8 @@ export function putArgv(user: string, path: string, mode: number | undefined, ow
 
 /** Exit status meaning "no such file" for GET_PROGRAM. */
 export const GET_MISSING_STATUS = 44;
-const GET_PROGRAM = `if [ -e "$1" ] || [ -L "$1" ]; then exec cat -- "$1"; else exit ${GET_MISSING_STATUS}; fi`;
+/** `sh -c` program for getFile with become or in a sandbox: $1 path; the content on stdout. */
+export const GET_PROGRAM = `if [ -e "$1" ] || [ -L "$1" ]; then exec cat -- "$1"; else exit ${GET_MISSING_STATUS}; fi`;
 
 export function getArgv(user: string, path: string): string[] {
   return ["sudo", "-n", "-H", "-u", user, "--", "/bin/sh", "-c", GET_PROGRAM, "sh", path];

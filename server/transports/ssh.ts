@@ -33,6 +33,8 @@ import {
   shellArgv,
   shQuote,
 } from "./script";
+import type { FilePolicy } from "../inventory/policy";
+import { allowedSiteFile } from "./site-files";
 import { Slots } from "./slots";
 import {
   HostKeyError,
@@ -107,14 +109,14 @@ export function baseConnectConfig(s: ConnectionSettings): ConnectConfig {
   };
 }
 
-async function loadPrivateKey(s: ConnectionSettings): Promise<{ key: Buffer; source: string } | undefined> {
+async function loadPrivateKey(s: ConnectionSettings, files: FilePolicy | undefined): Promise<{ key: Buffer; source: string } | undefined> {
   let key: Buffer;
   let source: string;
   if (s.private_key) {
     key = Buffer.from(s.private_key);
     source = "the private_key setting";
   } else if (s.key_file) {
-    source = sitePath(s, s.key_file);
+    source = files ? await allowedSiteFile(s.key_file, "key_file", files).catch((e: Error) => Promise.reject(new UnreachableError(`${hostLabel(s)}: ${e.message}`))) : sitePath(s, s.key_file);
     try {
       key = await readFile(source);
     } catch (err) {
@@ -163,14 +165,19 @@ async function dial(s: ConnectionSettings, options: ConnectOptions, sock?: Duple
   const label = hostLabel(s);
   const base = baseConnectConfig(s);
   const timeoutMs = base.readyTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const key = await loadPrivateKey(s);
-  const agent = key ? undefined : process.env.SSH_AUTH_SOCK || undefined;
+  const key = await loadPrivateKey(s, options.files);
+  // A server lends its own ssh-agent to no site: a site brings its key (a secret, or a file it is allowed).
+  const agent = key || options.files ? undefined : process.env.SSH_AUTH_SOCK || undefined;
+  if (!key && options.files) throw new UnreachableError(`${label}: no key to log in with: set key_file in the host's connection (secret:NAME, or a file in FLIGHTDECK_KEY_DIRS); the server's ssh-agent is not lent to sites`);
   if (!key && !agent)
     throw new UnreachableError(`${label}: no key to log in with: set key_file (or private_key) in the host's connection, or run an ssh-agent (SSH_AUTH_SOCK is not set)`);
   const auth = key ? `the key from ${key.source}` : `the keys of the ssh-agent at ${agent}`;
 
   const checking = s.host_key_checking ?? "strict";
-  const knownPath = knownHostsPath(s);
+  const knownPath =
+    s.known_hosts && options.files
+      ? await allowedSiteFile(s.known_hosts, "known_hosts", options.files).catch((e: Error) => Promise.reject(new HostKeyError(`${label}: ${e.message}`)))
+      : knownHostsPath(s);
   const name = knownHostName(s.address, portOf(s));
   let entries: KnownHostEntry[] = [];
   if (checking !== "off") {

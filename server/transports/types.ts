@@ -2,6 +2,8 @@
  * The whole transport contract: connect to a host, run commands, move files, disconnect. Each transport
  * (local, ssh, later maas) implements it in its own module and is found by name in ./registry.
  */
+import type { FilePolicy } from "../inventory/policy";
+import type { Sandbox } from "./sandbox";
 
 /** A host's resolved `connection` (see PRODUCT.md), plus where relative paths are resolved from. */
 export interface ConnectionSettings {
@@ -62,6 +64,13 @@ export interface ConnectOptions {
   signal: AbortSignal;
   /** Things the operator must be told (a newly accepted host key, host key checking turned off). */
   onNotice?: (message: string) => void;
+  /**
+   * How `transport: local` runs. Absent: directly, as this process's user (the CLI on one's own machine). On a
+   * server: in its sandbox, or refused with a message that says why (the site setting, or what to install).
+   */
+  local?: { sandbox: Sandbox } | { refused: string };
+  /** Which files the site's connection may name (key_file, known_hosts). Absent: any (the CLI). */
+  files?: FilePolicy;
 }
 
 export interface Transport {

@@ -23,3 +23,8 @@ export function callerAs(services: Services, principal: Principal) {
 export function noApprovals(services: Services, site: string) {
   services.sites.setSettings(site, { approvalsRequired: 0 });
 }
+
+/** A server admin's decision: the site may run `transport: local` steps (sandboxed) on this server. */
+export function allowLocal(services: Services, site: string) {
+  services.sites.setLocalExecution(site, true);
+}

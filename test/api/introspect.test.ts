@@ -17,7 +17,7 @@ before(async () => {
   sim = await startMaasSimulator({ machines: [{ system_id: "m1", hostname: "node-1" }, { system_id: "m2", hostname: "node-2" }], keys: [{ key: KEY, username: "ops" }], timings: { deployMs: 50 } });
   sim.inject({ type: "stuck-deploying", machine: "m1" });
   sim.inject({ type: "stuck-deploying", machine: "m2" });
-  server = await startHttpServer();
+  server = await startHttpServer({ FLIGHTDECK_ENV_ALLOW: "FD_TEST_MAAS_KEY" });
   const site = `kind: maas
 api_version: v1beta1
 spec: {name: dc1, url: "${sim.url}", api_key: "env:FD_TEST_MAAS_KEY", poll_interval: 20ms}

@@ -36,6 +36,7 @@ before(async () => {
   const { services, url } = server;
   services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
   services.sites.create({ slug: "beta", name: "Beta", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
+  for (const slug of ["alpha", "beta"]) services.sites.setLocalExecution(slug, true);
   const admin = new Client(url, "admin", undefined, "127.0.0.2");
   assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
   clients.admin = admin;
@@ -85,6 +86,7 @@ const CALLS: Call[] = [
   { path: "secrets.reveal", kind: "mutation", need: { site: "admin" }, input: () => ({ slug: "alpha", key: "k" }) },
   { path: "sites.settings", kind: "mutation", need: { site: "admin" }, input: () => ({ slug: "alpha", approvalsRequired: 1 }) },
   { path: "members.set", kind: "mutation", need: { site: "admin" }, input: () => ({ slug: "alpha", userId: ids.outsider, role: null }) },
+  { path: "sites.localExecution", kind: "mutation", need: "server-admin", input: () => ({ slug: "alpha", enabled: true }) },
   { path: "sites.create", kind: "mutation", need: "server-admin", input: () => ({ slug: "alpha", name: "again" }) },
   { path: "sites.importPath", kind: "mutation", need: "server-admin", input: () => ({ slug: "gamma", name: "g", path: "/no/such/dir" }) },
   { path: "sites.delete", kind: "mutation", need: "server-admin", input: () => ({ slug: "no-such-site" }) },

@@ -11,7 +11,8 @@ import { createServices } from "../../server/services";
 import { asUser } from "./callers";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-api-"));
-const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
+// The demo's MAAS region reads env:MAAS_API_KEY: allowed here as npm start allows it.
+const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY" }));
 const { db, sites, broadcaster } = services;
 const events: SiteRevisionEvent[] = [];
 broadcaster.siteRevision = (e) => void events.push(e);
@@ -43,7 +44,16 @@ describe("tRPC routers over a real store", () => {
     assert.equal(d.file, "inventory.yml");
     assert.equal(d.line, inventory.split("\n").findIndex((l) => l.includes("members: [kvm-1")) + 1);
     assert.equal(d.col, 5);
-    assert.deepEqual(await api.files.lint({ slug: "demo", changes: [] }), [], "the saved demo is clean");
+    // The demo's hosts run on the server itself: refused, where it is written, until a server admin allows it.
+    const [local, ...others] = await api.files.lint({ slug: "demo", changes: [] });
+    assert.deepEqual(others, []);
+    assert.match(local!.message, /^transport: local runs commands on the Flightdeck server itself.*"Local execution"/);
+    assert.deepEqual([local!.file, local!.line], ["inventory.yml", inventory.split("\n").findIndex((l) => l.includes("connection: {transport: local}")) + 1]);
+    const plans = await api.runs.deployments({ slug: "demo" });
+    assert.match(plans.deployments[0]!.problem!, /inventory\.yml:\d+:\d+: error: transport: local runs commands/);
+    await api.sites.localExecution({ slug: "demo", enabled: true });
+    assert.deepEqual(await api.files.lint({ slug: "demo", changes: [] }), [], "the saved demo is clean where local execution is allowed");
+    assert.equal((await api.runs.deployments({ slug: "demo" })).deployments[0]!.problem, null);
   });
 
   test("save creates a revision and tells watchers", async () => {

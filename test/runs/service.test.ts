@@ -7,7 +7,7 @@ import { after, test } from "node:test";
 import { RunTracker } from "../../server/engine";
 import { readEnv } from "../../server/env";
 import { createServices } from "../../server/services";
-import { asUser, noApprovals } from "../api/callers";
+import { allowLocal, asUser, noApprovals } from "../api/callers";
 import { localInventory, workflow } from "../engine/fleet-site";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-service-"));
@@ -25,6 +25,7 @@ ${workflow(`  - {name: one, action: cmd.run, params: {cmd: "echo one {{ host.nam
 test("launch, the folded snapshot, output, and re-running only the failed host", async () => {
   services.sites.create({ slug: "svc", name: "svc", files: [{ path: "site.yml", content: SITE("b") }], author: "t", message: "m" });
   noApprovals(services, "svc");
+  allowLocal(services, "svc");
   const { id } = await api.runs.launch({ slug: "svc", deployment: "dep", reason: "test" });
   assert.equal(await services.runner.done(id), "failed");
 
@@ -58,6 +59,7 @@ test("cancel a running run through the API", async () => {
     message: "m",
   });
   noApprovals(services, "slow");
+  allowLocal(services, "slow");
   const { id } = await api.runs.launch({ slug: "slow", deployment: "dep" });
   // Cancel once every host is inside the long step (the state is polled from the store, bounded).
   const end = Date.now() + 10_000;
@@ -75,6 +77,7 @@ test("cancel a running run through the API", async () => {
 
 test("approvals: waiting, nobody approves their own run, N approvals, stale refused, only the frozen revision runs", async () => {
   services.sites.create({ slug: "appr", name: "appr", files: [{ path: "site.yml", content: SITE("nobody") }], author: "t", message: "m" });
+  allowLocal(services, "appr");
   services.sites.setSettings("appr", { approvalsRequired: 2 });
   const op = await asUser(services, "olga", { roles: { appr: "operator" } });
   const r1 = await asUser(services, "rita", { roles: { appr: "approver" } });

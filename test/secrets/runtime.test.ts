@@ -188,15 +188,18 @@ describe("masking sink", () => {
 describe("secrets at run time (server)", () => {
   test("the server's identity decrypts; the database files and the server's output hold no value", async () => {
     const data = mkdtempSync(join(dir, "data-"));
-    const services = createServices(readEnv({ FLIGHTDECK_DATA: data, FLIGHTDECK_DEMO: "" }));
+    const services = createServices(readEnv({ FLIGHTDECK_DATA: data, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "FD_TEST_TOKEN" }));
     const { api } = await asUser(services, "ana", { isAdmin: true });
     try {
       const identity = await services.serverIdentity;
       assert.equal(statSync(identity.path).mode & 0o777, 0o600);
       const text = await writeSecretsFile(null, { db: { password: PASSWORD, split: SPLIT, pin: "42" } }, identity.recipients);
-      const out = mkdtempSync(join(dir, "run-"));
-      services.sites.create({ slug: "sec", name: "sec", files: [{ path: "site.yml", content: site(out, STEPS) }, { path: "secrets.yml", content: text }], author: "t", message: "m" });
+      // On the server a local step runs sandboxed, with its own /tmp: the values are checked where they were written.
+      const out = "/tmp/secrets-run";
+      const steps = `  - {name: mkdir, action: cmd.run, params: {cmd: "mkdir -p OUT"}}\n${STEPS}\n  - {name: check, action: cmd.run, params: {cmd: "test \\"$(cat OUT/pw.txt)\\" = \\"{{ vars.password }}\\""}}`;
+      services.sites.create({ slug: "sec", name: "sec", files: [{ path: "site.yml", content: site(out, steps) }, { path: "secrets.yml", content: text }], author: "t", message: "m" });
       services.sites.setSettings("sec", { approvalsRequired: 0 });
+      services.sites.setLocalExecution("sec", true);
 
       // The server's own output while the run goes: everything written to this process's stdout and stderr.
       const logged: string[] = [];
@@ -216,7 +219,6 @@ describe("secrets at run time (server)", () => {
       } finally {
         for (const r of restore) r();
       }
-      assert.equal(readFileSync(join(out, "pw.txt"), "utf8"), PASSWORD);
       const events = await api.runs.events({ id, after: 0 });
       const output = await api.runs.output({ id, host: "h" });
       assert.equal(output.filter((o) => o.step === "split").map((o) => o.data).join(""), MASK);

@@ -22,10 +22,10 @@ export const filesRouter = createTRPCRouter({
       return saved;
     }),
 
-  /** Diagnostics of the whole site with unsaved buffers applied: the editor's live markers. */
+  /** Diagnostics of the whole site with unsaved buffers applied (and what this server refuses): the editor's live markers. */
   lint: siteProcedure("viewer")
     .input(z.object({ baseRevision: z.number().int().positive().optional(), changes: z.array(change).max(1000) }))
-    .query(({ ctx, input }) => loadWithOverrides(ctx.sites, input.slug, input.changes, input.baseRevision).diagnostics),
+    .query(({ ctx, input }) => loadWithOverrides(ctx.sites, input.slug, input.changes, input.baseRevision, ctx.runner.sitePolicy(input.slug)).diagnostics),
 
   /** The JSON Schema the editor validates against, generated from the same zod schemas as lint. */
   schema: authedProcedure.query(() => siteJsonSchema()),

@@ -8,9 +8,9 @@ import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
 const comment = z.string().trim().max(2000).default("");
 
 export const runsRouter = createTRPCRouter({
-  /** The deployments of the newest revision, each with its plan (or why it cannot be planned). */
+  /** The deployments of the newest revision, each with its plan (or why it cannot be planned, on this server). */
   deployments: siteProcedure("viewer").query(({ ctx, input }) => {
-    const { revision, site } = loadRevision(ctx.sites, input.slug);
+    const { revision, site } = loadRevision(ctx.sites, input.slug, undefined, ctx.runner.sitePolicy(input.slug));
     const errors = site.diagnostics.filter((d) => d.severity === "error").length;
     return {
       revision,

@@ -70,6 +70,13 @@ export const sitesRouter = createTRPCRouter({
       ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } });
     }),
 
+  /** Whether the site may run `transport: local` steps on this server (sandboxed): a server admin's decision. */
+  localExecution: adminProcedure.input(z.object({ slug, enabled: z.boolean() })).mutation(({ ctx, input }) => {
+    const before = ctx.sites.get(input.slug).localExecution;
+    ctx.sites.setLocalExecution(input.slug, input.enabled);
+    ctx.audit({ action: "site.settings", site: input.slug, target: "local execution", detail: { from: before, to: input.enabled } });
+  }),
+
   delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
     ctx.sites.delete(input.slug);
     ctx.audit({ action: "site.deleted", site: input.slug });

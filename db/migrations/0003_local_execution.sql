@@ -1,0 +1,1 @@
+ALTER TABLE `sites` ADD `local_execution` integer DEFAULT false NOT NULL;

@@ -1,0 +1,59 @@
+/**
+ * What this server lets each site use, from its configuration and the site's settings: lint, plan and the
+ * executor all ask here, so what lint refuses is what a run refuses. A run reaches only its own site: local
+ * steps only where a server admin turned on "Local execution" and only in the sandbox, `env:` only for the
+ * variables FLIGHTDECK_ENV_ALLOW lists, files only in FLIGHTDECK_KEY_DIRS and never in the data directory.
+ */
+import type { Env } from "../env";
+import type { SitePolicy } from "../inventory";
+import { identityPaths, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
+import type { SiteStore } from "../store/sites";
+
+/** The site setting's name, as the Members page shows it. */
+export const LOCAL_EXECUTION_SETTING = "Local execution";
+
+export const LOCAL_REFUSED =
+  `transport: local runs commands on the Flightdeck server itself, and this site may not do that: ` +
+  `a server admin can turn on "${LOCAL_EXECUTION_SETTING}" for the site (on its Members page)`;
+
+export type PolicyEnv = Pick<Env, "FLIGHTDECK_DATA" | "FLIGHTDECK_ENV_ALLOW" | "FLIGHTDECK_KEY_DIRS" | "FLIGHTDECK_RUN_USER">;
+
+export class ServerPolicies {
+  /** The sandbox, probed on first need (only sites with local execution need it). */
+  readonly sandbox: () => SandboxStatus;
+
+  constructor(
+    private readonly env: PolicyEnv,
+    private readonly sites: SiteStore,
+  ) {
+    this.sandbox = sandboxFinder({
+      hide: [env.FLIGHTDECK_DATA, ...identityPaths(process.env)],
+      runUser: env.FLIGHTDECK_RUN_USER,
+      lang: process.env.LANG,
+    });
+  }
+
+  /** What `slug` may use, and the sandbox its local steps run in when they may run at all. */
+  forSite(slug: string): { policy: SitePolicy; sandbox?: Sandbox } {
+    let localRefused: string | undefined = LOCAL_REFUSED;
+    let sandbox: Sandbox | undefined;
+    if (this.sites.get(slug).localExecution) {
+      const status = this.sandbox();
+      if (status.ok) {
+        localRefused = undefined;
+        sandbox = status.sandbox;
+      } else localRefused = status.message;
+    }
+    const policy: SitePolicy = {
+      localRefused,
+      envAllow: this.env.FLIGHTDECK_ENV_ALLOW,
+      files: { dirs: this.env.FLIGHTDECK_KEY_DIRS.map((d) => d.replaceAll("{site}", slug)), deny: [this.env.FLIGHTDECK_DATA] },
+    };
+    return { policy, sandbox };
+  }
+
+  /** The server's environment as `env:` references see it: only the allowed names. */
+  allowedEnv(): Record<string, string | undefined> {
+    return Object.fromEntries(this.env.FLIGHTDECK_ENV_ALLOW.map((name) => [name, process.env[name]]));
+  }
+}
