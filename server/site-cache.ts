@@ -3,15 +3,16 @@
  * which touches no file contents; only a miss reads the contents and parses. The same hashes mean the same
  * files, so an entry never goes stale (a deleted and re-created site with the same revision numbers gets its
  * own), and the cache only bounds memory. Lint-while-typing loads "head plus unsaved buffers" and is not cached.
+ * The cache holds sites as the files make them; a server's policy (what it refuses) is applied on the way out.
  */
 import { createHash } from "node:crypto";
-import { loadSite, type Site, type SiteFile } from "./inventory";
+import { loadSite, withPolicy, type Site, type SiteFile, type SitePolicy } from "./inventory";
 import type { SiteStore } from "./store/sites";
 
 const MAX = 16;
 const cache = new Map<string, Site>();
 
-export function loadRevision(store: SiteStore, slug: string, revision?: number): { revision: number; site: Site } {
+export function loadRevision(store: SiteStore, slug: string, revision?: number, policy?: SitePolicy): { revision: number; site: Site } {
   const manifest = store.manifest(slug, revision);
   const key = manifestKey(manifest.files);
   let site = cache.get(key);
@@ -23,17 +24,20 @@ export function loadRevision(store: SiteStore, slug: string, revision?: number):
     if (cache.size >= MAX) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, site);
-  return { revision: manifest.revision, site };
+  return { revision: manifest.revision, site: withPolicy(site, policy) };
 }
 
 /** The site as it would be with `overrides` applied (null content deletes), without saving anything. */
-export function loadWithOverrides(store: SiteStore, slug: string, overrides: { path: string; content: string | null }[], revision?: number): Site {
+export function loadWithOverrides(store: SiteStore, slug: string, overrides: { path: string; content: string | null }[], revision?: number, policy?: SitePolicy): Site {
   const files = new Map(store.files(slug, revision).files.map((f) => [f.path, f.content]));
   for (const o of overrides) {
     if (o.content === null) files.delete(o.path);
     else files.set(o.path, o.content);
   }
-  return loadSite([...files].map(([path, content]): SiteFile => ({ path, content })));
+  return withPolicy(
+    loadSite([...files].map(([path, content]): SiteFile => ({ path, content }))),
+    policy,
+  );
 }
 
 /** One string for a list of (path, content hash), in path order as the store gives it. */
