@@ -1,5 +1,6 @@
 /** A loaded site: its documents, model, diagnostics and resolver. Loading never throws on bad input. */
-import { buildDesign, type SiteDesign } from "./design";
+import type { SiteDesign } from "./design";
+import { buildDesign } from "./design-check";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics";
 import { buildModel, type SiteModel } from "./model";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
