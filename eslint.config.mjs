@@ -68,12 +68,12 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          // Browser code may import exactly two pure engine modules (the run tracker and the event types).
+          // Browser code may import exactly three pure engine modules (the run tracker, the event types, durations in words).
           // Patterns follow gitignore rules: re-including a file needs its folder re-included, so the folder's
           // own index is forbidden by name below.
-          paths: [{ name: "~/server/engine", allowTypeImports: true, message: "Import ~/server/engine/tracker or ~/server/engine/events; the engine's index pulls in transports." }],
+          paths: [{ name: "~/server/engine", allowTypeImports: true, message: "Import ~/server/engine/tracker, ~/server/engine/events or ~/server/engine/duration; the engine's index pulls in transports." }],
           patterns: [
-            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster", "!~/server/engine", "~/server/engine/*", "!~/server/engine/tracker", "!~/server/engine/events"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
+            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster", "!~/server/engine", "~/server/engine/*", "!~/server/engine/tracker", "!~/server/engine/events", "!~/server/engine/duration"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
           ],
         },
       ],

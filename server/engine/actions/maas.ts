@@ -7,7 +7,6 @@ import {
   describeMachine,
   describeStatusChange,
   followMachine,
-  formatDuration,
   formatEvent,
   machineRef,
   MaasClient,
@@ -17,6 +16,7 @@ import {
   type Machine,
   type MaasStatusName,
 } from "../../transports/maas";
+import { formatDuration } from "../duration";
 import type { ControllerAction, ControllerContext } from "./controller";
 import type { ActionResult } from "./types";
 

@@ -9,7 +9,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MaasClient } from "./client";
 import { MaasApiError, MaasConnectionError, type MaasError } from "./errors";
-import { describeMachine, formatDuration, formatEvent, machineRef } from "./format";
+import { formatDuration } from "../../engine/duration";
+import { describeMachine, formatEvent, machineRef } from "./format";
 import { abortReason } from "./http";
 import type { EventLevel, MaasEvent, Machine } from "./schemas";
 import { isFailedStatus, type MaasStatusName } from "./status";

@@ -31,12 +31,3 @@ export function formatEvent(e: MaasEvent): string {
   const detail = e.description ? `: ${e.description}` : "";
   return `${e.created} ${e.level} ${e.type}${detail}`;
 }
-
-/** "2 min 5 s", "350 ms": durations in messages. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
-}

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { authorizationHeader, type MaasCredentials } from "./credentials";
 import { MaasApiError, MaasConnectionError, MaasResponseError, type ErrorContext } from "./errors";
-import { formatDuration, type MachineRef } from "./format";
+import { formatDuration } from "../../engine/duration";
+import type { MachineRef } from "./format";
 import type { Redactor } from "./redact";
 
 export type ParamValue = string | number | boolean | readonly (string | number)[] | null | undefined;
