@@ -125,6 +125,12 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   const problem = page.getByRole("link", { name: /unknown field 'xmembers' \(did you mean 'members'\?\)/ });
   await expect(problem).toBeVisible();
   await expect(problem).toContainText(`inventory.yml:${MEMBERS}:5`);
+  // monaco-yaml's schema check reports the typo too ("Property xmembers is not allowed."): once it has run on
+  // this text, the typo is still one problem, in the server's words, in the list and in the squiggle's hover.
+  await expect(page.getByTestId("yaml-editor")).toHaveAttribute("data-yaml-reported", "1");
+  const problems = page.getByLabel("Problems");
+  await expect(problems.getByRole("link").filter({ hasText: "xmembers" })).toHaveCount(1);
+  await expect(problems).not.toContainText("is not allowed");
   // The squiggle sits on the line that holds the typo.
   const squiggle = page.getByTestId("yaml-editor").locator(".squiggly-error").first();
   await expect(squiggle).toBeVisible();
@@ -135,6 +141,14 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   await expect(page.getByLabel("Files").getByRole("link", { name: /inventory\.yml/ }).getByText("✕ 1")).toBeVisible();
   await expect(page.getByLabel("Files").getByRole("link", { name: /deployment\.yml/ }).getByText("✕ 1")).toBeVisible();
   await shot(page, "02-editor-error");
+  // The squiggle's hover: the server's message alone (no monaco-yaml warning under the same squiggle).
+  await expect(page.getByTestId("yaml-editor").locator(".squiggly-warning")).toHaveCount(0);
+  const box = (await squiggle.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const hover = page.locator(".monaco-hover").filter({ hasText: "xmembers" });
+  await expect(hover).toContainText("unknown field 'xmembers' (did you mean 'members'?)");
+  await expect(hover).not.toContainText("is not allowed");
+  await shot(page, "02-editor-error-hover");
 
   // Fix it: the problems list empties.
   await page.keyboard.press("Backspace");

@@ -4,7 +4,7 @@
  * The real YAML editor. Client-only: loaded by ./YamlEditor through `dynamic(..., { ssr: false })`.
  */
 import { useEffect, useRef, useState } from "react";
-import { configureSiteSchema, monaco, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER } from "./monaco";
+import { configureSiteSchema, monaco, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER, yamlReportCount } from "./monaco";
 import { markerToMarkerData, modelProblems } from "./markers";
 import type { YamlEditorProps } from "./types";
 import styles from "./editor.module.css";
@@ -39,6 +39,9 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<CodeEditor | null>(null);
   const [model, setModel] = useState<TextModel | null>(null);
+  // What monaco-yaml itself reported, before the server's duplicates were dropped (a data attribute: it tells
+  // a test or a curious reader that the schema check ran on this text).
+  const [yamlReported, setYamlReported] = useState<number | undefined>(undefined);
   const files = useRef(new Map<string, OpenFile>());
   const applyingExternal = useRef(false);
   const lastRevealNonce = useRef<number | null>(null);
@@ -186,6 +189,7 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
     if (!current) return;
     const uri = current.uri.toString();
     const emit = () => {
+      if (!current.isDisposed()) setYamlReported(yamlReportCount(current));
       const listener = callbacks.current.onMarkersChange;
       if (listener && !current.isDisposed()) listener(modelProblems(current.uri, [YAML_MARKER_OWNER, SERVER_MARKER_OWNER]));
     };
@@ -232,6 +236,7 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
       data-testid="yaml-editor"
       data-path={path}
       data-ready={model ? "true" : "false"}
+      data-yaml-reported={yamlReported}
     />
   );
 }

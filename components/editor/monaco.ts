@@ -79,6 +79,11 @@ type TextModel = monaco.editor.ITextModel;
 /** What monaco-yaml last reported for each model, before the server's duplicates were taken out (./duplicates). */
 const yamlReports = new WeakMap<TextModel, monaco.editor.IMarkerData[]>();
 
+/** How many problems monaco-yaml last reported for `model`, its duplicates included; undefined before its first check. */
+export function yamlReportCount(model: TextModel): number | undefined {
+  return yamlReports.get(model)?.length;
+}
+
 function showYamlMarkers(model: TextModel): void {
   const server = monaco.editor.getModelMarkers({ resource: model.uri, owner: SERVER_MARKER_OWNER });
   monaco.editor.setModelMarkers(model, YAML_MARKER_OWNER, withoutServerDuplicates(yamlReports.get(model) ?? [], server));
