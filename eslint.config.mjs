@@ -42,6 +42,20 @@ export default tseslint.config(
     },
   },
   {
+    // Domain errors are told apart by code (errorCode/isNamed in server/errors.ts): the custom server and Next's
+    // bundle each have their own copy of every class, so instanceof between them is silently false.
+    files: ["server/**", "app/**", "components/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "BinaryExpression[operator='instanceof'][right.name=/^(FlightdeckError|InvalidInputError|UnauthorizedError|ForbiddenError|NotFoundError|ConflictError|PreconditionFailedError|PayloadTooLargeError|TooManyRequestsError|PlanError|SiteNotFoundError|SecretsError|NotEncryptedError|NoIdentityError|PassphraseError|DecryptError|MacMismatchError|UnsupportedValueError|MissingKeyError|KeyFormatError)$/]",
+          message: "Recognise Flightdeck errors with errorCode(e) or isNamed(e, name) from server/errors.ts, not instanceof (class identity differs between module graphs).",
+        },
+      ],
+    },
+  },
+  {
     // Test harnesses (the MAAS simulator, the ssh fleet, e2e helpers) never ship: product code may not import them.
     // The typescript-eslint twin of no-restricted-imports, so it adds to the boundary rules above instead of
     // replacing them for the same files.

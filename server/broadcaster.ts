@@ -4,6 +4,7 @@
  */
 import type { Server } from "socket.io";
 import type { OutputChunk, RunEvent } from "./engine";
+import type { ErrorCode } from "./errors";
 
 export interface SiteRevisionEvent {
   site: string;
@@ -21,7 +22,8 @@ export interface ServerToClientEvents {
 }
 
 /** Every join is answered: refused joins say why (and the socket is not in the room). */
-export type JoinAck = (result: { ok: boolean; error?: string }) => void;
+/** A refused join says why, with the code the same refusal has over REST and tRPC. */
+export type JoinAck = (result: { ok: true } | { ok: false; code: ErrorCode | "INTERNAL"; error: string }) => void;
 
 export interface ClientToServerEvents {
   "site.watch": (site: string, ack?: JoinAck) => void;

@@ -2,10 +2,11 @@
  * The Flightdeck server: one Node process serving the Next.js dashboard, tRPC (inside Next), the REST API
  * and socket.io on the same port.
  */
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
 import { Server } from "socket.io";
 import { CLIENT_IP_HEADER } from "./auth";
+import { isGatedPage, loginLocation, toHeaders } from "./auth/page-gate";
 import { attachSocketHandlers } from "./socket";
 import { services } from "./services";
 import type { ClientToServerEvents, ServerToClientEvents } from "./broadcaster";
@@ -21,8 +22,19 @@ await svc.auth.ensureAdmin((line) => console.log(line));
 const http = createServer((req, res) => {
   // Rate limits and the audit log key on this; a client's own value is replaced, never trusted.
   req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
-  void handle(req, res);
+  void serve(req, res);
 });
+
+async function serve(req: IncomingMessage, res: ServerResponse) {
+  if (isGatedPage(req.method, req.url, req.headers)) {
+    const caller = await svc.auth.principal(toHeaders(req.headers)).catch(() => ({ kind: "anonymous" as const }));
+    if (caller.kind === "anonymous") {
+      res.writeHead(307, { location: loginLocation(req.url!), "cache-control": "no-store" }).end();
+      return;
+    }
+  }
+  await handle(req, res);
+}
 const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { path: "/socket.io", serveClient: false });
 attachSocketHandlers(io, svc);
 svc.broadcaster.attach(io);

@@ -16,13 +16,13 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
   const join = (socket: FdSocket, room: string, allowed: (p: Principal) => boolean, ack?: JoinAck) => {
     principal(socket)
       .then(async (p) => {
-        if (!allowed(p)) return ack?.({ ok: false, error: p.kind === "anonymous" ? "sign in first" : "you may not watch this" });
+        if (!allowed(p)) return ack?.(p.kind === "anonymous" ? { ok: false, code: "UNAUTHORIZED", error: "sign in first" } : { ok: false, code: "FORBIDDEN", error: "you may not watch this" });
         await socket.join(room);
         ack?.({ ok: true });
       })
       .catch((e: unknown) => {
         console.error(`socket: could not resolve the caller: ${e instanceof Error ? e.message : String(e)}`);
-        ack?.({ ok: false, error: "could not check who you are" });
+        ack?.({ ok: false, code: "INTERNAL", error: "could not check who you are" });
       });
   };
   const readsSite = (p: Principal, site: string) => (p.kind !== "user" || !p.mustChangePassword) && svc.auth.access.roleOn(p, site) !== null;
@@ -37,14 +37,14 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
   io.on("connection", (socket) => {
     socket.on("site.watch", (site, ack) => {
       if (typeof site === "string" && validSlug(site)) join(socket, siteRoom(site), (p) => readsSite(p, site), ack);
-      else ack?.({ ok: false, error: "no such site" });
+      else ack?.({ ok: false, code: "NOT_FOUND", error: "no such site" });
     });
     socket.on("site.unwatch", (site) => {
       if (typeof site === "string") void socket.leave(siteRoom(site));
     });
     socket.on("run.watch", (run, ack) => {
       const site = Number.isSafeInteger(run) && run > 0 ? runSite(run) : undefined;
-      if (site === undefined) return ack?.({ ok: false, error: "no such run" });
+      if (site === undefined) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such run" });
       join(socket, runRoom(run), (p) => readsSite(p, site) || svc.auth.access.kioskSees(p, site), ack);
     });
     socket.on("run.unwatch", (run) => {
@@ -53,7 +53,7 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
     // A kiosk follows new runs of its board's sites through the board's room (run ids only).
     socket.on("board.watch", (board, ack) => {
       const found = typeof board === "string" ? svc.auth.access.boards().find((b) => b.slug === board) : undefined;
-      if (!found) return ack?.({ ok: false, error: "no such board" });
+      if (!found) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such board" });
       join(socket, boardRoom(found.slug), (p) => (p.kind === "kiosk" && p.boardId === found.id) || (p.kind === "user" && p.isAdmin), ack);
     });
   });

@@ -43,6 +43,18 @@ export function DeploymentsView({ slug }: { slug: string }) {
           decides.
         </div>
       )}
+      {w.site && approvals === 0 && (
+        <div className="notice info" data-testid="no-approval-note">
+          Runs of this site start as soon as they are requested: it requires no approval.{" "}
+          {w.can("admin") ? (
+            <>
+              To have runs reviewed first, require approvals on <Link href={`/sites/${slug}/members`}>Members</Link>.
+            </>
+          ) : (
+            "A site admin can require approvals on the Members page."
+          )}
+        </div>
+      )}
       {w.dirty.length > 0 && (
         <div className="notice info">
           Runs use the saved revision{data ? ` #${data.revision}` : ""}; your unsaved changes in {w.dirty.join(", ")} are not part of them. Save them in <Link href={`/sites/${slug}/files`}>Files</Link> first to include them.

@@ -6,9 +6,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { clientIp, type AuditEntry, type Principal, type Role } from "../auth";
-import { SecretsError } from "../secrets/errors";
 import { services, type Services } from "../services";
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../store/errors";
+import { errorCode, type ErrorCode } from "../errors";
 
 // 1. Context: the server's parts and the caller, resolved from the request's cookie or bearer token.
 export async function createContext(headers: Headers): Promise<Context> {
@@ -32,22 +31,25 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-// 3. Procedures. Domain errors become HTTP-meaningful codes once, here, not in every router.
+// 3. Procedures. Domain errors become HTTP-meaningful codes once, here, not in every router. They are told
+// apart by code: this module runs in Next's bundle while the services that throw run in the server's own graph.
+const TRPC_CODE = {
+  INVALID_INPUT: "BAD_REQUEST",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+} as const satisfies Record<ErrorCode, ConstructorParameters<typeof TRPCError>[0]["code"]>;
+
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
-    const code =
-      cause instanceof NotFoundError
-        ? "NOT_FOUND"
-        : cause instanceof ConflictError
-          ? "CONFLICT"
-          : cause instanceof ForbiddenError
-            ? "FORBIDDEN"
-            : cause instanceof InvalidInputError || cause instanceof SecretsError
-              ? "BAD_REQUEST"
-              : undefined;
-    if (code) throw new TRPCError({ code, message: cause!.message, cause });
+    const code = errorCode(cause);
+    if (code) throw new TRPCError({ code: TRPC_CODE[code], message: (cause as Error).message, cause });
   }
   return result;
 });

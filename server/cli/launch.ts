@@ -3,15 +3,11 @@
  * token from FLIGHTDECK_TOKEN. The run waits for approval there; `--wait` follows it to the end.
  */
 import { parseArgs } from "node:util";
+import { LaunchError, UsageError } from "./errors";
 import type { Io } from "./main";
-import { UsageError } from "./main";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled", "rejected", "interrupted"]);
 const POLL_MS = 2000;
-
-export class LaunchError extends Error {
-  override name = "LaunchError";
-}
 
 interface RunReply {
   id: number;

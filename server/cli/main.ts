@@ -5,12 +5,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import { execute, planDeployment, PlanError, type Plan } from "../engine";
+import { execute, planDeployment, type Plan } from "../engine";
+import { errorCode, isNamed } from "../errors";
 import type { SecretsSource } from "../engine/secrets";
-import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, SiteNotFoundError, type Site } from "../inventory";
+import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, type Site } from "../inventory";
 // The secrets modules (and age) load only for the commands that use them: `lint` and `plan` start fast.
-import { SecretsError, SecretsUsageError } from "../secrets/errors";
+import { SecretsUsageError } from "../secrets/errors";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
+import { LaunchError, UsageError } from "./errors";
 import { jsonDisplay, lineDisplay, terminalDisplay } from "./progress";
 
 const USAGE = `usage: flightdeck <command> [options]
@@ -31,8 +33,6 @@ commands:
   serve                                       start the dashboard (same as npm start)
 
 exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
-
-export class UsageError extends Error {}
 
 export interface Io {
   out: (text: string) => void;
@@ -75,20 +75,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.err(`flightdeck: ${e.message}\n\n${e.usage}`);
       return 2;
     }
-    if (e instanceof SecretsError) {
-      io.err(`flightdeck: ${e.message}`);
-      return 2;
-    }
-    if ((e as Error | null)?.name === "LaunchError") {
-      io.err(`flightdeck: ${(e as Error).message}`);
-      return 2;
-    }
-    if (e instanceof PlanError) {
-      io.err(`flightdeck: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof UsageError || e instanceof SiteNotFoundError || isArgError(e)) {
+    if (e instanceof UsageError || isNamed(e, "SiteNotFoundError") || isArgError(e)) {
       io.err(`flightdeck: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    // Secrets, plan and launch problems: the message says what is wrong and where.
+    if (e instanceof LaunchError || errorCode(e)) {
+      io.err(`flightdeck: ${(e as Error).message}`);
       return 2;
     }
     throw e;

@@ -1,7 +1,8 @@
 /** The engine's errors, one line each on when they are raised. */
+import { InvalidInputError } from "../errors";
 
 /** The site or the request cannot be planned (lint errors, unknown deployment): nothing ran. */
-export class PlanError extends Error {
+export class PlanError extends InvalidInputError {
   override name = "PlanError";
 }
 

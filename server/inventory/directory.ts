@@ -1,6 +1,7 @@
 /** Reading a site from a directory on disk (the CLI, imports): every YAML file below it, nothing else. */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { NotFoundError } from "../errors";
 import { isSiteYaml, type SiteFile } from "./source";
 
 const SKIP = new Set([".git", "node_modules"]);
@@ -22,7 +23,8 @@ export function readSiteDir(dir: string): SiteFile[] {
   return files.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-export class SiteNotFoundError extends Error {
+export class SiteNotFoundError extends NotFoundError {
+  override name = "SiteNotFoundError";
   constructor(readonly dir: string) {
     super(`${dir}: no such site directory`);
   }

@@ -4,7 +4,7 @@
  * other modules find outside data (a MAAS region's `api_key`, from ./design). sops keeps key names in clear,
  * so this needs no private key.
  */
-import { SecretsError } from "../secrets/errors";
+import { isSecretsError } from "../secrets/errors";
 import { secretKeyNames } from "../secrets/sops";
 import type { Diagnostic } from "./diagnostics";
 import type { Data, Place, SiteModel } from "./model";
@@ -35,7 +35,7 @@ export function secretReferenceDiagnostics(files: readonly SiteFile[], model: Si
     try {
       keys = new Set(secretKeyNames(secrets.content, secrets.path));
     } catch (e) {
-      if (!(e instanceof SecretsError)) throw e;
+      if (!isSecretsError(e)) throw e;
       unreadable = true;
       const line = e.line ?? 1;
       const col = e.col ?? 1;

@@ -1,7 +1,7 @@
 /** REST responses: JSON bodies, and domain errors mapped to status codes in one place. */
 import { actorName, clientIp, type AuditEntry, type Principal } from "../auth";
 import { services, type Services } from "../services";
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, UnauthorizedError } from "../store/errors";
+import { ERROR_STATUS, errorCode, ForbiddenError, retryAfterOf, UnauthorizedError } from "../errors";
 
 export function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store" } });
@@ -11,14 +11,22 @@ export async function handle(work: () => Response | Promise<Response>): Promise<
   try {
     return await work();
   } catch (e) {
-    if (e instanceof NotFoundError) return json({ error: e.message }, 404);
-    if (e instanceof ConflictError) return json({ error: e.message }, 409);
-    if (e instanceof InvalidInputError) return json({ error: e.message }, 400);
-    if (e instanceof ForbiddenError) return json({ error: e.message }, 403);
-    if (e instanceof UnauthorizedError) return Response.json({ error: e.message }, { status: 401, headers: { "www-authenticate": 'Bearer realm="flightdeck"', "cache-control": "no-store" } });
+    return errorResponse(e);
+  }
+}
+
+/** A domain error (told apart by code: it may come from the server's module graph, not this bundle's) or a bug. */
+export function errorResponse(e: unknown): Response {
+  const code = errorCode(e);
+  if (!code) {
     console.error(`rest: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return json({ error: "internal error; see the server log" }, 500);
   }
+  const headers: Record<string, string> = { "cache-control": "no-store" };
+  if (code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="flightdeck"';
+  const retry = retryAfterOf(e);
+  if (retry !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retry)));
+  return Response.json({ error: (e as Error).message, code }, { status: ERROR_STATUS[code], headers });
 }
 
 export type Caller = Exclude<Principal, { kind: "anonymous" } | { kind: "kiosk" }>;

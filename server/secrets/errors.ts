@@ -3,6 +3,8 @@
  * and says what to do; none carries a decrypted value.
  */
 
+import { errorCode, FlightdeckError } from "../errors";
+
 /** Where a problem is: a file, and a position in it when one is known (1-based, as editors expect). */
 export interface Where {
   file: string;
@@ -14,8 +16,8 @@ export function formatWhere(where: Where): string {
   return where.line !== undefined ? `${where.file}:${where.line}:${where.col ?? 1}` : where.file;
 }
 
-/** Any problem with a secrets file, an identity or a recipient. */
-export class SecretsError extends Error {
+/** Any problem with a secrets file, an identity or a recipient: the caller's input to fix (400 on the API). */
+export class SecretsError extends FlightdeckError {
   readonly file: string;
   readonly line?: number;
   readonly col?: number;
@@ -23,13 +25,17 @@ export class SecretsError extends Error {
   readonly detail: string;
 
   constructor(where: Where, message: string) {
-    super(`${formatWhere(where)}: ${message}`);
-    this.name = new.target.name;
+    super("INVALID_INPUT", `${formatWhere(where)}: ${message}`);
     this.detail = message;
     this.file = where.file;
     this.line = where.line;
     this.col = where.col;
   }
+}
+
+/** Whether `e` is one of the errors above (from any copy of this module: see ../errors). */
+export function isSecretsError(e: unknown): e is SecretsError {
+  return errorCode(e) !== undefined && typeof (e as { detail?: unknown }).detail === "string" && typeof (e as { file?: unknown }).file === "string";
 }
 
 /** The file has no (or an unusable) `sops` metadata block: it is not a sops-encrypted file. */

@@ -1,6 +1,9 @@
 /** A small HTTP client for the permission tests: a session cookie or a bearer token, tRPC and REST calls. */
 import { request } from "node:http";
 import { io, type Socket } from "socket.io-client";
+import type { JoinAck } from "../../server/broadcaster";
+
+type JoinResult = Parameters<JoinAck>[0];
 
 interface Reply {
   status: number;
@@ -78,6 +81,6 @@ export class Client {
 }
 
 /** Emit a join and wait for its acknowledgement. */
-export function join(socket: Socket, event: "site.watch" | "run.watch" | "board.watch", arg: string | number): Promise<{ ok: boolean; error?: string }> {
-  return socket.timeout(5000).emitWithAck(event, arg) as Promise<{ ok: boolean; error?: string }>;
+export function join(socket: Socket, event: "site.watch" | "run.watch" | "board.watch", arg: string | number): Promise<JoinResult> {
+  return socket.timeout(5000).emitWithAck(event, arg) as Promise<JoinResult>;
 }

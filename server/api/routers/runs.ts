@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { actorName, atLeast } from "../../auth";
-import { planDeployment, PlanError, RUN_STATUSES } from "../../engine";
+import { planDeployment, RUN_STATUSES } from "../../engine";
+import { isNamed } from "../../errors";
 import { loadRevision } from "../../site-cache";
 import { ForbiddenError } from "../../store/errors";
 import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
@@ -19,7 +20,7 @@ export const runsRouter = createTRPCRouter({
         try {
           return { name: d.name, title: d.title, plan: planDeployment(site, { deployment: d.name }), problem: null };
         } catch (e) {
-          if (!(e instanceof PlanError)) throw e;
+          if (!isNamed(e, "PlanError")) throw e;
           return { name: d.name, title: d.title, plan: null, problem: e.message };
         }
       }),
