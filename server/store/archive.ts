@@ -1,14 +1,21 @@
 /**
  * Site archives: import from a .tgz/.tar/.zip upload, export as .tgz in the site directory's own layout
  * (files at the archive root), so a site round-trips through git byte for byte.
+ *
+ * Reading is bounded by ARCHIVE_LIMITS and SITE_LIMITS (server/limits.ts): an archive is inflated as a stream,
+ * a slice at a time, with one running count of expanded bytes over every entry (skipped ones too), and reading
+ * stops at the first limit passed. Only the site's YAML files are kept. gzip is inflated by Node's zlib (off
+ * the event loop); zip entries by fflate, yielding to other requests between slices.
  */
-import { gunzipSync, gzipSync, unzipSync } from "fflate";
+import { once } from "node:events";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { createGunzip } from "node:zlib";
+import { gzipSync, Unzip, UnzipInflate, type UnzipFile } from "fflate";
 import { Parser, type ReadEntry } from "tar";
 import type { SiteFile } from "../inventory";
 import { isSiteYaml } from "../inventory";
+import { ARCHIVE_LIMITS, SITE_LIMITS, size, tooLarge } from "../limits";
 import { InvalidInputError } from "./errors";
-
-export const ARCHIVE_LIMITS = { compressedBytes: 20 << 20, expandedBytes: 64 << 20, files: 5000 };
 
 export interface ArchiveContents {
   files: SiteFile[];
@@ -16,108 +23,249 @@ export interface ArchiveContents {
   skipped: string[];
 }
 
+/**
+ * Compressed input is handed to the inflater this much at a time. Deflate expands at most ~1000 times, so one
+ * zip slice (fflate inflates a pushed slice at once) is at most 4 MiB of output; zlib streams in 16 KiB pieces.
+ */
+const SLICE = 16 << 10;
+const ZIP_SLICE = 4 << 10;
+/** Inflated bytes between two yields to the event loop (zip entries inflate on it). */
+const YIELD_EVERY = 1 << 20;
+
 export async function readArchive(name: string, data: Uint8Array): Promise<ArchiveContents> {
-  if (data.byteLength > ARCHIVE_LIMITS.compressedBytes) throw new InvalidInputError(`${name}: larger than ${ARCHIVE_LIMITS.compressedBytes >> 20} MiB`);
-  if (data[0] === 0x50 && data[1] === 0x4b) return readZip(name, data);
-  let tar = data;
-  if (data[0] === 0x1f && data[1] === 0x8b) {
-    try {
-      tar = gunzipSync(data);
-    } catch {
-      throw new InvalidInputError(`${name}: not a valid gzip file`);
-    }
-  }
-  return readTar(name, tar);
-}
-
-function collect(name: string): { add(path: string, bytes: Uint8Array | null): void; done(): ArchiveContents } {
-  const files: SiteFile[] = [];
-  const skipped: string[] = [];
-  let total = 0;
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  return {
-    add(raw, bytes) {
-      const path = raw.replace(/^\.\//, "");
-      if (!path || path.endsWith("/")) return;
-      if (files.length + skipped.length >= ARCHIVE_LIMITS.files) throw new InvalidInputError(`${name}: more than ${ARCHIVE_LIMITS.files} entries`);
-      const unsafe = path.startsWith("/") || path.split("/").includes("..");
-      if (bytes === null || unsafe || !isSiteYaml(path) || path.split("/").some((s) => s.startsWith(".") && s !== ".")) {
-        skipped.push(path);
-        return;
-      }
-      total += bytes.byteLength;
-      if (total > ARCHIVE_LIMITS.expandedBytes) throw new InvalidInputError(`${name}: expands to more than ${ARCHIVE_LIMITS.expandedBytes >> 20} MiB`);
-      try {
-        files.push({ path, content: decoder.decode(bytes) });
-      } catch {
-        throw new InvalidInputError(`${name}: ${path} is not UTF-8 text`);
-      }
-    },
-    done() {
-      if (!files.length) throw new InvalidInputError(`${name}: no .yml or .yaml files found${skipped.length ? ` (found ${skipped.slice(0, 5).join(", ")})` : ""}`);
-      return { files: files.sort((a, b) => (a.path < b.path ? -1 : 1)), skipped };
-    },
-  };
-}
-
-function readZip(name: string, data: Uint8Array): ArchiveContents {
-  const out = collect(name);
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(data, {
-      filter: (f) => {
-        if (f.originalSize > ARCHIVE_LIMITS.expandedBytes) throw new InvalidInputError(`${name}: ${f.name} is too large`);
-        return true;
-      },
-    });
-  } catch (e) {
-    if (e instanceof InvalidInputError) throw e;
-    throw new InvalidInputError(`${name}: not a valid zip file`);
-  }
-  for (const [path, bytes] of Object.entries(entries)) out.add(path, bytes);
+  if (data.byteLength > ARCHIVE_LIMITS.uploadBytes) throw tooLarge(`${name} is ${size(data.byteLength)}; an archive may be at most ${size(ARCHIVE_LIMITS.uploadBytes)}`);
+  const out = new Collector(name);
+  if (data[0] === 0x50 && data[1] === 0x4b) await readZip(out, data);
+  else if (data[0] === 0x1f && data[1] === 0x8b) await readTar(out, data, true);
+  else await readTar(out, data, false);
   return out.done();
 }
 
-function readTar(name: string, data: Uint8Array): Promise<ArchiveContents> {
-  const out = collect(name);
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(e instanceof InvalidInputError ? e : new InvalidInputError(`${name}: not a valid tar archive`));
-    };
-    const parser = new Parser({
-      strict: true,
-      onReadEntry: (entry: ReadEntry) => {
-        if (entry.type !== "File" && entry.type !== "OldFile") {
-          if (entry.type !== "Directory") out.add(entry.path, null);
-          entry.resume();
-          return;
+/** What an archive held so far, and the counts its limits are checked against. */
+class Collector {
+  private readonly files: SiteFile[] = [];
+  private readonly skipped: string[] = [];
+  private expanded = 0;
+  private entries = 0;
+  private siteBytes = 0;
+  private sinceYield = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+
+  constructor(readonly name: string) {}
+
+  /** Count bytes as they are inflated, of any entry; past the limit the archive is refused. */
+  inflated(bytes: number) {
+    this.expanded += bytes;
+    this.sinceYield += bytes;
+    if (this.expanded > ARCHIVE_LIMITS.expandedBytes) throw tooLarge(`${this.name} expands to more than ${size(ARCHIVE_LIMITS.expandedBytes)}; an archive may expand to at most that`);
+  }
+
+  /** Whether enough was inflated since the last call that other requests should get a turn. */
+  dueForYield(): boolean {
+    if (this.sinceYield < YIELD_EVERY) return false;
+    this.sinceYield = 0;
+    return true;
+  }
+
+  /** A new entry: its normalised path when it is a site file to keep, else undefined (listed as skipped). */
+  entry(raw: string, isFile: boolean): string | undefined {
+    if (++this.entries > ARCHIVE_LIMITS.entries) throw tooLarge(`${this.name} has more than ${ARCHIVE_LIMITS.entries} entries`);
+    if (raw.length > ARCHIVE_LIMITS.pathLength) throw tooLarge(`${this.name} has an entry whose path is longer than ${ARCHIVE_LIMITS.pathLength} characters (${raw.slice(0, 60)}…)`);
+    const path = raw.replace(/^\.\//, "");
+    if (!path || path.endsWith("/")) return undefined;
+    const unsafe = path.startsWith("/") || path.split("/").includes("..");
+    if (!isFile || unsafe || !isSiteYaml(path) || path.split("/").some((s) => s.startsWith(".") && s !== ".")) {
+      this.skipped.push(path);
+      return undefined;
+    }
+    if (this.files.length >= SITE_LIMITS.files) throw tooLarge(`${this.name} has more than ${SITE_LIMITS.files} site files`);
+    return path;
+  }
+
+  /** Check a kept file while it arrives: `bytes` of it so far. */
+  growing(path: string, bytes: number) {
+    if (bytes > SITE_LIMITS.fileBytes) throw tooLarge(`${this.name}: ${path} is larger than ${size(SITE_LIMITS.fileBytes)}, the most a site file may be`);
+    if (this.siteBytes + bytes > SITE_LIMITS.siteBytes) throw tooLarge(`${this.name}: its site files total more than ${size(SITE_LIMITS.siteBytes)}, the most a site may be`);
+  }
+
+  add(path: string, bytes: Uint8Array) {
+    this.growing(path, bytes.byteLength);
+    this.siteBytes += bytes.byteLength;
+    try {
+      this.files.push({ path, content: this.decoder.decode(bytes) });
+    } catch {
+      throw new InvalidInputError(`${this.name}: ${path} is not UTF-8 text`);
+    }
+  }
+
+  done(): ArchiveContents {
+    const { files, skipped } = this;
+    if (!files.length) throw new InvalidInputError(`${this.name}: no .yml or .yaml files found${skipped.length ? ` (found ${skipped.slice(0, 5).join(", ")})` : ""}`);
+    return { files: files.sort((a, b) => (a.path < b.path ? -1 : 1)), skipped };
+  }
+}
+
+/** The archive a slice at a time; every entry is inflated (and counted), kept ones are also collected. */
+async function readZip(out: Collector, data: Uint8Array): Promise<void> {
+  let failure: Error | undefined;
+  const open = new Set<string>();
+  const unzip = new Unzip((file: UnzipFile) => {
+    if (failure) return;
+    try {
+      const path = out.entry(file.name, !file.name.endsWith("/"));
+      // A size the entry declares is checked at once; the bytes it really inflates to are counted below.
+      if ((file.originalSize ?? 0) > ARCHIVE_LIMITS.expandedBytes) out.inflated(file.originalSize!);
+      const chunks: Uint8Array[] = [];
+      let bytes = 0;
+      open.add(file.name);
+      file.ondata = (err, chunk, final) => {
+        if (failure) return;
+        try {
+          if (err) throw new InvalidInputError(`${out.name}: ${file.name}: ${err.message}`);
+          out.inflated(chunk.byteLength);
+          if (path !== undefined) {
+            bytes += chunk.byteLength;
+            out.growing(path, bytes);
+            chunks.push(chunk);
+          }
+          if (!final) return;
+          open.delete(file.name);
+          if (path !== undefined) out.add(path, concat(chunks, bytes));
+        } catch (e) {
+          failure = asError(e);
         }
+      };
+      if (file.compression !== 0 && file.compression !== 8) throw new InvalidInputError(`${out.name}: ${file.name} uses compression method ${file.compression}; only stored and deflate entries can be read`);
+      file.start();
+    } catch (e) {
+      failure = asError(e);
+    }
+  });
+  unzip.register(UnzipInflate);
+  for (let at = 0; at < data.byteLength && !failure; at += ZIP_SLICE) {
+    try {
+      unzip.push(data.subarray(at, at + ZIP_SLICE), at + ZIP_SLICE >= data.byteLength);
+    } catch (e) {
+      // Our own callbacks catch what they throw, so this is fflate refusing the data.
+      failure ??= new InvalidInputError(`${out.name}: not a valid zip file${e instanceof Error && e.message ? ` (${e.message})` : ""}`);
+    }
+    if (out.dueForYield()) await nextTurn();
+  }
+  if (failure) throw failure;
+  if (open.size) throw new InvalidInputError(`${out.name}: not a valid zip file (it ends inside ${[...open][0]})`);
+}
+
+/** A tar archive, gzipped or not: gzip is inflated by zlib as a stream, and the tar parser reads what comes out. */
+async function readTar(out: Collector, data: Uint8Array, gzipped: boolean): Promise<void> {
+  let failure: Error | undefined;
+  const fail = (e: unknown) => {
+    failure ??= asError(e);
+  };
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      if (failure) return void entry.resume();
+      try {
+        const isFile = entry.type === "File" || entry.type === "OldFile";
+        const path = entry.type === "Directory" ? out.entry(`${entry.path.replace(/\/?$/, "/")}`, false) : out.entry(entry.path, isFile);
+        if (path === undefined) return void entry.resume();
         const chunks: Buffer[] = [];
-        entry.on("data", (c: Buffer) => chunks.push(c));
-        entry.on("end", () => {
+        let bytes = 0;
+        entry.on("data", (c: Buffer) => {
+          if (failure) return;
           try {
-            out.add(entry.path, Buffer.concat(chunks));
+            bytes += c.byteLength;
+            out.growing(path, bytes);
+            chunks.push(c);
           } catch (e) {
             fail(e);
           }
         });
-      },
-    });
-    parser.on("error", fail);
-    parser.on("warn", (_code: string, message: string | Error) => fail(new InvalidInputError(`${name}: ${String(message instanceof Error ? message.message : message)}`)));
-    parser.on("end", () => {
-      if (failed) return;
-      try {
-        resolve(out.done());
+        entry.on("end", () => {
+          if (failure) return;
+          try {
+            out.add(path, Buffer.concat(chunks));
+          } catch (e) {
+            fail(e);
+          }
+        });
       } catch (e) {
         fail(e);
+        entry.resume();
       }
-    });
-    parser.end(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    },
   });
+  const ended = new Promise<void>((resolve) => {
+    parser.on("end", resolve);
+    parser.on("error", (e: Error) => {
+      fail(new InvalidInputError(`${out.name}: not a valid tar archive (${e.message})`));
+      resolve();
+    });
+    parser.on("warn", (_code: string, message: string | Error) => {
+      fail(new InvalidInputError(`${out.name}: ${String(message instanceof Error ? message.message : message)}`));
+      resolve();
+    });
+  });
+  const write = (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      out.inflated(chunk.byteLength);
+      parser.write(chunk);
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (gzipped) {
+    const gunzip = createGunzip();
+    const inflated = new Promise<void>((resolve) => {
+      gunzip.on("data", (chunk: Buffer) => {
+        write(chunk);
+        if (failure) gunzip.destroy();
+      });
+      gunzip.on("end", resolve);
+      gunzip.on("close", resolve);
+      gunzip.on("error", (e) => {
+        fail(new InvalidInputError(`${out.name}: not a valid gzip file (${e.message})`));
+        resolve();
+      });
+    });
+    for (let at = 0; at < input.byteLength && !failure; at += SLICE) {
+      if (!gunzip.write(input.subarray(at, at + SLICE))) await Promise.race([once(gunzip, "drain").catch(() => undefined), inflated]);
+    }
+    if (failure) gunzip.destroy();
+    else gunzip.end();
+    await inflated;
+  } else {
+    for (let at = 0; at < input.byteLength && !failure; at += SLICE) {
+      write(input.subarray(at, at + SLICE));
+      if (out.dueForYield()) await nextTurn();
+    }
+  }
+  // A closure: the callbacks above set `failure` while this function awaits, which narrowing cannot see.
+  const check = () => {
+    if (failure) throw failure;
+  };
+  check();
+  parser.end();
+  await ended;
+  check();
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const all = new Uint8Array(bytes);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return all;
 }
 
 /** A gzipped ustar archive of the files, deterministic: fixed mode, owner and the given time. */
