@@ -1,6 +1,7 @@
 /** The server's environment, validated once. */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { CHECK_DEFAULTS } from "./limits";
 import { serverOnlyVariable } from "./inventory/policy";
 
 /** A comma-separated list (blanks around commas ignored, empty entries dropped). */
@@ -29,6 +30,14 @@ const schema = z.object({
   FLIGHTDECK_ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
   /** Signs session cookies; default: a random secret kept in the data directory. */
   FLIGHTDECK_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /**
+   * A reverse proxy is in front: its X-Forwarded-Host names the public origin for cookie and CSRF checks. Off by
+   * default, since without a proxy any client could send the header.
+   */
+  FLIGHTDECK_TRUST_PROXY: z
+    .enum(["", "0", "1", "false", "true"])
+    .default("")
+    .transform((v) => v === "1" || v === "true"),
   /** Sign-in attempts allowed per minute from one address. */
   FLIGHTDECK_LOGIN_LIMIT: z.coerce.number().int().min(1).max(10000).default(10),
   /** Environment variables a site's `env:` references may read (FLIGHTDECK_* and SOPS_AGE_* never). */
@@ -43,6 +52,12 @@ const schema = z.object({
   FLIGHTDECK_KEY_DIRS: list((dir) => (dir.startsWith("/") ? undefined : `'${dir}' is not an absolute directory`)),
   /** When the server runs as root, the unprivileged user its sandboxed local steps run as. */
   FLIGHTDECK_RUN_USER: z.string().regex(/^[a-z_][a-z0-9_.-]*\$?$/i, "must be a user name").default("nobody"),
+  /** Threads that check sites (lint, saves, imports) off the event loop; see server/limits.ts. */
+  FLIGHTDECK_CHECK_WORKERS: z.coerce.number().int().min(1).max(16).default(CHECK_DEFAULTS.workers),
+  /** Seconds one site check may take before it is stopped. */
+  FLIGHTDECK_CHECK_TIMEOUT: z.coerce.number().positive().max(600).default(CHECK_DEFAULTS.timeoutSeconds),
+  /** MiB of JS heap one checking thread may use. */
+  FLIGHTDECK_CHECK_MEMORY: z.coerce.number().int().min(64).max(16384).default(CHECK_DEFAULTS.memoryMb),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
 });
 

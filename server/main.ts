@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import next from "next";
 import { Server } from "socket.io";
 import { CLIENT_IP_HEADER } from "./auth";
+import { dropUntrustedForwarding } from "./auth/forwarded";
 import { isGatedPage, loginLocation, toHeaders } from "./auth/page-gate";
 import { attachSocketHandlers } from "./socket";
 import { services } from "./services";
@@ -22,6 +23,7 @@ await svc.auth.ensureAdmin((line) => console.log(line));
 const http = createServer((req, res) => {
   // Rate limits and the audit log key on this; a client's own value is replaced, never trusted.
   req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? "";
+  dropUntrustedForwarding(req.headers, svc.env.FLIGHTDECK_TRUST_PROXY);
   void serve(req, res);
 });
 

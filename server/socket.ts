@@ -12,7 +12,7 @@ import { validSlug } from "./store/sites";
 type FdSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToClientEvents>, svc: Services) {
-  const principal = (socket: FdSocket): Promise<Principal> => svc.auth.principal(headersOf(socket.request, socket.handshake.auth));
+  const principal = (socket: FdSocket): Promise<Principal> => svc.auth.principal(headersOf(socket.request, socket.handshake.auth, svc.env.FLIGHTDECK_TRUST_PROXY));
   const join = (socket: FdSocket, room: string, allowed: (p: Principal) => boolean, ack?: JoinAck) => {
     principal(socket)
       .then(async (p) => {
@@ -59,12 +59,12 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
   });
 }
 
-function headersOf(req: IncomingMessage, auth: Record<string, unknown>): Headers {
+function headersOf(req: IncomingMessage, auth: Record<string, unknown>, trustProxy: boolean): Headers {
   const headers = new Headers();
   if (req.headers.cookie) headers.set("cookie", req.headers.cookie);
   // better-auth derives its base URL from the host when none is configured; the origin decides whether the
   // cookie counts (a page of another origin opening a socket here is anonymous).
-  for (const name of ["host", "origin", "x-forwarded-host"] as const) {
+  for (const name of trustProxy ? (["host", "origin", "x-forwarded-host"] as const) : (["host", "origin"] as const)) {
     const value = req.headers[name];
     if (typeof value === "string") headers.set(name, value);
   }

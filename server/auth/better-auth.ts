@@ -52,6 +52,8 @@ export interface AuthOptions {
   baseURL?: string;
   /** Sign-in attempts per minute from one address. */
   loginLimit: number;
+  /** X-Forwarded-Host names a trusted origin only behind a configured proxy. */
+  trustProxy: boolean;
 }
 
 export function createBetterAuth(db: Db, options: AuthOptions) {
@@ -87,7 +89,7 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
     },
     // Same-origin requests are trusted; better-auth refuses other origins (CSRF).
     trustedOrigins: (request) => {
-      const hosts = [request?.headers.get("host"), request?.headers.get("x-forwarded-host")].filter((h): h is string => !!h);
+      const hosts = [request?.headers.get("host"), options.trustProxy ? request?.headers.get("x-forwarded-host") : undefined].filter((h): h is string => !!h);
       return [...hosts.flatMap((h) => [`http://${h}`, `https://${h}`]), ...(options.baseURL ? [new URL(options.baseURL).origin] : [])];
     },
     telemetry: { enabled: false },

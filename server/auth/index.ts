@@ -27,7 +27,7 @@ export class AuthService {
     this.access = new Access(db);
     this.audit = new AuditLog(db);
     this.users = new Users(db);
-    this.auth = createBetterAuth(db, { secret: env.FLIGHTDECK_AUTH_SECRET ?? authSecret(env.FLIGHTDECK_DATA), baseURL: env.FLIGHTDECK_URL, loginLimit: env.FLIGHTDECK_LOGIN_LIMIT });
+    this.auth = createBetterAuth(db, { secret: env.FLIGHTDECK_AUTH_SECRET ?? authSecret(env.FLIGHTDECK_DATA), baseURL: env.FLIGHTDECK_URL, loginLimit: env.FLIGHTDECK_LOGIN_LIMIT, trustProxy: env.FLIGHTDECK_TRUST_PROXY });
   }
 
   /** Who sent these headers: a bearer token, else the session cookie, else anonymous. */
@@ -35,7 +35,7 @@ export class AuthService {
     const token = bearerToken(headers);
     // A bad token is anonymous, never a fall-through to the cookie: a client that sends one means to use it.
     if (token !== undefined) return this.access.fromToken(token) ?? ANONYMOUS;
-    if (!headers.get("cookie") || !sameOrigin(headers, this.env.FLIGHTDECK_URL)) return ANONYMOUS;
+    if (!headers.get("cookie") || !sameOrigin(headers, this.env.FLIGHTDECK_URL, this.env.FLIGHTDECK_TRUST_PROXY)) return ANONYMOUS;
     const found = await this.auth.api.getSession({ headers });
     if (!found) return ANONYMOUS;
     const u = found.user;
@@ -57,13 +57,13 @@ export class AuthService {
  * A session cookie counts only from this origin. SameSite=Lax already keeps it off cross-site requests; this
  * also refuses other origins of the same site (another port on the same host), whose forms could post.
  */
-function sameOrigin(headers: Headers, publicUrl: string | undefined): boolean {
+function sameOrigin(headers: Headers, publicUrl: string | undefined, trustProxy: boolean): boolean {
   const origin = headers.get("origin");
   if (!origin) return true; // not a browser's cross-origin request: browsers send Origin on those
   try {
     const host = new URL(origin).host;
     // Behind a proxy that rewrites Host, FLIGHTDECK_URL (or the proxy's X-Forwarded-Host) names the public origin.
-    return host === headers.get("host") || host === headers.get("x-forwarded-host") || (publicUrl !== undefined && host === new URL(publicUrl).host);
+    return host === headers.get("host") || (trustProxy && host === headers.get("x-forwarded-host")) || (publicUrl !== undefined && host === new URL(publicUrl).host);
   } catch {
     return false;
   }

@@ -21,6 +21,15 @@ export interface SaveRequest {
   changes: FileChange[];
   author: string;
   message: string;
+  /** The lint counts of the result, when the caller checked it already (off the event loop: server/workers). */
+  lint?: LintCounts;
+}
+
+/** What a revision stores about its lint. */
+export interface LintCounts {
+  errors: number;
+  warnings: number;
+  hosts: number;
 }
 
 export type SiteSummary = Awaited<ReturnType<SiteStore["list"]>>[number];
@@ -32,8 +41,18 @@ export function validSlug(slug: string): boolean {
   return SLUG.test(slug);
 }
 
-/** Normalised, relative, forward-slash paths of YAML files; nothing that could escape the site directory. */
+// In a `u` regex a surrogate pair is one code point, so this matches only a half pair: text that no UTF-8 encodes.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Normalised, relative, forward-slash paths of YAML files; nothing that could escape the site directory, and
+ * nothing an archive or a file system would write differently (control characters such as NUL, broken UTF-16).
+ */
 export function checkPath(path: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(path) || LONE_SURROGATE.test(path)) {
+    throw new InvalidInputError(`${JSON.stringify(path)} is not a valid site file path: it holds a control character or is not valid Unicode`);
+  }
   const p = path.replace(/\\/g, "/").replace(/^\.\//, "");
   if (!p || p.startsWith("/") || p.split("/").some((s) => s === ".." || s === "." || s === "") || !isSiteYaml(p)) {
     throw new InvalidInputError(`'${path}' is not a valid site file path (a relative path ending in .yml or .yaml)`);
@@ -79,7 +98,7 @@ export class SiteStore {
   }
 
   /** A new site whose first revision holds `files`. */
-  create(input: { slug: string; name: string; description?: string; files: SiteFile[]; author: string; message: string }) {
+  create(input: { slug: string; name: string; description?: string; files: SiteFile[]; author: string; message: string; lint?: LintCounts }) {
     if (!validSlug(input.slug)) throw new InvalidInputError(`'${input.slug}' is not a valid site id (lowercase letters, digits and '-', up to 63)`);
     const files = normalise(input.files);
     return this.db.transaction((tx) => {
@@ -87,14 +106,14 @@ export class SiteStore {
         throw new ConflictError(`a site '${input.slug}' already exists`);
       }
       const site = tx.insert(sites).values({ slug: input.slug, name: input.name, description: input.description ?? "" }).returning().get();
-      return writeRevision(tx, site.id, 1, files, input.author, input.message);
+      return writeRevision(tx, site.id, 1, files, input.author, input.message, input.lint);
     });
   }
 
   /** Apply changes on top of `baseRevision`, which must still be the newest one. */
   save(slug: string, request: SaveRequest) {
     if (!request.changes.length) throw new InvalidInputError("nothing to save: no file changed");
-    const changes = request.changes.map((c) => ({ path: checkPath(c.path), content: c.content }));
+    const changes = request.changes.map((c) => ({ path: checkPath(c.path), content: c.content === null ? null : checkText(c.path, c.content) }));
     return this.db.transaction((tx) => {
       const { siteId, head } = headOf(tx, slug);
       if (head.number !== request.baseRevision) {
@@ -107,16 +126,16 @@ export class SiteStore {
         } else files.set(c.path, c.content);
       }
       const next = [...files].map(([path, content]) => ({ path, content }));
-      return writeRevision(tx, siteId, head.number + 1, next, request.author, request.message);
+      return writeRevision(tx, siteId, head.number + 1, next, request.author, request.message, request.lint);
     });
   }
 
   /** Replace a site's files wholesale (a re-import), as one new revision. */
-  replace(slug: string, input: { files: SiteFile[]; author: string; message: string }) {
+  replace(slug: string, input: { files: SiteFile[]; author: string; message: string; lint?: LintCounts }) {
     const files = normalise(input.files);
     return this.db.transaction((tx) => {
       const { siteId, head } = headOf(tx, slug);
-      return writeRevision(tx, siteId, head.number + 1, files, input.author, input.message);
+      return writeRevision(tx, siteId, head.number + 1, files, input.author, input.message, input.lint);
     });
   }
 
@@ -223,9 +242,8 @@ function readFiles(tx: Tx, revisionId: number): SiteFile[] {
     .all();
 }
 
-function writeRevision(tx: Tx, siteId: number, number: number, files: SiteFile[], author: string, message: string) {
-  const lint = loadSite(files);
-  const errors = lint.diagnostics.filter((d) => d.severity === "error").length;
+function writeRevision(tx: Tx, siteId: number, number: number, files: SiteFile[], author: string, message: string, counts?: LintCounts) {
+  const { errors, warnings, hosts } = counts ?? lintCounts(files);
   const rev = tx
     .insert(revisions)
     .values({
@@ -235,8 +253,8 @@ function writeRevision(tx: Tx, siteId: number, number: number, files: SiteFile[]
       message: message.trim() || `revision ${number}`,
       createdAt: new Date(),
       errors,
-      warnings: lint.diagnostics.length - errors,
-      hosts: lint.model.hosts.size,
+      warnings,
+      hosts,
     })
     .returning()
     .get();
@@ -248,12 +266,28 @@ function writeRevision(tx: Tx, siteId: number, number: number, files: SiteFile[]
   return { number: rev.number, errors, warnings: rev.warnings, hosts: rev.hosts };
 }
 
+function lintCounts(files: SiteFile[]): LintCounts {
+  const site = loadSite(files);
+  const errors = site.diagnostics.filter((d) => d.severity === "error").length;
+  return { errors, warnings: site.diagnostics.length - errors, hosts: site.model.hosts.size };
+}
+
 function normalise(files: SiteFile[]): SiteFile[] {
   const seen = new Set<string>();
   return files.map((f) => {
     const path = checkPath(f.path);
     if (seen.has(path)) throw new InvalidInputError(`'${path}' appears twice`);
     seen.add(path);
-    return { path, content: f.content };
+    return { path, content: checkText(path, f.content) };
   });
+}
+
+/**
+ * A file's text must be what it will be stored and exported as: a lone UTF-16 surrogate (how invalid UTF-8 or a
+ * bad `\\udc80` escape arrives) would be written as U+FFFD, silently changing the file. Archive import refuses
+ * invalid UTF-8 the same way.
+ */
+function checkText(path: string, content: string): string {
+  if (LONE_SURROGATE.test(content)) throw new InvalidInputError(`${path}: the content is not valid UTF-8 text`);
+  return content;
 }

@@ -59,6 +59,10 @@ before(async () => {
   const viewToken = await clients.operator!.ok<{ token: string }>("tokens.create", { name: "read", site: "alpha", role: "viewer" });
   clients.viewToken = new Client(url, "viewToken", viewToken.token);
   profile.viewToken = { role: "viewer", user: false, serverAdmin: false, kiosk: false };
+  // An approver's token may do what an approver does, except review runs: that is a person's decision.
+  const apToken = await clients.approver!.ok<{ token: string }>("tokens.create", { name: "bot", site: "alpha", role: "approver" });
+  clients.apToken = new Client(url, "apToken", apToken.token);
+  profile.apToken = { role: "approver", user: false, serverAdmin: false, kiosk: false };
   await admin.ok("boards.save", { slug: "wall", title: "Wall", sites: ["alpha"] });
   const kiosk = await admin.ok<{ token: string }>("tokens.createKiosk", { name: "lobby", board: "wall" });
   clients.kiosk = new Client(url, "kiosk", kiosk.token);
@@ -110,6 +114,7 @@ function allowed(caller: string, need: Need, path: string): boolean {
   if (p.kiosk || (!p.user && p.role === null)) return false;
   if (need === "server-admin") return p.serverAdmin;
   if (need === "user") return p.user && (path !== "tokens.create" || p.role !== null);
+  if ((path === "runs.approve" || path === "runs.reject") && !p.user) return false;
   // Operators cancel or re-request only their own runs: the run was requested by `operator`, and opToken acts for them.
   if ((path === "runs.cancel" || path === "runs.rerequest") && atLeast(p.role, "operator") && !atLeast(p.role, "approver")) return caller === "operator" || caller === "opToken";
   return atLeast(p.role, need.site);
@@ -279,12 +284,28 @@ describe("cross-origin requests", () => {
     server.services.sites.setSettings("alpha", { approvalsRequired: 1 });
   });
 
+  test("X-Forwarded-Host names another origin only when a proxy is configured", async () => {
+    const c = clients.admin!;
+    const forwarded = { ...c.headers(), origin: "http://public.example:8443", "x-forwarded-host": "public.example:8443" };
+    // No FLIGHTDECK_TRUST_PROXY here: a client claiming a proxy's header is a page of another origin.
+    assert.equal((await fetch(`${server.url}/api/trpc/sites.list`, { headers: forwarded })).status, 401);
+    const behindProxy = await startHttpServer({ FLIGHTDECK_TRUST_PROXY: "1" });
+    try {
+      const admin = new Client(behindProxy.url, "admin");
+      assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
+      const r = await fetch(`${behindProxy.url}/api/trpc/sites.list`, { headers: { ...admin.headers(), origin: "http://public.example:8443", "x-forwarded-host": "public.example:8443" } });
+      assert.equal(r.status, 200);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+
   test("a socket opened by a page of another origin is anonymous, whatever cookie it carries", async () => {
     const open = (origin: string) => io(server.url, { path: "/socket.io", transports: ["websocket"], extraHeaders: { ...clients.admin!.headers(), origin }, reconnection: false });
     const evil = open("http://127.0.0.1:1");
     const same = open(server.url);
     try {
-      assert.deepEqual(await join(evil, "site.watch", "alpha"), { ok: false, error: "sign in first" });
+      assert.deepEqual(await join(evil, "site.watch", "alpha"), { ok: false, code: "UNAUTHORIZED", error: "sign in first" });
       assert.deepEqual(await join(same, "site.watch", "alpha"), { ok: true });
     } finally {
       evil.close();

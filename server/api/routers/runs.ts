@@ -8,6 +8,15 @@ import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
 
 const comment = z.string().trim().max(2000).default("");
 
+/**
+ * Approving or rejecting is a person's decision: API tokens (automation) may request and cancel runs, never
+ * review them, whatever their role. `review.canReview` says the same.
+ */
+const reviewProcedure = runProcedure("approver").use(({ ctx, next }) => {
+  if (ctx.principal.kind !== "user") throw new ForbiddenError("runs are approved or rejected by a signed-in person, not with an API token");
+  return next();
+});
+
 export const runsRouter = createTRPCRouter({
   /** The deployments of the newest revision, each with its plan (or why it cannot be planned, on this server). */
   deployments: siteProcedure("viewer").query(({ ctx, input }) => {
@@ -61,7 +70,7 @@ export const runsRouter = createTRPCRouter({
     };
   }),
 
-  approve: runProcedure("approver")
+  approve: reviewProcedure
     .input(z.object({ comment }))
     .mutation(({ ctx, input }) => {
       const reviewer = { userId: ctx.principal.userId, username: actorName(ctx.principal) };
@@ -70,7 +79,7 @@ export const runsRouter = createTRPCRouter({
       return result;
     }),
 
-  reject: runProcedure("approver")
+  reject: reviewProcedure
     .input(z.object({ comment }))
     .mutation(({ ctx, input }) => {
       ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
