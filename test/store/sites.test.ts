@@ -84,7 +84,7 @@ describe("site store on a real SQLite file", () => {
 
   test("bad paths and missing files are refused without a half-written revision", () => {
     const before = store.revisions("lab").length;
-    for (const path of ["../escape.yml", "/etc/x.yml", "a/./b.yml", "notes.txt", ""]) {
+    for (const path of ["../escape.yml", "/etc/x.yml", "a/./b.yml", "notes.txt", "", "a\u0000b.yml", "tab\there.yml", "half\ud800.yml"]) {
       assert.throws(() => store.save("lab", { baseRevision: 3, changes: [{ path, content: "a: 1\n" }], author: "x", message: "" }), InvalidInputError, path);
     }
     assert.throws(
@@ -93,6 +93,15 @@ describe("site store on a real SQLite file", () => {
     );
     assert.equal(store.revisions("lab").length, before);
     assert.ok(!store.files("lab").files.some((f) => f.path === "ok.yml"), "the first change of a failed save is not kept");
+  });
+
+  test("content that is not valid UTF-8 text is refused, not stored as U+FFFD", () => {
+    const before = store.revisions("lab").length;
+    assert.throws(() => store.save("lab", { baseRevision: 3, changes: [{ path: "bad.yml", content: "a: \udc80\n" }], author: "x", message: "" }), /bad\.yml: the content is not valid UTF-8 text/);
+    assert.equal(store.revisions("lab").length, before);
+    // A real replacement character (or an emoji's surrogate pair) is text like any other.
+    store.create({ slug: "text", name: "Text", files: [{ path: "ok.yml", content: "a: \ufffd \u{1F600}\n" }], author: "x", message: "" });
+    assert.equal(store.files("text").files[0]?.content, "a: \ufffd \u{1F600}\n");
   });
 
   test("deleting a file is a change like any other", () => {
