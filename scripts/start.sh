@@ -5,12 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "flightdeck: installing dependencies…"
-  # `npm install`, not `npm ci`: the registry here lacks the other platforms' optional packages (e.g. Next's
-  # macOS compilers), so the lock file cannot list them and `npm ci` refuses it. The lock still pins versions.
-  npm install --no-audit --no-fund
-fi
+source scripts/npm-install.sh
 
 stale() {
   [ ! -f .next/BUILD_ID ] && return 0
@@ -20,5 +15,20 @@ if stale; then
   echo "flightdeck: building the dashboard…"
   npm run build
 fi
+
+# Local steps (all of the demo's) run in a bubblewrap sandbox: installed here when it can be, as the tests
+# install chromium; otherwise the demo's Deployments page says what to install.
+if ! command -v bwrap >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "flightdeck: installing bubblewrap (the sandbox of local steps) with apt-get…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) ||
+      echo "flightdeck: could not install bubblewrap: local steps are refused until it is (apt-get install bubblewrap)" >&2
+  else
+    echo "flightdeck: bubblewrap is missing, so local steps (the demo's) are refused: as root, apt-get install bubblewrap" >&2
+  fi
+fi
+
+# The demo's MAAS region reads env:MAAS_API_KEY; set FLIGHTDECK_ENV_ALLOW (even empty) to decide otherwise.
+export FLIGHTDECK_ENV_ALLOW="${FLIGHTDECK_ENV_ALLOW-MAAS_API_KEY}"
 
 exec node --import tsx server/main.ts

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything, in order: type check, lint, unit and integration tests, browser tests.
-# Installs what the tests need (npm packages; Debian's chromium via apt when missing).
+# Installs what the tests need (npm packages; Debian's chromium and bubblewrap via apt when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
@@ -11,6 +11,8 @@ need_apt=()
 command -v sudo >/dev/null || need_apt+=(sudo)
 command -v pgrep >/dev/null || need_apt+=(procps)
 command -v age >/dev/null || need_apt+=(age)
+command -v bwrap >/dev/null || need_apt+=(bubblewrap)
+command -v tmux >/dev/null || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${need_apt[*]} with apt-get…"
@@ -22,13 +24,24 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install`, not `npm ci`: see scripts/start.sh.
-  npm install --no-audit --no-fund
-fi
+# The install, the build and the tests must leave the checkout as they found it (a fresh clone stays clean).
+tree_state() { git status --porcelain --untracked-files=all 2>/dev/null || true; }
+before=$(tree_state)
+unchanged() {
+  local now; now=$(tree_state)
+  if [ "$now" != "$before" ]; then
+    echo "test: $1 changed the checkout (git status):" >&2
+    diff <(echo "$before") <(echo "$now") | grep '^[<>]' >&2 || true
+    exit 1
+  fi
+}
+
+source scripts/npm-install.sh
 
 echo "== type check"; npx tsc --noEmit
 echo "== lint"; npx eslint --max-warnings 0 .
 echo "== build"; npm run build
+unchanged "installing and building"
 echo "== unit and integration tests"; npm run test:unit
 echo "== browser tests"; npx playwright test
+unchanged "the tests"
