@@ -250,3 +250,40 @@ describe("bad usage exits 2 with a clear message", () => {
     assert.match(help.stdout, /^usage: flightdeck <command>/);
   });
 });
+
+describe("exec --json", () => {
+  test("a step's output is capped at 256 KiB, with the server's notice, like the stored output", () => {
+    const dir = siteDir({
+      "site.yml": `kind: inventory
+api_version: v1beta1
+spec:
+  hosts:
+  - {name: here, connection: {transport: local}}
+---
+kind: blueprint
+api_version: v1beta1
+spec:
+  name: loud
+  steps:
+  - {name: shout, action: cmd.run, params: {cmd: "head -c 3000000 /dev/zero | tr '\\\\0' x"}}
+---
+kind: deployment
+api_version: v1beta1
+spec:
+  name: loud
+  stages: [{name: all, operations: [{blueprints: [loud], targets: [here]}]}]
+`,
+    });
+    const r = flightdeck("exec", dir, "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const output = r.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; data?: string })
+      .filter((e) => e.type === "step.output")
+      .map((e) => e.data)
+      .join("");
+    assert.equal(output.indexOf("[flightdeck"), 256 * 1024 + 1);
+    assert.match(output, /^x{262144}\n\[flightdeck: output truncated: only the first 256 KiB of this step are kept\]\n$/);
+  });
+});

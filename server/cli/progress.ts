@@ -3,8 +3,9 @@
  * in place at most ten times a second and at once on a resize (live-area.ts); otherwise (a pipe, CI logs) one
  * line per finished step; with --json, every event as a JSON line and the run's summary last.
  */
-import { RunTracker, type EngineEvent, type EventSink, type OutputChunk, type Plan, type RunSnapshot, type StepStatus } from "../engine";
 import { stripVTControlCharacters } from "node:util";
+import { RunTracker, type EngineEvent, type EventSink, type OutputChunk, type Plan, type RunSnapshot, type StepStatus } from "../engine";
+import { OutputCap } from "../engine/output-cap";
 import { frameLines, ICON } from "./frame";
 import { liveArea } from "./live-area";
 
@@ -15,6 +16,8 @@ export interface Display extends EventSink {
 
 export function jsonDisplay(plan: Plan, write: (s: string) => void): Display {
   const tracker = new RunTracker(plan);
+  // The same cap as the server's store, with the same notice: a step that prints 50 MB does not print it here.
+  const cap = new OutputCap();
   let seq = 0;
   return {
     tracker,
@@ -24,7 +27,8 @@ export function jsonDisplay(plan: Plan, write: (s: string) => void): Display {
       write(JSON.stringify({ seq: ++seq, t: Date.now(), ...e }));
     },
     output(chunk) {
-      write(JSON.stringify({ seq: ++seq, t: Date.now(), type: "step.output", ...chunk }));
+      const data = cap.take(chunk);
+      if (data !== undefined) write(JSON.stringify({ seq: ++seq, t: Date.now(), type: "step.output", ...chunk, data }));
     },
     finish() {
       const s = tracker.snapshot;

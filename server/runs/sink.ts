@@ -5,9 +5,9 @@
  */
 import type { Broadcaster } from "../broadcaster";
 import type { EngineEvent, EventSink, OutputChunk, RunEvent } from "../engine";
+import { OutputCap } from "../engine/output-cap";
 import type { RunStore } from "./store";
 
-export const OUTPUT_CAP_BYTES = 256 * 1024;
 const FLUSH_MS = 25;
 const FLUSH_EVENTS = 512;
 
@@ -15,7 +15,7 @@ export class StoredSink implements EventSink {
   private seq: number;
   private events: RunEvent[] = [];
   private chunks: (OutputChunk & { t: number })[] = [];
-  private readonly stored = new Map<string, number>();
+  private readonly cap = new OutputCap();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -33,17 +33,8 @@ export class StoredSink implements EventSink {
   }
 
   output(chunk: OutputChunk) {
-    const key = `${chunk.host}\0${chunk.step}`;
-    const used = this.stored.get(key) ?? 0;
-    // Past the cap (one byte past it marks "the cut was said"), nothing more of this step is stored.
-    if (used > OUTPUT_CAP_BYTES) return;
-    let data = chunk.data;
-    const size = Buffer.byteLength(data);
-    if (used + size > OUTPUT_CAP_BYTES) {
-      // Also when the cap was reached exactly by earlier chunks: the first byte that does not fit says so.
-      data = `${Buffer.from(data).subarray(0, OUTPUT_CAP_BYTES - used).toString("utf8")}\n[flightdeck: output truncated: only the first ${OUTPUT_CAP_BYTES / 1024} KiB of this step are kept]\n`;
-    }
-    this.stored.set(key, used + size);
+    const data = this.cap.take(chunk);
+    if (data === undefined) return;
     this.chunks.push({ ...chunk, data, t: Date.now() });
     this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }

@@ -8,7 +8,8 @@ import { Broadcaster } from "../../server/broadcaster";
 import { planDeployment, type RunEvent } from "../../server/engine";
 import { readEnv } from "../../server/env";
 import { loadSite } from "../../server/inventory";
-import { OUTPUT_CAP_BYTES, StoredSink } from "../../server/runs/sink";
+import { OUTPUT_CAP_BYTES } from "../../server/engine/output-cap";
+import { StoredSink } from "../../server/runs/sink";
 import { createServices } from "../../server/services";
 import { localInventory, workflow } from "../engine/fleet-site";
 
