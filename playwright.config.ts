@@ -43,6 +43,9 @@ export default defineConfig({
       FLIGHTDECK_LOGIN_LIMIT: "1000",
       // examples/maas-metal's region says api_key: env:MAAS_API_KEY (the MAAS simulator of e2e/maas.spec.ts).
       MAAS_API_KEY: FD_E2E_MAAS_KEY,
+      FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY",
+      // The test fleet's key and known_hosts live in a temp directory (the data directory stays refused).
+      FLIGHTDECK_KEY_DIRS: tmpdir(),
     },
   },
 });

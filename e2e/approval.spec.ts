@@ -71,6 +71,7 @@ test.beforeAll(async ({ playwright }) => {
   await apiLogin(admin, "admin", ADMIN.password);
   await trpc(admin, "sites.importPath", { slug: SLUG, name: "Approvals test", path: join(dir, "site") });
   await trpc(admin, "sites.settings", { slug: SLUG, approvalsRequired: 1 });
+  await trpc(admin, "sites.localExecution", { slug: SLUG, enabled: true });
   await ensureUser(admin, "olivia", SLUG, "operator");
   await ensureUser(admin, "adam", SLUG, "approver");
   await ensureUser(admin, "vic", SLUG, "viewer");

@@ -65,6 +65,7 @@ test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function setUp(request: APIRequestContext, board = BOARD): Promise<string> {
   await apiLogin(request, ADMIN.username, ADMIN.password);
   await trpc(request, "sites.importPath", { slug: SITE, name: "Kiosk lab", path: join(dir, "site") });
+  await trpc(request, "sites.localExecution", { slug: SITE, enabled: true });
   await trpc(request, "sites.settings", { slug: SITE, approvalsRequired: 0 });
   await trpc(request, "boards.save", { slug: board, title: "Operations wall", sites: [SITE] });
   return (await trpc<{ token: string }>(request, "tokens.createKiosk", { name: `${board} TV`, board })).token;

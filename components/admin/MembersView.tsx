@@ -6,7 +6,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { useConfirm } from "~/components/ui/confirm";
 import { errorMessage } from "~/components/ui/errors";
-import { useRoles, type Role } from "~/components/ui/session";
+import { useMe, useRoles, type Role } from "~/components/ui/session";
 import { PageHead } from "./AdminFrame";
 import { AdminTable, Flag } from "./AdminTable";
 import { PickOne, RolePicker } from "./fields";
@@ -47,11 +47,13 @@ export function MembersView({ slug }: { slug: string }) {
           </p>
         </div>
       )}
+      {site.data && !isAdmin && <LocalExecution slug={slug} enabled={site.data.localExecution} />}
       {site.data && isAdmin && (
         <>
           <MemberList slug={slug} data={members.data} error={members.error} roles={roles.data} />
           {members.data && roles.data && <AddMember slug={slug} data={members.data} roles={roles.data} />}
           <Approvals slug={slug} current={site.data.approvalsRequired} />
+          <LocalExecution slug={slug} enabled={site.data.localExecution} />
           {roles.data && <RoleGuide roles={roles.data} />}
         </>
       )}
@@ -311,6 +313,57 @@ function RoleGuide({ roles }: { roles: Roles }) {
           </div>
         ))}
       </dl>
+    </section>
+  );
+}
+
+/**
+ * Whether the site's `transport: local` steps may run on this server (sandboxed). Only server admins change it:
+ * a local step runs on the machine that holds every site's secrets, so it is the server's decision, not the site's.
+ */
+function LocalExecution({ slug, enabled }: { slug: string; enabled: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useMe();
+  const save = useMutation(
+    trpc.sites.localExecution.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.sites.get.queryKey({ slug }) }),
+    }),
+  );
+  const serverAdmin = me.data?.isAdmin === true;
+
+  return (
+    <section className="card stack" aria-labelledby="local-title" data-testid="local-execution">
+      <div className="adm-card-head">
+        <h2 id="local-title">Local execution</h2>
+        <span className={`badge${enabled ? " ok" : ""}`} data-testid="local-execution-state">
+          {enabled ? "On" : "Off"}
+        </span>
+      </div>
+      <p className="adm-explain" id="local-explain" style={{ margin: 0 }}>
+        Hosts with <code>transport: local</code> run their steps on the Flightdeck server itself, in a sandbox: as an unprivileged user, with a private home and{" "}
+        <code>/tmp</code>, and nothing of the server&apos;s data. {enabled ? "This site may use it." : "This site may not: lint and plans refuse such hosts."}
+        {serverAdmin ? "" : " Only a server admin can change this."}
+      </p>
+      {serverAdmin && (
+        <div>
+          <button
+            type="button"
+            className={`btn${enabled ? "" : " primary"}`}
+            disabled={save.isPending}
+            aria-describedby="local-explain"
+            onClick={() => save.mutate({ slug, enabled: !enabled })}
+            data-testid="local-execution-toggle"
+          >
+            {save.isPending ? "Saving…" : enabled ? "Turn off local execution" : "Turn on local execution"}
+          </button>
+        </div>
+      )}
+      {save.error && (
+        <div className="notice error" role="alert">
+          {errorMessage(save.error)}
+        </div>
+      )}
     </section>
   );
 }
