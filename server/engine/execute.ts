@@ -11,7 +11,7 @@ import type { Sandbox } from "../transports/sandbox";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
 import { CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
 import { Barrier, pause, Semaphore } from "./concurrency";
-import { hostOutcome, type EventSink, type RunStatus, type StepStatus } from "./events";
+import { hostOutcome, type EngineEvent, type EventSink, type RunStatus, type StepStatus } from "./events";
 import { MaskingSink } from "./masking";
 import type { Plan, PlannedOperation, PlannedStep } from "./plan";
 import { renderParams, testCondition, type TemplateContext } from "./render";
@@ -185,13 +185,16 @@ class Run {
     }
     // Values are looked up only now, for the references this step's rendered params contain.
     let secretEnv: Record<string, string> = {};
-    try {
-      secretEnv = await this.secrets.environment(this.secrets.used(params));
-    } catch (e) {
-      this.fail(host, step, "failed", message(e));
-      return;
+    const used = this.secrets.used(params);
+    if (used.length > 0) {
+      try {
+        secretEnv = await this.secrets.environment(used);
+      } catch (e) {
+        this.fail(host, step, "failed", message(e));
+        return;
+      }
+      params = withValues(params, COMMAND_PARAMS[step.action] ?? [], (v) => this.secrets.reveal(v, secretEnv));
     }
-    params = withValues(params, COMMAND_PARAMS[step.action] ?? [], (v) => this.secrets.reveal(v, secretEnv));
 
     let release: (() => void) | undefined;
     try {
@@ -290,8 +293,13 @@ class Run {
 
   private set(host: string, step: string, status: StepStatus, extra: { attempt?: number; exitCode?: number | null; durationMs?: number; message?: string } = {}) {
     this.status.get(host)?.set(step, status);
-    const clean = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
-    this.sink.event({ type: "step.status", host, step, status, ...clean });
+    // Twice per step and host: copied key by key (in extra's order, as events always had), without the undefined ones.
+    const event: Record<string, unknown> = { type: "step.status", host, step, status };
+    for (const key in extra) {
+      const value = extra[key as keyof typeof extra];
+      if (value !== undefined) event[key] = value;
+    }
+    this.sink.event(event as EngineEvent);
   }
 
   /**

@@ -19,7 +19,7 @@ const LITERAL: Partial<Record<ActionName, string[]>> = { "file.managed": ["conte
 
 export function renderParams(action: ActionName, params: Record<string, unknown>, context: TemplateContext): Record<string, unknown> {
   const literal = LITERAL[action] ?? [];
-  const templated = Object.fromEntries(Object.entries(params).filter(([k]) => !literal.includes(k)));
+  const templated = literal.length ? Object.fromEntries(Object.entries(params).filter(([k]) => !literal.includes(k))) : params;
   const rendered = renderValue(templated, { ...context }, { path: "params" }) as Record<string, unknown>;
   for (const k of literal) if (k in params) rendered[k] = params[k];
   return rendered;
