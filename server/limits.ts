@@ -3,7 +3,7 @@
  * Sizes fit real sites: the 10,000-host benchmark site (bench/generate-site.ts) is 4.2 MiB of YAML in 12
  * files, under a quarter of SITE_LIMITS.siteBytes; a whole site of it in one file is 3.9 MiB, under fileBytes.
  */
-import { InvalidInputError } from "./store/errors";
+import { PayloadTooLargeError, TooManyRequestsError } from "./errors";
 
 const MiB = 1 << 20;
 
@@ -70,16 +70,14 @@ export const RATE_LIMITS = {
   imports: { burst: 10, perSecond: 10 / 60 },
 } as const;
 
-// TODO(lead): 413. These are 400s until the error tree has PayloadTooLargeError and TooManyRequestsError;
-// every refusal of this kind is made here, so switching is these two lines.
-/** An upload, archive or document over one of the limits above. */
+/** An upload, archive or document over one of the limits above (413). */
 export function tooLarge(message: string): Error {
-  return new InvalidInputError(message);
+  return new PayloadTooLargeError(message);
 }
-// TODO(lead): 429 with Retry-After: retryAfterSeconds.
-/** A caller over a rate limit; the message says when to retry. */
+/** A caller over a rate limit (429, and Retry-After on REST); the message says when to retry too, for tRPC. */
 export function tooMany(message: string, retryAfterSeconds: number): Error {
-  return new InvalidInputError(`${message}; try again in ${Math.max(1, Math.ceil(retryAfterSeconds))} s`);
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new TooManyRequestsError(`${message}; try again in ${seconds} s`, seconds);
 }
 
 /** "4 MiB", "20 KiB": how limits read in messages. */

@@ -149,7 +149,8 @@ function ImportSite() {
       form.set("file", file);
       form.set("slug", slug);
       form.set("name", name);
-      const res = await fetch("/api/v1/sites/import", { method: "POST", body: form });
+      // The site in the query lets the server check who may import before it reads the upload.
+      const res = await fetch(`/api/v1/sites/import?${new URLSearchParams({ slug, name })}`, { method: "POST", body: form });
       const body = (await res.json().catch(() => ({}))) as { error?: string; skipped?: string[] };
       if (res.status === 401) return goToLogin();
       if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).` });

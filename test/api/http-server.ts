@@ -10,13 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { Server } from "socket.io";
+import { limitBody } from "../../server/api/body-limit";
 import { appRouter } from "../../server/api/root";
 import { createContext } from "../../server/api/trpc";
 import { CLIENT_IP_HEADER } from "../../server/auth";
 import { authRouteHandler } from "../../server/auth/http";
 import { readEnv } from "../../server/env";
+import { TRPC_BODY_BYTES } from "../../server/limits";
 import { createServices, type Services } from "../../server/services";
 import { attachSocketHandlers } from "../../server/socket";
+import { closeCheckPool } from "../../server/workers/check-pool";
 import * as introspectRoute from "../../app/api/v1/introspect/route";
 import * as runRoute from "../../app/api/v1/runs/[id]/route";
 import * as exportRoute from "../../app/api/v1/sites/[slug]/export/route";
@@ -49,11 +52,11 @@ export async function startHttpServer(env: Record<string, string> = {}) {
     void route(req, res);
   });
   async function route(req: IncomingMessage, res: ServerResponse) {
-    const request = await toRequest(req);
+    const request = toRequest(req);
     const path = new URL(request.url).pathname;
     let response: Response;
     if (path.startsWith("/api/auth/")) response = await auth(request);
-    else if (path.startsWith("/api/trpc/")) response = await fetchRequestHandler({ endpoint: "/api/trpc", req: request, router: appRouter, createContext: ({ req: r }) => createContext(r.headers), allowMethodOverride: true });
+    else if (path.startsWith("/api/trpc/")) response = await fetchRequestHandler({ endpoint: "/api/trpc", req: limitBody(request, TRPC_BODY_BYTES), router: appRouter, createContext: ({ req: r }) => createContext(r.headers), allowMethodOverride: true });
     else {
       const match = REST.map(([re, names, mod]) => ({ m: re.exec(path), names, mod })).find((x) => x.m);
       const handler = match?.mod[request.method];
@@ -77,17 +80,20 @@ export async function startHttpServer(env: Record<string, string> = {}) {
     async close() {
       await io.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closeCheckPool();
       services.db.$client.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function toRequest(req: IncomingMessage): Promise<Request> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
+/**
+ * The body streams from the socket as in Next (which passes the IncomingMessage itself as the Request's body): a
+ * handler that answers before reading it, or stops part way (a refused upload), never holds the rest.
+ */
+function toRequest(req: IncomingMessage): Request {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
-  const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
-  return new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, { method: req.method, headers, body });
+  const body = req.method !== "GET" && req.method !== "HEAD" ? req : undefined;
+  return new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url ?? "/"}`, { method: req.method, headers, body, duplex: "half" } as RequestInit);
 }

@@ -20,7 +20,7 @@ async function refused(data: Uint8Array, message: RegExp): Promise<number> {
   const before = peakMiB();
   await assert.rejects(readArchive("upload", data), (e: Error) => {
     assert.match(e.message, message);
-    assert.equal(e.name, "InvalidInputError"); // TODO(lead): PayloadTooLargeError once the error tree has it
+    assert.equal(e.name, "PayloadTooLargeError");
     return true;
   });
   return peakMiB() - before;

@@ -1,10 +1,14 @@
 import { z } from "zod";
 import { actorName } from "../../auth";
 import { siteJsonSchema } from "../../inventory";
-import { loadWithOverrides } from "../../site-cache";
+import { SITE_LIMITS } from "../../limits";
+import { lintCounts, lintSite, savedFiles, withChanges } from "../../site-checks";
 import { authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
 
-const change = z.object({ path: z.string().min(1).max(500), content: z.string().max(8 << 20).nullable() });
+// The request body is bounded (TRPC_BODY_BYTES); sizes per file and per site are checked on the files as they
+// would be (SITE_LIMITS), by lintSite and lintCounts, with messages that name the file.
+const change = z.object({ path: z.string().min(1).max(SITE_LIMITS.pathLength), content: z.string().nullable() });
+const changes = z.array(change).max(SITE_LIMITS.files);
 
 export const filesRouter = createTRPCRouter({
   /** The files of a revision (default: the newest). */
@@ -13,10 +17,13 @@ export const filesRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.sites.files(input.slug, input.revision)),
 
   save: siteProcedure("operator")
-    .input(z.object({ baseRevision: z.number().int().positive(), changes: z.array(change).min(1).max(1000), message: z.string().max(2000) }))
-    .mutation(({ ctx, input }) => {
+    .input(z.object({ baseRevision: z.number().int().positive(), changes: changes.min(1), message: z.string().max(2000) }))
+    .mutation(async ({ ctx, input }) => {
       const author = actorName(ctx.principal);
-      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message });
+      // Checked off the event loop first; a stale base is left to the store to refuse (a conflict), unchecked.
+      const stale = ctx.sites.head(input.slug) !== input.baseRevision;
+      const lint = stale ? undefined : await lintCounts(ctx.env, savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId);
+      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint });
       ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message: input.message });
       return saved;
@@ -24,8 +31,11 @@ export const filesRouter = createTRPCRouter({
 
   /** Diagnostics of the whole site with unsaved buffers applied (and what this server refuses): the editor's live markers. */
   lint: siteProcedure("viewer")
-    .input(z.object({ baseRevision: z.number().int().positive().optional(), changes: z.array(change).max(1000) }))
-    .query(({ ctx, input }) => loadWithOverrides(ctx.sites, input.slug, input.changes, input.baseRevision, ctx.runner.sitePolicy(input.slug)).diagnostics),
+    .input(z.object({ baseRevision: z.number().int().positive().optional(), changes }))
+    .query(({ ctx, input }) => {
+      const files = withChanges(ctx.sites.files(input.slug, input.baseRevision).files, input.changes);
+      return lintSite(ctx.env, files, ctx.principal.userId, ctx.runner.sitePolicy(input.slug));
+    }),
 
   /** The JSON Schema the editor validates against, generated from the same zod schemas as lint. */
   schema: authedProcedure.query(() => siteJsonSchema()),

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { readSiteDir, SiteNotFoundError } from "../../inventory";
+import { isNamed } from "../../errors";
+import { readSiteDir } from "../../inventory";
+import { lintCounts } from "../../site-checks";
 import { InvalidInputError } from "../../store/errors";
 import { actorName } from "../../auth";
 import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
@@ -43,20 +45,21 @@ export const sitesRouter = createTRPCRouter({
 
   importPath: adminProcedure
     .input(z.object({ slug, name: z.string().trim().min(1).max(200), path: z.string().min(1) }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       let files;
       try {
         files = readSiteDir(input.path);
       } catch (e) {
-        if (e instanceof SiteNotFoundError) throw new InvalidInputError(`${input.path} is not a directory on the server`);
+        if (isNamed(e, "SiteNotFoundError")) throw new InvalidInputError(`${input.path} is not a directory on the server`);
         throw e;
       }
       if (!files.length) throw new InvalidInputError(`${input.path} holds no .yml or .yaml files`);
+      const lint = await lintCounts(ctx.env, files, ctx.principal.userId);
       const message = `Imported from ${input.path}`;
       const author = actorName(ctx.principal);
       const result = ctx.sites.exists(input.slug)
-        ? ctx.sites.replace(input.slug, { files, author, message })
-        : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message });
+        ? ctx.sites.replace(input.slug, { files, author, message, lint })
+        : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message, lint });
       ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } });
       return result;
     }),
