@@ -6,9 +6,9 @@
  */
 import { isAbsolute, posix } from "node:path";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics";
-import type { Data, Place, SiteModel } from "./model";
-import type { SiteDesign } from "./design";
+import type { Data, Place } from "./model";
 import type { Site } from "./site";
+import { selectHosts } from "./targets";
 
 export interface FilePolicy {
   /** Absolute directories that files named by the site may be in. */
@@ -70,8 +70,12 @@ export function withPolicy(site: Site, policy: SitePolicy | undefined): Site {
   return extra.length ? { ...site, diagnostics: sortDiagnostics([...site.diagnostics, ...extra]) } : site;
 }
 
+/** What `become` in a local step is told on a server (the transport says the same if a run gets that far). */
+export const LOCAL_BECOME_REFUSED =
+  "become is refused in a local step on the server: local steps run sandboxed as an unprivileged user, with no way to gain privileges (sudo would leave the sandbox); run this step over ssh instead";
+
 /** The diagnostics `policy` adds to a site: one at each place that uses what the server does not allow. */
-export function policyDiagnostics(site: { model: SiteModel; design: SiteDesign }, policy: SitePolicy | undefined): Diagnostic[] {
+export function policyDiagnostics(site: Pick<Site, "model" | "design" | "resolver" | "workflows">, policy: SitePolicy | undefined): Diagnostic[] {
   if (!policy) return [];
   const out: Diagnostic[] = [];
   const places: (Place & { data?: Data; connection?: Data })[] = [...site.model.hosts.values(), ...site.model.groups.values(), ...site.model.profiles.values()];
@@ -88,7 +92,32 @@ export function policyDiagnostics(site: { model: SiteModel; design: SiteDesign }
     for (const field of ["data", "connection"] as const) walkStrings(place[field], [...place.path, field], (value, path) => envReference(place, path, value, policy, out));
   }
   for (const region of site.design.regions.values()) envReference(region, ["spec", "api_key"], region.api_key, policy, out);
+  if (!policy.localRefused) out.push(...localBecome(site));
   return out;
+}
+
+/** A step with `become` that a deployment runs on a `transport: local` host: refused where `become` is written. */
+function localBecome(site: Pick<Site, "model" | "resolver" | "workflows">): Diagnostic[] {
+  const out = new Map<string, Diagnostic>();
+  const isLocal = (h: string) => site.resolver.resolve(h).connection.transport === "local";
+  for (const deployment of site.workflows.deployments.values()) {
+    for (const stage of deployment.stages) {
+      for (const op of stage.operations) {
+        const local = selectHosts(site.model, site.resolver, op.targets).find(isLocal);
+        if (!local) continue;
+        for (const name of op.blueprints) {
+          const blueprint = site.workflows.blueprints.get(name);
+          blueprint?.steps.forEach((step, i) => {
+            if (step.become === undefined || step.become === false) return;
+            const path = [...blueprint.path, "steps", i, "become"];
+            const key = `${blueprint.src.file}\0${path.join("/")}`;
+            if (!out.has(key)) out.set(key, blueprint.src.diagnostic(path, "error", `${LOCAL_BECOME_REFUSED} (${local} has transport: local)`));
+          });
+        }
+      }
+    }
+  }
+  return [...out.values()];
 }
 
 function envReference(place: Place, path: (string | number)[], value: string, policy: SitePolicy, out: Diagnostic[]) {

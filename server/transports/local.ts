@@ -10,6 +10,7 @@ import { chmod, chown, open, readFile, rename, stat, unlink } from "node:fs/prom
 import { hostname, userInfo } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import { LOCAL_BECOME_REFUSED } from "../inventory/policy";
 import type { Workspace } from "./sandbox";
 import { ABORT_SEQUENCE_MS, abortedResult, becomeUser, buildExecScript, getArgv, GET_MISSING_STATUS, GET_PROGRAM, modeString, putArgv, PUT_PROGRAM, shellArgv } from "./script";
 import type { ConnectOptions, Connection, ConnectionSettings, ExecOptions, ExecResult, PutOptions, Transport } from "./types";
@@ -57,9 +58,8 @@ function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal,
   });
 }
 
-/** What `become` in a sandboxed local step is told: sudo would be a way out of the sandbox. */
-export const SANDBOX_BECOME_REFUSED =
-  "become is refused in a local step on the server: local steps run sandboxed as an unprivileged user, with no way to gain privileges (sudo would leave the sandbox); run this step over ssh instead";
+/** What `become` in a sandboxed local step is told (lint says it first): sudo would be a way out of the sandbox. */
+export const SANDBOX_BECOME_REFUSED = LOCAL_BECOME_REFUSED;
 
 class LocalConnection implements Connection {
   readonly description: string;

@@ -59,6 +59,32 @@ describe("the server's policy in lint", () => {
     assert.deepEqual(lint({}), [], "an empty policy allows everything, as the CLI does");
   });
 
+  test("become on a local host is refused where it is written, only where local steps may run at all", () => {
+    const site = `kind: inventory
+api_version: v1beta1
+spec:
+  hosts: [{name: box, connection: {transport: local}}, {name: far}]
+---
+kind: blueprint
+api_version: v1beta1
+spec:
+  name: b
+  steps:
+  - {name: plain, action: cmd.run, params: {cmd: "true"}}
+  - {name: root, action: cmd.run, become: true, params: {cmd: "true"}}
+---
+kind: deployment
+api_version: v1beta1
+spec: {name: d, stages: [{name: s, operations: [{blueprints: [b], targets: [box]}, {blueprints: [b], targets: [far]}]}]}
+`;
+    const at = (policy: SitePolicy | undefined) => withPolicy(loadSite([{ path: "site.yml", content: site }]), policy).diagnostics.map(formatDiagnostic);
+    assert.deepEqual(at({ files: { dirs: [], deny: [] } }), [
+      "site.yml:12:43: error: become is refused in a local step on the server: local steps run sandboxed as an unprivileged user, with no way to gain privileges (sudo would leave the sandbox); run this step over ssh instead (box has transport: local)",
+    ]);
+    assert.deepEqual(at({ localRefused: "LOCAL REFUSED" }), ["site.yml:4:47: error: LOCAL REFUSED"], "the transport's refusal says it all");
+    assert.deepEqual(at(undefined), [], "the CLI runs become through sudo, as before");
+  });
+
   test("the server's settings are checked at start: no server variable can be allowed, key dirs are absolute", () => {
     assert.deepEqual(readEnv({ FLIGHTDECK_ENV_ALLOW: " MAAS_API_KEY, VAULT_TOKEN ,," }).FLIGHTDECK_ENV_ALLOW, ["MAAS_API_KEY", "VAULT_TOKEN"]);
     assert.throws(() => readEnv({ FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY,FLIGHTDECK_ADMIN_PASSWORD" }), /FLIGHTDECK_ENV_ALLOW: 'FLIGHTDECK_ADMIN_PASSWORD' is one of the server's own variables/);
