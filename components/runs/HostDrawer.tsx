@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useMemo, useRef } from "react";
+import { formatDuration } from "~/server/engine/duration";
 import type { Plan, PlannedStep } from "~/server/engine/plan";
 import type { RunSnapshot } from "~/server/engine/tracker";
 import { Elapsed, RunLink, StateIcon } from "./bits";
@@ -9,7 +10,7 @@ import type { RunFeed } from "./feed";
 import { hostStatus } from "./HostGrid";
 import { LogTail } from "./LogTail";
 import { MachineText } from "./PlanPreview";
-import { formatDuration, STEP_LOOK } from "./states";
+import { STEP_LOOK } from "./states";
 
 interface Props {
   feed: RunFeed;

@@ -7,11 +7,12 @@
  */
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type MouseEvent } from "react";
+import { formatDuration } from "~/server/engine/duration";
 import type { StepStatus } from "~/server/engine/events";
 import type { Plan, PlannedStep } from "~/server/engine/plan";
 import type { RunSnapshot, StepState } from "~/server/engine/tracker";
 import { plainClick, StateIcon } from "./bits";
-import { formatDuration, PROBLEM_RANK, STEP_LOOK } from "./states";
+import { PROBLEM_RANK, STEP_LOOK } from "./states";
 
 export const ROW_H = 30;
 const TILE = 24;

@@ -1,8 +1,8 @@
 "use client";
 
 import { useState } from "react";
+import { formatDuration } from "~/server/engine/duration";
 import type { Plan, PlannedOperation, PlannedStep } from "~/server/engine/plan";
-import { formatDuration } from "./states";
 
 const HOSTS_SHOWN = 12;
 const BATCHES_SHOWN = 4;

@@ -1,19 +1,21 @@
 "use client";
 
 import { useState } from "react";
+import { Ticker } from "~/components/ui/clock";
 import type { RunStatus } from "~/server/engine/events";
 import type { Plan } from "~/server/engine/plan";
 import type { RunSnapshot } from "~/server/engine/tracker";
-import { RunLink, Ticker } from "./bits";
+import { RunLink } from "./bits";
 import { estimate, formatEstimate } from "./estimate";
 import { BAR_ORDER, RUN_ACTIVE, STEP_LOOK } from "./states";
+import { percentDone, StepBar } from "./StepBar";
 
 const nf = new Intl.NumberFormat();
 
 /** The cloud progress bar: one bar segmented by step state, a legend with counts, percent, ETA, stage, batch, notices. */
 export function ProgressPanel({ snapshot, plan, forks, status, hostHref }: { snapshot: RunSnapshot; plan: Plan; forks: number; status: RunStatus; hostHref: (host: string) => string }) {
   const total = snapshot.totalSteps;
-  const pct = total ? Math.floor((snapshot.finishedSteps * 100) / total) : 0;
+  const pct = percentDone(snapshot.finishedSteps, total);
   const active = RUN_ACTIVE.has(status);
   const stage = snapshot.stage;
   const batch = snapshot.batch;
@@ -22,26 +24,7 @@ export function ProgressPanel({ snapshot, plan, forks, status, hostHref }: { sna
   return (
     <section className="card progress-card" aria-label="Progress">
       <div className="progress-top">
-        <div className="pbar" data-testid="progress-bar" role="img" aria-label={`${pct}% done: ${BAR_ORDER.map((s) => `${snapshot.counts[s]} ${STEP_LOOK[s].label}`).join(", ")}`}>
-          {BAR_ORDER.map((s) => {
-            const n = snapshot.counts[s];
-            const w = total ? (n * 100) / total : 0;
-            return (
-              <div
-                key={s}
-                className={`seg st-${s} pat-${s}`}
-                style={{ width: `${w}%` }}
-                data-testid={`segment-${s}`}
-                data-count={n}
-                title={`${STEP_LOOK[s].label}: ${nf.format(n)} ${n === 1 ? "step" : "steps"} (${w.toFixed(w < 1 && w > 0 ? 1 : 0)}%)`}
-              >
-                <span className={w >= 7 ? "seg-label" : "sr-only"}>
-                  <span aria-hidden="true">{STEP_LOOK[s].icon}</span> {nf.format(n)}
-                </span>
-              </div>
-            );
-          })}
-        </div>
+        <StepBar counts={snapshot.counts} total={total} finished={snapshot.finishedSteps} testId="progress-bar" segmentTestId="segment" zeros labelFrom={7} />
         <div className="pct" aria-live="off">
           <strong data-testid="progress-percent">{pct}%</strong>
           <span className="muted">

@@ -1,18 +1,10 @@
 "use client";
 
-import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent, type ReactNode, type Ref } from "react";
-import type { RunStatus, StepStatus } from "~/server/engine/events";
-import { formatDuration, RUN_LOOK, STEP_LOOK } from "./states";
-
-/** A run's status as a badge: icon and text, in the status' tone. */
-export function RunStatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
-  const look = RUN_LOOK[status];
-  return (
-    <span className={`badge ${look.tone} run-status`} data-testid={testId} data-status={status}>
-      <span aria-hidden="true">{look.icon}</span> {look.label}
-    </span>
-  );
-}
+import type { AnchorHTMLAttributes, MouseEvent, ReactNode, Ref } from "react";
+import { Ticker } from "~/components/ui/clock";
+import { formatDuration } from "~/server/engine/duration";
+import type { StepStatus } from "~/server/engine/events";
+import { STEP_LOOK } from "./states";
 
 /** A step or host state as a small coloured square with its icon (and the state as text for screen readers). */
 export function StateIcon({ status }: { status: StepStatus }) {
@@ -24,25 +16,11 @@ export function StateIcon({ status }: { status: StepStatus }) {
   );
 }
 
-/** Re-renders its children every `ms` (a clock for "running 42 s"), without re-rendering the parent. */
-export function Ticker({ ms = 1000, children }: { ms?: number; children: (now: number) => ReactNode }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-  return <>{children(now)}</>;
-}
-
 /** "42 s" since `from` (until `to` when given), ticking while open-ended; the absolute start on hover. */
 export function Elapsed({ from, to }: { from: number; to?: number | null }) {
   const title = `since ${new Date(from).toLocaleString()}`;
   if (to) return <span title={`${new Date(from).toLocaleString()} – ${new Date(to).toLocaleString()}`}>{formatDuration(to - from)}</span>;
   return <Ticker>{(now) => <span title={title}>{formatDuration(Math.max(0, now - from))}</span>}</Ticker>;
-}
-
-export function clock(ms: number): string {
-  return new Date(ms).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
 /**

@@ -2,9 +2,9 @@
  * How long a run still needs, from its live state: the run page and the kiosk show the same number. Pure (no
  * React, no DOM), so the unit tests import it as it is.
  */
+import { formatDuration } from "~/server/engine/duration";
 import type { Plan } from "~/server/engine/plan";
 import type { RunSnapshot } from "~/server/engine/tracker";
-import { formatDuration } from "./states";
 
 export interface Estimate {
   /** Time left (ms). */
@@ -83,9 +83,15 @@ export function formatEstimate(e: Estimate | null): string {
   if (!e) return "—";
   const { ms } = e;
   if (ms < 1000) return e.overdue ? "overdue" : "under 1 s";
-  if (ms < 10_000) return `about ${Math.round(ms / 1000)} s`;
-  if (ms < 60_000) return `about ${Math.round(ms / 5000) * 5} s`;
-  const m = Math.round(ms / 60_000);
-  if (m < 60) return `about ${m} min`;
-  return `about ${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ""}`;
+  return `about ${formatDuration(roughly(ms))}`;
+}
+
+/** An estimate is no more precise than this: seconds under 10 s, 5 s steps under a minute, then whole minutes. */
+function roughly(ms: number): number {
+  // Rounded first, compared after, so 59 s is "1 min" rather than "60 s".
+  const s = Math.round(ms / 1000);
+  if (s < 10) return s * 1000;
+  const s5 = Math.round(ms / 5000) * 5;
+  if (s5 < 60) return s5 * 1000;
+  return Math.round(ms / 60_000) * 60_000;
 }

@@ -41,19 +41,3 @@ export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "w
 };
 
 export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "approved", "running"]);
-
-/** "850 ms", "4.2 s", "3 min 5 s", "1 h 12 min". */
-export function formatDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  const s = ms / 1000;
-  if (s < 10) return `${s.toFixed(1)} s`;
-  if (s < 60) return `${Math.round(s)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) {
-    const rest = Math.round(s - m * 60);
-    return rest ? `${m} min ${rest} s` : `${m} min`;
-  }
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-}

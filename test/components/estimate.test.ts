@@ -89,3 +89,8 @@ test("the estimate in words", () => {
     ["under 1 s", "overdue", "about 3 s", "about 40 s", "about 3 min", "about 1 h 15 min", "about 2 h"],
   );
 });
+
+test("the estimate rounds first, so a carry moves up a unit instead of printing 60", () => {
+  const e = (ms: number) => formatEstimate({ ms, overdue: 0, explain: "" });
+  assert.deepEqual([e(9_600), e(57_400), e(57_600), e(59_000), e(89_000), e(59.6 * 60_000)], ["about 10 s", "about 55 s", "about 1 min", "about 1 min", "about 1 min", "about 1 h"]);
+});
