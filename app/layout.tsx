@@ -7,6 +7,8 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Flightdeck", template: "%s · Flightdeck" },
   description: "Fleet inventory, deployments and live progress",
+  // public/manifest.webmanifest; a kiosk board links its own (app/kiosk/[board]/manifest.webmanifest).
+  manifest: "/manifest.webmanifest",
 };
 
 // Sets the theme before first paint, so a dark-mode user never sees a white flash.
