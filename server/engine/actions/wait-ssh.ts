@@ -6,6 +6,7 @@
 import { durationMs } from "../../inventory";
 import { HostKeyError, UnreachableError } from "../../transports/types";
 import { pause } from "../concurrency";
+import { formatDuration } from "../duration";
 import type { ControllerAction } from "./controller";
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -28,7 +29,7 @@ export const waitSsh: ControllerAction = async (ctx) => {
       if (e instanceof HostKeyError || !(e instanceof UnreachableError)) throw e;
       if (ctx.signal.aborted) throw e;
       const left = deadline - Date.now();
-      if (left <= 0) throw new UnreachableError(`${ctx.host} did not answer within ${Math.round(timeoutMs / 1000)} s (${attempt} attempts; last: ${e.message})`);
+      if (left <= 0) throw new UnreachableError(`${ctx.host} did not answer within ${formatDuration(timeoutMs)} (${attempt} attempts; last: ${e.message})`);
       ctx.onStdout(`attempt ${attempt}: ${e.message}; trying again in ${Math.round(Math.min(intervalMs, left) / 100) / 10} s\n`);
       await pause(Math.min(intervalMs, left), ctx.signal);
     }
