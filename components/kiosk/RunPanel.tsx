@@ -8,7 +8,7 @@ import { BAR_ORDER, RUN_ACTIVE, STEP_LOOK } from "~/components/runs/states";
 import { percentDone, StepBar } from "~/components/runs/StepBar";
 import { RelativeTime } from "~/components/ui/RelativeTime";
 import type { StepStatus } from "~/server/engine/events";
-import type { RunSnapshot } from "~/server/engine/tracker";
+import { emptyCounts, type RunSnapshot } from "~/server/engine/tracker";
 import type { BoardData, Shown } from "./feed";
 import { HostTiles } from "./HostTiles";
 
@@ -34,7 +34,7 @@ function countsOf(run: Shown, data: BoardData): Counts {
   }
   const s = [...data.active, ...data.finished].find((r) => r.id === run.id);
   return {
-    counts: s?.counts ?? { pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0 },
+    counts: s?.counts ?? emptyCounts(),
     total: s?.totalSteps ?? 0,
     finished: s?.finishedSteps ?? 0,
     failed: s?.failed ?? [],

@@ -10,7 +10,7 @@ import { memo, useEffect, useMemo, useRef, useState, type CSSProperties, type Mo
 import { formatDuration } from "~/server/engine/duration";
 import type { StepStatus } from "~/server/engine/events";
 import type { Plan, PlannedStep } from "~/server/engine/plan";
-import type { RunSnapshot, StepState } from "~/server/engine/tracker";
+import { emptyCounts, type RunSnapshot, type StepState } from "~/server/engine/tracker";
 import { plainClick, StateIcon } from "./bits";
 import { PROBLEM_RANK, STEP_LOOK } from "./states";
 
@@ -148,7 +148,7 @@ export function HostGrid({ plan, active, snapshot, version, hostVersion, meta, s
   const { rows, byState, shown } = useMemo(() => {
     void version;
     const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const byState: Record<StepStatus, number> = { pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0 };
+    const byState = emptyCounts();
     const rows: string[] = [];
     const shown = new Map<string, StepStatus>();
     for (const h of plan.hosts) {

@@ -17,17 +17,18 @@ export const STEP_LOOK: Record<StepStatus, StateLook> = {
   running: { label: "running", icon: "▶" },
   skipped: { label: "skipped", icon: "–" },
   cancelled: { label: "cancelled", icon: "⊘" },
+  interrupted: { label: "interrupted", icon: "⚠" },
   pending: { label: "pending", icon: "·" },
 };
 
 /** The order of the progress bar's segments and of its legend: done first, then what is still to come. */
-export const BAR_ORDER: readonly StepStatus[] = ["ok", "changed", "failed", "unreachable", "running", "skipped", "cancelled", "pending"];
+export const BAR_ORDER: readonly StepStatus[] = ["ok", "changed", "failed", "unreachable", "running", "skipped", "cancelled", "interrupted", "pending"];
 
 /**
  * Problems first: failed, then unreachable hosts at the top; every other host keeps its place (so the list does
  * not reshuffle while hosts move from pending to running to ok).
  */
-export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable: 1, cancelled: 2, running: 2, changed: 2, ok: 2, skipped: 2, pending: 2 };
+export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable: 1, interrupted: 2, cancelled: 2, running: 2, changed: 2, ok: 2, skipped: 2, pending: 2 };
 
 export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "warn" | "accent" | "" }> = {
   awaiting_approval: { label: "awaiting approval", icon: "◷", tone: "warn" },

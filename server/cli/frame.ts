@@ -8,8 +8,8 @@ import { stripVTControlCharacters } from "node:util";
 import stringWidth from "string-width";
 import type { RunSnapshot, StepStatus } from "../engine";
 
-export const ICON: Record<StepStatus, string> = { pending: "·", running: "►", ok: "✓", changed: "●", skipped: "-", failed: "✕", unreachable: "?", cancelled: "⊘" };
-export const COLOR: Record<StepStatus, string> = { pending: "2", running: "36", ok: "32", changed: "33", skipped: "2", failed: "31", unreachable: "35", cancelled: "2" };
+export const ICON: Record<StepStatus, string> = { pending: "·", running: "►", ok: "✓", changed: "●", skipped: "-", failed: "✕", unreachable: "?", cancelled: "⊘", interrupted: "⚠" };
+export const COLOR: Record<StepStatus, string> = { pending: "2", running: "36", ok: "32", changed: "33", skipped: "2", failed: "31", unreachable: "35", cancelled: "2", interrupted: "33" };
 
 const paint = (status: StepStatus, text: string) => `\x1b[${COLOR[status]}m${text}\x1b[0m`;
 

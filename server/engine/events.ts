@@ -3,7 +3,8 @@
  * output stream (stdout/stderr chunks; stored in batches, may be coalesced on the wire). The engine emits
  * them through a sink; the CLI prints them, the server stores then broadcasts them.
  */
-export const STEP_STATUSES = ["pending", "running", "ok", "changed", "skipped", "failed", "unreachable", "cancelled"] as const;
+/** `interrupted`: the server stopped while the step ran (or before the host's other steps could). */
+export const STEP_STATUSES = ["pending", "running", "ok", "changed", "skipped", "failed", "unreachable", "cancelled", "interrupted"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export type HostStatus = StepStatus;
 export const RUN_STATUSES = ["awaiting_approval", "approved", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
@@ -46,7 +47,7 @@ export type RunEvent = EngineEvent & { seq: number; t: number };
 
 /** Final status of a host from its steps: the worst state wins, then changed over ok. */
 export function hostOutcome(steps: readonly StepStatus[]): HostStatus {
-  for (const s of ["unreachable", "failed", "cancelled", "running"] as const) if (steps.includes(s)) return s;
+  for (const s of ["unreachable", "failed", "interrupted", "cancelled", "running"] as const) if (steps.includes(s)) return s;
   if (steps.includes("changed")) return "changed";
   if (steps.includes("ok")) return "ok";
   return steps.length && steps.every((s) => s === "pending") ? "pending" : "skipped";

@@ -28,8 +28,9 @@ export interface RunSnapshot {
   message?: string;
 }
 
-const EMPTY_COUNTS = (): Record<StepStatus, number> => ({ pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0 });
-const FINAL: ReadonlySet<StepStatus> = new Set(["ok", "changed", "skipped", "failed", "unreachable", "cancelled"]);
+/** A count of zero for every state (the bar's segments, a grid's legend). */
+export const emptyCounts = (): Record<StepStatus, number> => ({ pending: 0, running: 0, ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0, interrupted: 0 });
+const FINAL: ReadonlySet<StepStatus> = new Set(["ok", "changed", "skipped", "failed", "unreachable", "cancelled", "interrupted"]);
 
 export class RunTracker {
   readonly snapshot: RunSnapshot;
@@ -50,7 +51,7 @@ export class RunTracker {
       total += ids.length;
       hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, { status: "pending" }])) };
     }
-    const counts = EMPTY_COUNTS();
+    const counts = emptyCounts();
     counts.pending = total;
     this.snapshot = { status: "running", stage: null, batch: null, hosts, notices: [], counts, finishedSteps: 0, totalSteps: total, finishedMs: 0 };
   }
@@ -96,8 +97,13 @@ export class RunTracker {
       case "run.finished":
         s.status = e.status;
         s.message = e.message;
-        // A run that ended without per-host outcomes (interrupted) settles every host from its steps.
-        for (const host of Object.values(s.hosts)) if (host.status === "running") host.status = hostOutcome(Object.values(host.steps).map((x) => x.status));
+        // A run that ended without per-host outcomes settles every host from its steps; when the server stopped,
+        // a host with steps still to run was interrupted, whatever its finished steps said.
+        for (const host of Object.values(s.hosts)) {
+          const steps = Object.values(host.steps).map((x) => x.status);
+          if (e.status === "interrupted" && steps.some((st) => st === "pending" || st === "running" || st === "interrupted")) host.status = "interrupted";
+          else if (host.status === "running") host.status = hostOutcome(steps);
+        }
         break;
       case "run.started":
         s.status = "running";

@@ -179,7 +179,7 @@ export class RunService {
     const tracker = new RunTracker(run.plan);
     for (const e of this.runs.events(id)) tracker.apply(e);
     const hosts = Object.entries(tracker.snapshot.hosts)
-      .filter(([, h]) => h.status === "failed" || h.status === "unreachable" || h.status === "cancelled")
+      .filter(([, h]) => h.status === "failed" || h.status === "unreachable" || h.status === "cancelled" || h.status === "interrupted")
       .map(([name]) => name);
     if (!hosts.length) throw new InvalidInputError(`run ${id} has no failed or unreachable host to re-run`);
     return this.launch({ site: run.site, deployment: run.deployment, requestedBy, reason: `re-run of the failed hosts of run ${id}`, limit: hosts, rerunOf: id, forks: run.options.forks, requestedById });
@@ -218,7 +218,7 @@ export class RunService {
         const entries = Object.entries(h.steps);
         const running = entries.filter(([, s]) => s.status === "running");
         const last = [...entries].reverse().find(([, s]) => s.status !== "pending");
-        for (const [step] of running) sink.event({ type: "step.status", host, step, status: "cancelled", message: "interrupted: the server stopped while this step ran" });
+        for (const [step] of running) sink.event({ type: "step.status", host, step, status: "interrupted", message: "the server stopped while this step ran" });
         if (last) sink.event({ type: "notice", host, message: `interrupted at step '${last[0]}' (${last[1].status})` });
       }
       sink.event({ type: "run.finished", status: "interrupted", message: "the server stopped during this run" });

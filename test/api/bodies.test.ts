@@ -18,8 +18,8 @@ describe("files.save over HTTP", () => {
   });
   after(() => server.close());
 
-  const save = (body: Buffer) =>
-    fetch(`${server.url}/api/trpc/files.save`, { method: "POST", headers: { ...admin.headers(), "content-type": "application/json" }, body });
+  const save = (bytes: Buffer) =>
+    fetch(`${server.url}/api/trpc/files.save`, { method: "POST", headers: { ...admin.headers(), "content-type": "application/json" }, body: new Blob([new Uint8Array(bytes)]) });
 
   test("a body that is not valid UTF-8 is refused with 400, and nothing is saved", async () => {
     const json = JSON.stringify({ slug: "alpha", baseRevision: base, changes: [{ path: "bad.yml", content: "a: BAD\n" }], message: "m" });

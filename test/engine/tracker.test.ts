@@ -28,6 +28,14 @@ test("a run that ends without per-host outcomes (interrupted) settles its hosts"
   assert.equal(t.snapshot.hosts.a!.status, "running");
   t.apply({ type: "run.finished", status: "interrupted" });
   assert.equal(t.snapshot.status, "interrupted");
-  assert.equal(t.snapshot.hosts.a!.status, "changed");
-  assert.equal(t.snapshot.hosts.b!.status, "pending");
+  // Steps were still to run: the host was interrupted, not "changed" by the one step it finished.
+  assert.equal(t.snapshot.hosts.a!.status, "interrupted");
+  assert.equal(t.snapshot.hosts.b!.status, "interrupted");
+});
+
+test("a host that finished every step keeps its outcome when the run is interrupted later", () => {
+  const t = new RunTracker(plan);
+  for (const step of Object.keys(t.snapshot.hosts.a!.steps)) t.apply({ type: "step.status", host: "a", step, status: "ok" });
+  t.apply({ type: "run.finished", status: "interrupted" });
+  assert.equal(t.snapshot.hosts.a!.status, "ok");
 });

@@ -66,8 +66,9 @@ test("a run in flight when the server is killed comes back interrupted, with eve
     assert.equal(tracker.snapshot.status, "interrupted");
     for (const host of ["a", "b", "c"]) {
       assert.equal(tracker.snapshot.hosts[host]!.steps.quick!.status, "changed");
-      assert.equal(tracker.snapshot.hosts[host]!.steps.long!.status, "cancelled");
-      assert.match(tracker.snapshot.hosts[host]!.steps.long!.message ?? "", /interrupted/);
+      assert.equal(tracker.snapshot.hosts[host]!.steps.long!.status, "interrupted");
+      assert.match(tracker.snapshot.hosts[host]!.steps.long!.message ?? "", /the server stopped while this step ran/);
+      assert.equal(tracker.snapshot.hosts[host]!.status, "interrupted");
       assert.ok(tracker.snapshot.notices.some((n) => n.host === host && /interrupted at step 'long'/.test(n.message)), `${host}'s last step is said`);
     }
   } finally {
