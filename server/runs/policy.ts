@@ -4,9 +4,12 @@
  * steps only where a server admin turned on "Local execution" and only in the sandbox, `env:` only for the
  * variables FLIGHTDECK_ENV_ALLOW lists, files only in FLIGHTDECK_KEY_DIRS and never in the data directory.
  */
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Env } from "../env";
 import type { SitePolicy } from "../inventory";
-import { identityPaths, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
+import { identityPaths, prepareWorkspaces, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
 import type { SiteStore } from "../store/sites";
 
 /** The site setting's name, as the Members page shows it. */
@@ -26,10 +29,13 @@ export class ServerPolicies {
     private readonly env: PolicyEnv,
     private readonly sites: SiteStore,
   ) {
+    // One directory of workspaces per data directory (one server), emptied at start.
+    const workspaces = prepareWorkspaces(join(tmpdir(), `flightdeck-runs-${createHash("sha256").update(env.FLIGHTDECK_DATA).digest("hex").slice(0, 12)}`));
     this.sandbox = sandboxFinder({
       hide: [env.FLIGHTDECK_DATA, ...identityPaths(process.env)],
       runUser: env.FLIGHTDECK_RUN_USER,
       lang: process.env.LANG,
+      workspaces,
     });
   }
 

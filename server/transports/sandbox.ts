@@ -10,7 +10,7 @@
  * When a sandbox cannot be made, `findSandbox` says what to install or set, and local steps are refused.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, lstatSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
 import { chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -40,6 +40,8 @@ export interface SandboxOptions {
   /** bwrap's path; default: found on PATH. */
   bwrap?: string;
   lang?: string;
+  /** Where workspaces are made (default: the temp directory); see `prepareWorkspaces`. */
+  workspaces?: string;
 }
 
 /** The home directory (and working directory) of a step inside the sandbox. */
@@ -116,6 +118,7 @@ class Bubblewrap implements Sandbox {
     private readonly drop: { setpriv: string; uid: number; gid: number; user: string } | undefined,
     private readonly system: readonly string[],
     private readonly lang: string,
+    private readonly parent: string,
   ) {
     this.description = `bubblewrap sandbox as ${drop ? drop.user : "the server's user"}`;
   }
@@ -145,7 +148,8 @@ class Bubblewrap implements Sandbox {
   }
 
   async workspace(): Promise<Workspace> {
-    const dir = await mkdtemp(join(tmpdir(), "flightdeck-local-"));
+    await mkdir(this.parent, { recursive: true, mode: 0o711 }); // a temp cleaner may have removed it
+    const dir = await mkdtemp(join(this.parent, "flightdeck-local-"));
     try {
       await mkdir(join(dir, "home"), { mode: 0o700 });
       await mkdir(join(dir, "tmp"), { mode: 0o700 });
@@ -164,7 +168,8 @@ class Bubblewrap implements Sandbox {
 
   /** Run `true` in a throwaway workspace: the sandbox works here, or why not. */
   probe(): string | undefined {
-    const dir = mkdtempSync(join(tmpdir(), "flightdeck-probe-"));
+    // In the workspaces' directory: a run user who cannot reach it is found here, not at the first step.
+    const dir = mkdtempSync(join(this.parent, "flightdeck-probe-"));
     try {
       for (const d of ["home", "tmp"]) spawnSync("mkdir", ["-m", "700", join(dir, d)]);
       if (this.drop) spawnSync("chown", ["-R", `${this.drop.uid}:${this.drop.gid}`, dir]);
@@ -204,7 +209,7 @@ export function findSandbox(options: SandboxOptions): SandboxStatus {
     if (uid === 0 || gid === 0) return { ok: false, message: `local steps are refused: FLIGHTDECK_RUN_USER '${user}' is root; name an unprivileged user` };
     drop = { setpriv, uid, gid, user };
   }
-  const sandbox = new Bubblewrap(bwrap, drop, systemArgs(options.hide), options.lang || "C.UTF-8");
+  const sandbox = new Bubblewrap(bwrap, drop, systemArgs(options.hide), options.lang || "C.UTF-8", options.workspaces ?? tmpdir());
   const problem = sandbox.probe();
   return problem ? { ok: false, message: problem } : { ok: true, sandbox };
 }
@@ -219,6 +224,17 @@ export function sandboxFinder(options: SandboxOptions): () => SandboxStatus {
     if (!last || (!last.status.ok && Date.now() - last.at > RETRY_FAILED_MS)) last = { status: findSandbox(options), at: Date.now() };
     return last.status;
   };
+}
+
+/**
+ * A server's own directory of workspaces, emptied at start: what a killed server left behind goes, and no other
+ * server's (each has its own). Traversable by the unprivileged run user, listable only by the server.
+ */
+export function prepareWorkspaces(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o711 });
+  chmodSync(dir, 0o711); // whatever the umask
+  return dir;
 }
 
 /** Paths a sandbox must hide besides the data directory: identity files named by the server's environment. */

@@ -4,10 +4,12 @@
  * hidden, no become; cancel still ends the whole command tree. And what a server says when it cannot isolate.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { localTransport, SANDBOX_BECOME_REFUSED } from "../../server/transports/local";
-import { findSandbox, SANDBOX_HOME, type Sandbox } from "../../server/transports/sandbox";
+import { findSandbox, prepareWorkspaces, SANDBOX_HOME, type Sandbox } from "../../server/transports/sandbox";
 import type { Connection, ExecOptions } from "../../server/transports/types";
 
 const found = findSandbox({ hide: ["/etc/ssl", "/etc/hostname"], runUser: "nobody" });
@@ -94,6 +96,31 @@ describe("the sandbox of local steps", { skip: found.ok ? false : `no sandbox he
     await c.close();
     assert.ok(!existsSync(dir), `${dir} is gone`);
   });
+});
+
+test("a server's workspaces live in its own directory, emptied at start (a killed server's leftovers go)", { skip: !found.ok }, async () => {
+  const parent = mkdtempSync(join(tmpdir(), "fd-workspaces-"));
+  try {
+    // A directory the run user cannot reach is found by the probe, with bwrap's reason.
+    const closed = findSandbox({ hide: [], runUser: "nobody", workspaces: parent });
+    if (process.getuid?.() === 0) assert.ok(!closed.ok && /bwrap cannot make its sandbox as nobody/.test(closed.message), JSON.stringify(closed));
+    chmodSync(parent, 0o711);
+    const dir = join(parent, "runs");
+    mkdirSync(join(dir, "flightdeck-local-left"), { recursive: true });
+    writeFileSync(join(dir, "flightdeck-local-left", "state"), "from a killed server");
+    assert.equal(prepareWorkspaces(dir), dir);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(statSync(dir).mode & 0o777, 0o711);
+    const status = findSandbox({ hide: [], runUser: "nobody", workspaces: dir });
+    assert.ok(status.ok);
+    const conn = await localTransport.connect(SETTINGS, { signal: never, local: { sandbox: status.sandbox } });
+    assert.equal((await run(conn, "echo hi > /tmp/x; cat /tmp/x")).stdout, "hi\n");
+    assert.equal(readdirSync(dir).length, 1);
+    await conn.close();
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 });
 
 describe("when a server cannot isolate local steps", () => {
