@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Env } from "../env";
 import type { SitePolicy } from "../inventory";
 import { identityPaths, prepareWorkspaces, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
@@ -21,6 +21,16 @@ export const LOCAL_REFUSED =
 
 export type PolicyEnv = Pick<Env, "FLIGHTDECK_DATA" | "FLIGHTDECK_ENV_ALLOW" | "FLIGHTDECK_KEY_DIRS" | "FLIGHTDECK_RUN_USER">;
 
+/**
+ * What a sandboxed step must not see even where it lies inside the system directories it is shown: the data
+ * directory, the identity files the server's environment names, and the key directories (a step of one site
+ * must not read another's keys; a non-root server owns them all). For `/keys/{site}`, all of `/keys`.
+ */
+export function hiddenPaths(env: Pick<Env, "FLIGHTDECK_DATA" | "FLIGHTDECK_KEY_DIRS">): string[] {
+  const keyDirs = env.FLIGHTDECK_KEY_DIRS.map((d) => (d.includes("{site}") ? dirname(`${d.split("{site}")[0]}x`) : d));
+  return [env.FLIGHTDECK_DATA, ...identityPaths(process.env), ...keyDirs];
+}
+
 export class ServerPolicies {
   /** The sandbox, probed on first need (only sites with local execution need it). */
   readonly sandbox: () => SandboxStatus;
@@ -32,7 +42,7 @@ export class ServerPolicies {
     // One directory of workspaces per data directory (one server), emptied at start.
     const workspaces = prepareWorkspaces(join(tmpdir(), `flightdeck-runs-${createHash("sha256").update(env.FLIGHTDECK_DATA).digest("hex").slice(0, 12)}`));
     this.sandbox = sandboxFinder({
-      hide: [env.FLIGHTDECK_DATA, ...identityPaths(process.env)],
+      hide: hiddenPaths(env),
       runUser: env.FLIGHTDECK_RUN_USER,
       lang: process.env.LANG,
       workspaces,

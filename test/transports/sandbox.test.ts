@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { localTransport, SANDBOX_BECOME_REFUSED } from "../../server/transports/local";
+import { hiddenPaths } from "../../server/runs/policy";
 import { findSandbox, prepareWorkspaces, SANDBOX_HOME, type Sandbox } from "../../server/transports/sandbox";
 import type { Connection, ExecOptions } from "../../server/transports/types";
 
@@ -121,6 +122,11 @@ test("a server's workspaces live in its own directory, emptied at start (a kille
   } finally {
     rmSync(parent, { recursive: true, force: true });
   }
+});
+
+test("a step sees neither the data directory nor any site's key directory", () => {
+  const hidden = hiddenPaths({ FLIGHTDECK_DATA: "/var/lib/flightdeck", FLIGHTDECK_KEY_DIRS: ["/etc/flightdeck/keys/{site}", "/srv/fd/keys-{site}", "/etc/ssh/shared"] });
+  for (const p of ["/var/lib/flightdeck", "/etc/flightdeck/keys", "/srv/fd", "/etc/ssh/shared"]) assert.ok(hidden.includes(p), `${p} in ${hidden.join(", ")}`);
 });
 
 describe("when a server cannot isolate local steps", () => {
