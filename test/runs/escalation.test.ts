@@ -153,7 +153,7 @@ for (const mode of ["root", "an unprivileged user"] as const) {
     test("env:FLIGHTDECK_ADMIN_PASSWORD is refused by lint before anything runs, naming the setting", async () => {
       await save(SITE("echo never", "{pw: env:FLIGHTDECK_ADMIN_PASSWORD}"));
       const r = await operator.trpc("runs.launch", { slug: "lab", deployment: "steal" }, "mutation");
-      assert.notEqual(r.status, 200, JSON.stringify(r));
+      assert.deepEqual([r.status, r.code], [400, "BAD_REQUEST"], JSON.stringify(r));
       assert.match(r.message!, /inventory\.yml:\d+:\d+: error: env:FLIGHTDECK_ADMIN_PASSWORD is refused: the server's own variables/);
       const lint = await operator.ok<{ message: string }[]>("files.lint", { slug: "lab", changes: [] }, "query");
       assert.ok(lint.some((d) => d.message.startsWith("env:FLIGHTDECK_ADMIN_PASSWORD is refused")), JSON.stringify(lint));
@@ -162,7 +162,7 @@ for (const mode of ["root", "an unprivileged user"] as const) {
     test("become in a local step is refused by lint: sudo would leave the sandbox", async () => {
       await save(SITE("id -u", "{}", `  - {name: root, action: cmd.run, become: true, params: {cmd: "id -u"}}\n`));
       const r = await operator.trpc("runs.launch", { slug: "lab", deployment: "steal" }, "mutation");
-      assert.notEqual(r.status, 200, JSON.stringify(r));
+      assert.deepEqual([r.status, r.code], [400, "BAD_REQUEST"], JSON.stringify(r));
       assert.match(r.message!, /inventory\.yml:\d+:\d+: error: become is refused in a local step on the server: .* \(box has transport: local\)/);
     });
 
