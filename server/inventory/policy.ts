@@ -15,6 +15,11 @@ export interface FilePolicy {
   dirs: readonly string[];
   /** Absolute paths never readable, even inside `dirs` (the server's data directory). */
   deny: readonly string[];
+  /**
+   * The known_hosts of a site that names none: its own file on the server, so that one site's `accept-new` never
+   * pins a host key that another site then trusts (the server user's ~/.ssh/known_hosts is nobody's to share).
+   */
+  knownHosts?: string;
 }
 
 export interface SitePolicy {

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Env } from "../env";
 import type { SitePolicy } from "../inventory";
 import { identityPaths, prepareWorkspaces, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
@@ -63,7 +63,11 @@ export class ServerPolicies {
     const policy: SitePolicy = {
       localRefused,
       envAllow: this.env.FLIGHTDECK_ENV_ALLOW,
-      files: { dirs: this.env.FLIGHTDECK_KEY_DIRS.map((d) => d.replaceAll("{site}", slug)), deny: [this.env.FLIGHTDECK_DATA] },
+      files: {
+        dirs: this.env.FLIGHTDECK_KEY_DIRS.map((d) => d.replaceAll("{site}", slug)),
+        deny: [this.env.FLIGHTDECK_DATA],
+        knownHosts: join(resolve(this.env.FLIGHTDECK_DATA), "known_hosts", slug),
+      },
     };
     return { policy, sandbox };
   }

@@ -177,7 +177,7 @@ async function dial(s: ConnectionSettings, options: ConnectOptions, sock?: Duple
   const knownPath =
     s.known_hosts && options.files
       ? await allowedSiteFile(s.known_hosts, "known_hosts", options.files).catch((e: Error) => Promise.reject(new HostKeyError(`${label}: ${e.message}`)))
-      : knownHostsPath(s);
+      : (options.files?.knownHosts ?? knownHostsPath(s));
   const name = knownHostName(s.address, portOf(s));
   let entries: KnownHostEntry[] = [];
   if (checking !== "off") {

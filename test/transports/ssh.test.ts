@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fingerprint } from "../../server/transports/known-hosts";
 import { transportFor } from "../../server/transports/registry";
@@ -325,6 +325,14 @@ describe("ssh transport on a real fleet", () => {
     const c2 = await sshTransport.connect(fleet.settings(2, { known_hosts: known }), { signal: never, onNotice: (m) => again.push(m) });
     await c2.close();
     assert.deepEqual(again, [], "known now: nothing to say");
+  });
+
+  test("on a server, a site that names no known_hosts has its own: one site's accept-new is not another's trust", T, async () => {
+    const site = (name: string) => ({ dirs: [dirname(fleet.settings(0).key_file!)], deny: [], knownHosts: join(scratch, "per-site", name, "known_hosts") });
+    const a = await sshTransport.connect(fleet.settings(1, { known_hosts: undefined, host_key_checking: "accept-new" }), { signal: never, files: site("a") });
+    await a.close();
+    assert.match(readFileSync(site("a").knownHosts, "utf8"), new RegExp(`^\\[${fleet.hosts[1]!.address.replaceAll(".", "\\.")}\\]:${fleet.hosts[1]!.port} `));
+    await assert.rejects(sshTransport.connect(fleet.settings(1, { known_hosts: undefined }), { signal: never, files: site("b") }), (err: Error) => err instanceof HostKeyError && /unknown host key/.test(err.message));
   });
 
   test("accept-new on many hosts at once writes one line each", T, async () => {
