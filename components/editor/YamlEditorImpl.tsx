@@ -4,7 +4,7 @@
  * The real YAML editor. Client-only: loaded by ./YamlEditor through `dynamic(..., { ssr: false })`.
  */
 import { useEffect, useRef, useState } from "react";
-import { configureSiteSchema, monaco, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER, yamlReportCount } from "./monaco";
+import { configureSiteSchema, monaco, onYamlReport, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER, yamlReportCount } from "./monaco";
 import { markerToMarkerData, modelProblems } from "./markers";
 import type { YamlEditorProps } from "./types";
 import styles from "./editor.module.css";
@@ -189,15 +189,21 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
     if (!current) return;
     const uri = current.uri.toString();
     const emit = () => {
-      if (!current.isDisposed()) setYamlReported(yamlReportCount(current));
       const listener = callbacks.current.onMarkersChange;
       if (listener && !current.isDisposed()) listener(modelProblems(current.uri, [YAML_MARKER_OWNER, SERVER_MARKER_OWNER]));
     };
     emit();
+    setYamlReported(yamlReportCount(current));
     const sub = monaco.editor.onDidChangeMarkers((uris) => {
       if (uris.some((u) => u.toString() === uri)) emit();
     });
-    return () => sub.dispose();
+    const reports = onYamlReport((checked) => {
+      if (checked === current) setYamlReported(yamlReportCount(current));
+    });
+    return () => {
+      sub.dispose();
+      reports.dispose();
+    };
   }, [editor, model]);
 
   useEffect(() => {

@@ -84,6 +84,17 @@ export function yamlReportCount(model: TextModel): number | undefined {
   return yamlReports.get(model)?.length;
 }
 
+const reportListeners = new Set<(model: TextModel) => void>();
+
+/**
+ * Called whenever monaco-yaml has checked a model. Monaco's onDidChangeMarkers does not say so when the
+ * markers shown stay the same (all of them duplicates of the server's, or none before and after).
+ */
+export function onYamlReport(listener: (model: TextModel) => void): { dispose(): void } {
+  reportListeners.add(listener);
+  return { dispose: () => reportListeners.delete(listener) };
+}
+
 function showYamlMarkers(model: TextModel): void {
   const server = monaco.editor.getModelMarkers({ resource: model.uri, owner: SERVER_MARKER_OWNER });
   monaco.editor.setModelMarkers(model, YAML_MARKER_OWNER, withoutServerDuplicates(yamlReports.get(model) ?? [], server));
@@ -109,6 +120,7 @@ function withServerFirstMarkers(base: typeof monaco): typeof monaco {
     if (owner !== YAML_MARKER_OWNER) return base.editor.setModelMarkers(model, owner, markers);
     yamlReports.set(model, markers);
     showYamlMarkers(model);
+    for (const listener of reportListeners) listener(model);
   };
   return { ...base, editor: { ...base.editor, setModelMarkers } };
 }
