@@ -40,6 +40,8 @@ export async function startProductionServer(env: Record<string, string> = {}): P
       FLIGHTDECK_DEMO: join(ROOT, "examples", "ha-kvm"),
       FLIGHTDECK_ADMIN_PASSWORD: ADMIN_PASSWORD,
       FLIGHTDECK_LOGIN_LIMIT: "1000",
+      // As `npm start` does: the demo's MAAS region reads env:MAAS_API_KEY.
+      FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
