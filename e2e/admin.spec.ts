@@ -1,6 +1,7 @@
 import { expect, request as playwrightRequest, test, type Page } from "@playwright/test";
 import { ADMIN, apiLogin, trpc } from "./auth";
 import { shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 // Names unique to this run: specs share one server.
 const suffix = Date.now().toString(36).slice(-5);
@@ -48,6 +49,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   await expect(row).toContainText("Jane Doe");
   await expect(row.getByTestId("flag-must-change")).toBeVisible();
   await shot(page, "40-admin-user-created");
+  await expectAccessible(page, "admin users, with a one-time password shown");
 
   // The one-time password signs in once, and must be changed then.
   const fresh = await playwrightRequest.newContext({ baseURL });
@@ -83,6 +85,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   await row.getByRole("button", { name: `Disable ${jane}` }).click();
   await expect(page.getByTestId("confirm-dialog")).toContainText("signed out everywhere");
   await shot(page, "41a-confirm-disable");
+  await expectAccessible(page, "a confirmation dialog");
   await page.getByTestId("confirm-dialog").getByRole("button", { name: "Cancel" }).click();
   await expect(row.getByTestId("flag-disabled")).toHaveCount(0);
   await row.getByRole("button", { name: `Disable ${jane}` }).click();
@@ -91,6 +94,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   const refused = await fresh.post("/api/auth/sign-in/username", { data: { username: jane, password: otp2 } });
   expect(refused.ok()).toBe(false);
   await shot(page, "42-admin-users-list");
+  await expectAccessible(page, "admin users");
   await row.getByRole("button", { name: `Enable ${jane}` }).click();
   await confirm(page, `Enable ${jane}`);
   await expect(row.getByTestId("flag-disabled")).toHaveCount(0);
@@ -124,6 +128,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   const got = await trpc<{ approvalsRequired: number }>(page.request, "sites.get", { slug: site }, "query");
   expect(got.approvalsRequired).toBe(2);
   await shot(page, "43-site-members");
+  await expectAccessible(page, "site members");
 
   // --- API tokens --------------------------------------------------------------------------------------
   const tokenName = `ci-${suffix}`;
@@ -140,6 +145,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   await expect(created.getByTestId("usage-cli")).toHaveValue(`FLIGHTDECK_TOKEN=${token} npx flightdeck launch ${site} --server ${baseURL}`);
   await expect(created.getByTestId("usage-curl")).toHaveValue(`curl -H "Authorization: Bearer ${token}" ${baseURL}/api/v1/sites`);
   await shot(page, "44-token-created");
+  await expectAccessible(page, "tokens, with a new token shown");
 
   // The curl of the example works, and sees only the token's site.
   const listed = await page.request.get("/api/v1/sites", { headers: { authorization: `Bearer ${token}`, cookie: "" } });
@@ -162,6 +168,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   const after = await page.request.get("/api/v1/sites", { headers: { authorization: `Bearer ${token}`, cookie: "" } });
   expect(after.status()).toBe(401);
   await shot(page, "45-token-revoked");
+  await expectAccessible(page, "tokens");
 
   // --- Audit log ---------------------------------------------------------------------------------------
   // Enough failed sign-ins of one name to need a second page.
@@ -187,6 +194,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   await expect(rows.and(page.locator('[data-action="role.changed"]'))).toHaveCount(2);
   await expect(rows.and(page.locator('[data-action="role.changed"]')).first()).toContainText("approver");
   await shot(page, "46-audit-filtered");
+  await expectAccessible(page, "the audit log");
 
   await page.getByTestId("filter-text").fill(tokenName);
   await page.getByTestId("filter-action").selectOption("token.");
@@ -262,6 +270,7 @@ test("the admin pages are keyboard reachable and refuse non-admins plainly", asy
   await expect(other.getByTestId("pick-role-operator")).toBeDisabled();
   await expect(other.getByTestId("pick-role-viewer")).toBeChecked();
   await shot(other, "48-tokens-viewer");
+  await expectAccessible(other, "tokens, as a viewer");
   await context.close();
 });
 
@@ -288,9 +297,11 @@ test("an admin makes a kiosk board and its token, edits it and deletes it", asyn
   expect(url).toMatch(new RegExp(`^${baseURL}/kiosk/${board}#token=fdk_[A-Za-z0-9_-]{43}$`));
   await expect(card.getByTestId(`board-tokens-${board}`)).toContainText("Lab TV");
   await shot(page, "49-admin-board-url");
+  await expectAccessible(page, "kiosk boards, with a kiosk URL shown");
   await shown.getByTestId("shown-once-done").click();
   await card.scrollIntoViewIfNeeded();
   await shot(page, "49b-admin-board-card");
+  await expectAccessible(page, "kiosk boards");
 
   // The URL opens the board on a screen with no session.
   const screen = await browser.newContext();

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ADMIN, apiLogin, ensureUser, PASSWORD, signedIn, trpc } from "./auth";
 import { forbidExternalRequests, shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 const SLUG = "approvals";
 const FILE = "release.yml";
@@ -109,6 +110,7 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await expect(dialog.getByTestId("dialog-submit")).toBeDisabled();
   await dialog.getByLabel(/Reason/).fill("Ship v2 to the app servers");
   await shot(op, "20-request-dialog");
+  await expectAccessible(op, "the run request dialog");
   await dialog.getByTestId("dialog-submit").click();
   await expect(op).toHaveURL(new RegExp(`/sites/${SLUG}/runs/\\d+$`));
   const url = op.url();
@@ -121,6 +123,7 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await expect(op.getByTestId("approve")).toHaveCount(0);
   await expect(op.getByTestId("share-url")).toHaveValue(url);
   await shot(op, "21-requester-waiting");
+  await expectAccessible(op, "a run awaiting approval, as its requester");
   // The page must follow the run without reloading: this mark would be gone after a reload.
   await op.evaluate(() => ((window as unknown as { fdMark: number }).fdMark = 42));
 
@@ -134,6 +137,7 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await expect(card).toContainText("Ship v2 to the app servers");
   await expect(card.getByTestId("stale-badge")).toHaveCount(0);
   await shot(ap, "22-approvals-tab");
+  await expectAccessible(ap, "the approvals tab");
 
   await ap.goto(url);
   await expect(ap.getByTestId("run-status")).toHaveAttribute("data-status", "awaiting_approval");
@@ -157,6 +161,7 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await changes.scrollIntoViewIfNeeded();
   await expect(diff.locator(".line-delete, .char-delete").first()).toBeVisible();
   await shot(ap, "23-review-diff-inline");
+  await expectAccessible(ap, "a run awaiting approval, as an approver (review)");
   await ap.getByRole("button", { name: "Switch to the dark theme" }).click();
   await shot(ap, "23-review-diff-dark");
   await ap.getByRole("button", { name: "Switch to the light theme" }).click();
@@ -174,6 +179,7 @@ test("an operator requests a run; an approver reviews plan and diff from the sha
   await expect(op.getByTestId("chip-app-2-roll")).toHaveAttribute("data-status", "changed");
   expect(await op.evaluate(() => (window as unknown as { fdMark?: number }).fdMark)).toBe(42);
   await shot(op, "25-requester-done");
+  await expectAccessible(op, "an approved run, finished");
 
   // The approver's page went the same way, and the request left the Approvals tab.
   await expect(ap.getByTestId("run-status")).toHaveAttribute("data-status", "succeeded");
@@ -197,6 +203,7 @@ test("a stale request says so and is asked again at the newest revision; a rejec
   await expect(ap.getByTestId("stale-banner")).toContainText(`The site changed since this request (revision #${before}, now #${now})`);
   await expect(ap.getByTestId("approve")).toHaveCount(0);
   await shot(ap, "26-stale");
+  await expectAccessible(ap, "a stale request");
   await ap.getByRole("button", { name: "Switch to the dark theme" }).click();
   await shot(ap, "26-stale-dark");
   await ap.getByRole("button", { name: "Switch to the light theme" }).click();
@@ -229,12 +236,14 @@ test("a stale request says so and is asked again at the newest revision; a rejec
   await expect(op.getByTestId("run-message")).toContainText("Rejected by adam: Not during business hours");
   await expect(op.getByTestId("reviews")).toContainText("adam rejected");
   await shot(op, "27-rejected");
+  await expectAccessible(op, "a rejected run");
 
   // The runs list tells the statuses apart.
   await op.goto(`/sites/${SLUG}/runs`);
   await expect(op.getByTestId(`run-row-${next}`)).toContainText("rejected");
   await expect(op.getByTestId(`run-row-${id}`)).toContainText("cancelled");
   await shot(op, "28-runs-list");
+  await expectAccessible(op, "the runs list");
   await operator.context.close();
   await approver.context.close();
 });
@@ -255,6 +264,7 @@ test("a viewer reads the site, its plans and its requests, and is offered nothin
   await expect(page.getByRole("button", { name: "+ New" })).toHaveCount(0);
   await expect(page.getByTestId("tab-members")).toHaveCount(0);
   await shot(page, "29-viewer-files");
+  await expectAccessible(page, "the editor, read-only for a viewer");
 
   await page.goto(`/sites/${SLUG}/deployments`);
   await expect(page.getByTestId("viewer-note")).toBeVisible();

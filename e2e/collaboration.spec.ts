@@ -2,6 +2,7 @@ import { expect, test, type APIRequestContext } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import { ADMIN, apiLogin, ensureUser, login, PASSWORD, trpc } from "./auth";
 import { editorLine, shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 /** Save a change as whoever `request` is signed in as (the server names the revision's author). */
 async function saveThroughApi(request: APIRequestContext, slug: string, path: string, edit: (s: string) => string, message: string) {
@@ -18,7 +19,9 @@ test("a revision saved elsewhere reaches open pages live", async ({ browser, req
   const colleague = await playwright.request.newContext({ baseURL });
   await apiLogin(colleague, "colleague", PASSWORD);
 
-  const viewer = await browser.newPage();
+  // A page of its own context (axe, in expectAccessible, needs one made by browser.newContext).
+  const viewerContext = await browser.newContext();
+  const viewer = await viewerContext.newPage();
   await login(viewer, "admin");
   await viewer.goto("/sites/ha-kvm/files/profiles.yml");
   await expect(editorLine(viewer, "name: base-server")).toBeVisible();
@@ -39,6 +42,7 @@ test("a revision saved elsewhere reaches open pages live", async ({ browser, req
   await expect(notice).toBeVisible();
   await expect(editorLine(viewer, "timezone: Europe/Paris-mine")).toBeVisible();
   await shot(viewer, "07-remote-revision-notice");
+  await expectAccessible(viewer, "the editor with a remote revision notice");
 
   // Leaving the site with unsaved edits asks first; dismissing keeps the user here.
   viewer.once("dialog", (d) => void d.dismiss());
@@ -49,7 +53,7 @@ test("a revision saved elsewhere reaches open pages live", async ({ browser, req
   await expect(viewer.getByText(`rev ${third}`)).toBeVisible();
   await expect(editorLine(viewer, "timezone: Europe/Paris")).toBeVisible();
   await expect(editorLine(viewer, "-mine")).toHaveCount(0);
-  await viewer.close();
+  await viewerContext.close();
   await colleague.dispose();
 });
 

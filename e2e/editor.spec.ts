@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { ADMIN, apiLogin, login, PASSWORD, trpc } from "./auth";
 import { editorLine, forbidExternalRequests, middle, shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 // Line numbers come from the demo file itself, so editing the demo does not silently break the test.
 const demo = readFileSync("examples/ha-kvm/inventory.yml", "utf8").split("\n");
@@ -14,6 +15,7 @@ test("signed out, any page leads to the login form and back; wrong password, dis
   await expect(page).toHaveURL(/\/login\?next=%2Fsites%2Fha-kvm%2Fhosts%2Fkvm-1$/);
   await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   await shot(page, "00-login");
+  await expectAccessible(page, "the login page");
 
   await page.getByLabel("User name").fill("admin");
   await page.getByLabel("Password").fill("not-the-password");
@@ -21,6 +23,7 @@ test("signed out, any page leads to the login form and back; wrong password, dis
   await expect(page.getByTestId("login-error")).toHaveText(/Wrong user name or password/);
   await expect(page.getByLabel("Password")).toHaveValue("");
   await shot(page, "00-login-error");
+  await expectAccessible(page, "the login page with an error");
 
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -45,6 +48,7 @@ test("signed out, any page leads to the login form and back; wrong password, dis
   await page.keyboard.press("ArrowUp");
   await expect(menu.getByRole("menuitem", { name: "Sign out" })).toBeFocused();
   await shot(page, "00-user-menu");
+  await expectAccessible(page, "the account menu");
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/login$/);
   // Signed out for real: the API refuses, and pages lead back to the form.
@@ -89,6 +93,7 @@ test("a one-time password must be changed before anything else opens", async ({ 
   await page.getByRole("button", { name: "Save and continue" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "The new password needs at least 10 characters." })).toBeVisible();
   await shot(page, "00-password-forced");
+  await expectAccessible(page, "the password change page");
   await page.getByLabel(/^New password/).fill("a much better password");
   await page.getByLabel("Repeat the new password").fill("a much better password");
   await page.getByRole("button", { name: "Save and continue" }).click();
@@ -97,6 +102,7 @@ test("a one-time password must be changed before anything else opens", async ({ 
   await expect(page.getByTestId("no-sites")).toContainText("No site shared with you yet");
   await expect(page.getByRole("heading", { name: "New site" })).toHaveCount(0);
   await shot(page, "00-no-sites");
+  await expectAccessible(page, "the sites page without sites");
 });
 
 test("edit the demo inventory: live error at its line, fix, save, diff, resolved value with origin", async ({ page }) => {
@@ -107,6 +113,7 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   await page.goto("/");
   await expect(page.getByRole("link", { name: "HA MAAS on KVM" })).toBeVisible();
   await shot(page, "01-sites");
+  await expectAccessible(page, "the sites list");
   await page.getByRole("link", { name: "HA MAAS on KVM" }).click();
   await page.getByRole("link", { name: "inventory.yml" }).click();
   await expect(page).toHaveURL(/\/sites\/ha-kvm\/files\/inventory\.yml$/);
@@ -141,6 +148,7 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   await expect(page.getByLabel("Files").getByRole("link", { name: /inventory\.yml/ }).getByText("✕ 1")).toBeVisible();
   await expect(page.getByLabel("Files").getByRole("link", { name: /deployment\.yml/ }).getByText("✕ 1")).toBeVisible();
   await shot(page, "02-editor-error");
+  await expectAccessible(page, "the editor with a problem");
   // The squiggle's hover: the server's message alone (no monaco-yaml warning under the same squiggle).
   await expect(page.getByTestId("yaml-editor").locator(".squiggly-warning")).toHaveCount(0);
   const box = (await squiggle.boundingBox())!;
@@ -168,6 +176,7 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   // No name to type: the revision's author is the signed-in user.
   await expect(dialog.getByLabel("Your name")).toHaveCount(0);
   await shot(page, "03-save-dialog");
+  await expectAccessible(page, "the save dialog");
   await dialog.getByRole("button", { name: "Save" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.getByText(`rev ${head + 1}`)).toBeVisible();
@@ -192,6 +201,7 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   await expect(diff.locator(".modified .view-line", { hasText: "interface: eno2" })).toBeVisible();
   await expect(diff.locator(".modified .char-insert, .modified .line-insert").first()).toBeVisible();
   await shot(page, "04-history-diff");
+  await expectAccessible(page, "history");
 
   // Hosts: kvm-1 resolves interface to the new value, set by the all group.
   await page.getByRole("link", { name: "Hosts" }).click();
@@ -202,6 +212,7 @@ test("edit the demo inventory: live error at its line, fix, save, diff, resolved
   await expect(row).toContainText("group all");
   await expect(row.getByRole("link", { name: `inventory.yml:${INTERFACE}` })).toBeVisible();
   await shot(page, "05-host-panel");
+  await expectAccessible(page, "hosts");
 
   // The origin link opens the editor at that line.
   await row.getByRole("link", { name: `inventory.yml:${INTERFACE}` }).click();

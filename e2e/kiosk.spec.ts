@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ADMIN, apiLogin, trpc } from "./auth";
 import { shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 /**
  * A wall screen: a board and its kiosk token made through the API, the board opened in a context with no
@@ -142,6 +143,7 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   await expect(page.getByTestId("kiosk-idle")).toContainText("No runs in progress");
   await noScrollbars(page);
   await shot(page, "50-kiosk-idle");
+  await expectAccessible(page, "a kiosk board, idle");
 
   // A run appears by itself and is followed to the end.
   const first = await launch(request, "web");
@@ -153,6 +155,7 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   await expect(page.getByTestId("kiosk-segment-changed")).toBeVisible();
   await expect(page.getByTestId("kiosk-eta")).toHaveText(/^ETA (about \d+ (s|min)|under 1 s|overdue)$/);
   await shot(page, "51-kiosk-running");
+  await expectAccessible(page, "a kiosk board with a running run");
   await expect(run).toHaveAttribute("data-status", "succeeded", { timeout: 30_000 });
   await expect(page.getByTestId("kiosk-status")).toContainText("succeeded");
   await expect(page.getByTestId("kiosk-percent")).toHaveText("100%");
@@ -167,6 +170,7 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   await expect(page.getByTestId(`kiosk-finished-${first}`)).toHaveAttribute("data-status", "succeeded");
   await noScrollbars(page);
   await shot(page, "53-kiosk-idle-recent");
+  await expectAccessible(page, "a kiosk board with recent runs");
 
   // Two active runs: they rotate, with "which of N"; failed hosts stand out.
   const soak = await launch(request, "soak");
@@ -184,6 +188,7 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   await expect(page.getByTestId("kiosk-eta")).toHaveText("ETA overdue");
   await noScrollbars(page);
   await shot(page, "54-kiosk-failed-host");
+  await expectAccessible(page, "a kiosk board with a failed host");
   await expect(run).toHaveAttribute("data-status", "running");
   await expect(page.getByTestId("kiosk-tile-db-1")).toHaveAttribute("data-status", "failed");
 
@@ -200,6 +205,7 @@ test("a kiosk board follows runs live with its token alone, rotates, and recover
   await expect(banner).toBeVisible();
   await expect(banner).toContainText(/Reconnecting… since \d{1,2}:\d{2}:\d{2}/);
   await shot(page, "55-kiosk-reconnecting");
+  await expectAccessible(page, "a kiosk board, reconnecting");
   // The run goes on meanwhile (the server stores more of its events); once the connection is back the kiosk
   // resumes its events by itself.
   await expect.poll(stored, { timeout: 30_000 }).toBeGreaterThan(storedAtCut + 2);
@@ -223,6 +229,7 @@ test("a kiosk without its token, or with a revoked one, says so plainly", async 
   await expect(page).toHaveURL(/\/kiosk\/token-wall$/);
   await noScrollbars(page);
   await shot(page, "56-kiosk-no-token");
+  await expectAccessible(page, "a kiosk board without its token");
 
   // Revoked while on screen: the next look at the board says so.
   await page.goto(`/kiosk/token-wall#token=${token}`);

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { FD_E2E_MAAS_KEY } from "../playwright.config";
 import { login, trpc } from "./auth";
 import { forbidExternalRequests, shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FAULT = "curtin: failed to partition /dev/sda";
@@ -89,6 +90,7 @@ test("deploy five machines through MAAS from the browser, watch their states liv
   await expect(machines).toContainText("rack1");
   await expect(machines.getByRole("rowheader", { name: "node-3" })).toBeVisible();
   await shot(page, "60-maas-deployments");
+  await expectAccessible(page, "deployments with a MAAS plan");
 
   await page.getByTestId("launch-provision").click();
   await page.getByTestId("dialog-submit").click();
@@ -115,6 +117,7 @@ test("deploy five machines through MAAS from the browser, watch their states liv
   await expect(page.getByTestId("segment-failed")).toContainText("1");
   await expect(page.getByTestId("segment-changed")).toContainText("4");
   await shot(page, "62-maas-run-finished");
+  await expectAccessible(page, "a finished MAAS run");
 
   // The tiles view says the same on hover and to screen readers.
   await page.getByTestId("tiles-mode").click();
@@ -140,6 +143,7 @@ test("deploy five machines through MAAS from the browser, watch their states liv
   // The level of a MAAS event is styled (the text is MAAS's own).
   await expect(errors.locator(".mx-lvl.mx-error").first()).toHaveText("ERROR");
   await shot(page, "63-maas-failed-drawer");
+  await expectAccessible(page, "a MAAS host's drawer");
   await page.getByRole("button", { name: "Switch to the dark theme" }).click();
   await shot(page, "64-maas-failed-drawer-dark");
   noExternal();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { startFleet, type Fleet } from "../test/fleet/fleet";
 import { login, trpc } from "./auth";
 import { forbidExternalRequests, shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 let fleet: Fleet;
 let dir: string;
@@ -60,6 +61,7 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
   await page.goto("/sites/fleet/deployments");
   await expect(page.getByTestId("deployment-web")).toContainText("Web fleet setup");
   await shot(page, "10-deployments");
+  await expectAccessible(page, "deployments");
   await page.getByTestId("launch-web").click();
   await expect(page.getByTestId("launch-dialog")).toContainText("This site runs without approval");
   await page.getByTestId("dialog-submit").click();
@@ -72,6 +74,7 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
   // Steps have finished: the ETA is an estimate in words, no longer "—".
   await expect(page.getByTestId("eta")).toHaveText(/^ETA (about \d+ (s|min)|under 1 s|overdue)$/);
   await shot(page, "11-run-live");
+  await expectAccessible(page, "a running run");
   for (const h of fleet.hosts) {
     for (const step of ["prepare", "configure", "verify"]) await expect(chip(h.name, step)).toHaveAttribute("data-status", "changed");
   }
@@ -91,6 +94,7 @@ test("launch a deployment from the browser and watch it run over SSH, live", asy
   const colour = (el: Element) => getComputedStyle(el).color;
   expect(await green.evaluate(colour)).not.toBe(await log.evaluate(colour));
   await shot(page, "12-run-drawer");
+  await expectAccessible(page, "a finished run with a host's drawer");
 
   // The URL alone opens exactly that place.
   const url = page.url();
@@ -111,6 +115,7 @@ test("a host that is down is shown unreachable, not failed; re-run targets only 
     await expect(page.getByTestId("segment-unreachable")).toContainText("1");
     await expect(page.getByTestId("segment-failed")).toContainText("0");
     await shot(page, "13-run-unreachable");
+    await expectAccessible(page, "a failed run with an unreachable host");
   } finally {
     await fleet.startHost(2);
   }

@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { ADMIN, apiLogin, ensureUser, login, signedIn, trpc } from "./auth";
 import { shot } from "./helpers";
+import { expectAccessible } from "./axe";
 
 test("secrets: set a value, see it masked, reveal it on request, change history names only the key", async ({ page }) => {
   const value = `s3cr3t-${Date.now()}`;
@@ -19,6 +20,7 @@ test("secrets: set a value, see it masked, reveal it on request, change history 
   // Nothing on the page or in what the server sent holds the value before it is revealed.
   expect(await page.content()).not.toContain(value);
   await shot(page, "14-secrets-masked");
+  await expectAccessible(page, "secrets");
 
   await row.getByRole("button", { name: "Reveal" }).click();
   await expect(row).toContainText(value);
@@ -56,5 +58,6 @@ test("secrets by role: operators set values but cannot reveal them, viewers read
   await expect(viewer.page.getByRole("button", { name: /Reveal|Change|Remove/ })).toHaveCount(0);
   await expect(viewer.page.getByRole("heading", { name: "Add a secret" })).toHaveCount(0);
   await shot(viewer.page, "16-secrets-viewer");
+  await expectAccessible(viewer.page, "secrets, as a viewer");
   await viewer.context.close();
 });

@@ -25,6 +25,15 @@ function diffUri(instance: number, side: "original" | "modified", path: string):
   });
 }
 
+/**
+ * The two sides' accessible names. Every `updateOptions` of the diff editor rewrites both inner editors' labels
+ * from the options it is given (an absent label becomes an empty one, an unnamed input to a screen reader), so
+ * each call passes them again; Monaco reads them there, though only the construction options declare them.
+ */
+function sideLabels(path: string): monaco.editor.IDiffEditorConstructionOptions {
+  return { originalAriaLabel: `${path}, before`, modifiedAriaLabel: `${path}, after` };
+}
+
 export default function DiffEditorImpl({ original, modified, path, theme, sideBySide = true }: DiffEditorProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const [diff, setDiff] = useState<StandaloneDiffEditor | null>(null);
@@ -53,6 +62,7 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
       renderOverviewRuler: true,
       ignoreTrimWhitespace: false,
       ariaLabel: "YAML changes",
+      ...sideLabels(path),
     });
     disposed.current = false;
     setDiff(ed);
@@ -73,8 +83,7 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
     };
     models.current = pair;
     diff.setModel(pair);
-    diff.getOriginalEditor().updateOptions({ ariaLabel: `${path}, before` });
-    diff.getModifiedEditor().updateOptions({ ariaLabel: `${path}, after` });
+    diff.updateOptions(sideLabels(path));
     return () => {
       models.current = null;
       if (!disposed.current) diff.setModel(null);
@@ -95,8 +104,8 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
   }, [diff, theme]);
 
   useEffect(() => {
-    diff?.updateOptions({ renderSideBySide: sideBySide });
-  }, [diff, sideBySide]);
+    diff?.updateOptions({ renderSideBySide: sideBySide, ...sideLabels(path) });
+  }, [diff, sideBySide, path]);
 
   return <div ref={containerRef} className={styles.surface} data-testid="diff-editor" data-path={path} />;
 }
