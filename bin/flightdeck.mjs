@@ -1,15 +1,44 @@
 #!/usr/bin/env node
 // `flightdeck serve` starts the dashboard; every other command runs the CLI, from the bundle when it is
 // up to date with the sources (a fast start), else from the TypeScript sources through tsx.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
+import { constants } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-if (process.argv[2] === "serve") {
-  const r = spawnSync("bash", [`${root}scripts/start.sh`], { stdio: "inherit" });
-  process.exit(r.status ?? 1);
+if (process.argv[2] === "serve") serve();
+else await cli();
+
+/**
+ * Runs scripts/start.sh (install and build when needed, then `exec` the server) and stays its proxy: the
+ * child leads its own process group, and SIGINT, SIGTERM and SIGHUP sent to this process go to that whole
+ * group (the server, or npm and next while building), so a supervisor that stops `flightdeck serve` stops the
+ * server and frees its port. Being outside the terminal's foreground group, the child gets Ctrl+C once, from
+ * here. This process then exits as the child did.
+ */
+function serve() {
+  const child = spawn("bash", [`${root}scripts/start.sh`], { stdio: ["ignore", "inherit", "inherit"], detached: true });
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const forward = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // The group is already gone: its exit is on its way.
+    }
+  };
+  for (const signal of signals) process.on(signal, forward);
+  child.on("error", (e) => {
+    console.error(`flightdeck: cannot start scripts/start.sh: ${e.message}`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    for (const s of signals) process.off(s, forward);
+    // Killed by a signal: die of the same one, so whoever started us sees it (128 + n in a shell).
+    if (signal) process.kill(process.pid, signal);
+    process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+  });
 }
 
 function newest(dir) {
@@ -21,12 +50,14 @@ function newest(dir) {
   return t;
 }
 
-const bundle = `${root}dist/flightdeck.mjs`;
-const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (built > newest(`${root}server`)) {
-  await import(pathToFileURL(bundle).href);
-} else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import(pathToFileURL(`${root}server/cli/entry.ts`).href);
+async function cli() {
+  const bundle = `${root}dist/flightdeck.mjs`;
+  const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (built > newest(`${root}server`)) {
+    await import(pathToFileURL(bundle).href);
+  } else {
+    const { register } = await import("tsx/esm/api");
+    register();
+    await import(pathToFileURL(`${root}server/cli/entry.ts`).href);
+  }
 }
