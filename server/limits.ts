@@ -51,7 +51,7 @@ export const CHECK_DEFAULTS = {
   timeoutSeconds: 10,
   /**
    * FLIGHTDECK_CHECK_MEMORY: MiB of JS heap (old generation) one checking thread may use. The 10,000-host site
-   * needs about 60; 16 MiB of plain YAML about 150; YAML that `yaml` must parse fully needs ~100 per MiB.
+   * checks within 48; 16 MiB of plain YAML needs about 150; YAML that `yaml` must parse fully, ~100 per MiB.
    */
   memoryMb: 256,
   /** Checks waiting for a thread, over all users, and per user, before new ones are refused. */

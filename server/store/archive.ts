@@ -57,7 +57,7 @@ class Collector {
   inflated(bytes: number) {
     this.expanded += bytes;
     this.sinceYield += bytes;
-    if (this.expanded > ARCHIVE_LIMITS.expandedBytes) throw tooLarge(`${this.name} expands to more than ${size(ARCHIVE_LIMITS.expandedBytes)}; an archive may expand to at most that`);
+    if (this.expanded > ARCHIVE_LIMITS.expandedBytes) throw tooLarge(`${this.name} expands to more than ${size(ARCHIVE_LIMITS.expandedBytes)}, the most an archive may expand to`);
   }
 
   /** Whether enough was inflated since the last call that other requests should get a turn. */

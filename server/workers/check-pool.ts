@@ -61,10 +61,11 @@ interface Slot {
 
 /**
  * The worker's entry, from the working directory (the server always runs from the project root): inside Next's
- * route bundle, import.meta.url points into .next/, where the thread's sources are not.
+ * route bundle, import.meta.url points into .next/, where the thread's sources are not. The bundler is told to
+ * leave the path alone: it would otherwise bundle the entry (and tsx's loader with it) as a worker of its own.
  */
 function entryFile(): string {
-  const file = join(process.cwd(), "server", "workers", "check-thread.mjs");
+  const file = join(/* turbopackIgnore: true */ process.cwd(), "server", "workers", "check-thread.mjs");
   if (!existsSync(file)) throw new Error(`the site checker's thread is missing: ${file} (start the server from the project directory)`);
   return file;
 }
@@ -149,7 +150,7 @@ export class CheckPool {
   private spawn(slot: Slot) {
     let worker: Worker;
     try {
-      worker = new Worker(entryFile(), { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb }, stdout: false, stderr: false });
+      worker = new Worker(/* turbopackIgnore: true */ /* webpackIgnore: true */ entryFile(), { resourceLimits: { maxOldGenerationSizeMb: this.options.memoryMb }, stdout: false, stderr: false });
     } catch (e) {
       const job = slot.job;
       if (job) this.finish(slot, () => job.reject(e));
