@@ -82,6 +82,9 @@ export function terminalDisplay(plan: Plan, stream: NodeJS.WriteStream): Display
   const schedule = () => {
     timer ??= setTimeout(draw, 100);
   };
+  // The elapsed time moves on while a long step sends no events.
+  const ticker = setInterval(schedule, 1000);
+  ticker.unref();
   return {
     tracker,
     event(e) {
@@ -92,6 +95,7 @@ export function terminalDisplay(plan: Plan, stream: NodeJS.WriteStream): Display
     },
     output() {},
     finish() {
+      clearInterval(ticker);
       draw();
       area.done();
       stream.write(`${summaryLine(tracker.snapshot)}\n`);
