@@ -25,6 +25,30 @@ export function loginHref(next = here()): string {
 
 let leaving = false;
 
+/**
+ * The in-app link the user followed last. A session that ended is often found by the page being left (its
+ * refetch fails) while the next page's payload is still loading, so the bar shows the old address: the user
+ * means to come back to where they were going. Recorded in the capture phase, before the router handles it.
+ */
+let following: { href: string; at: number } | undefined;
+if (typeof document !== "undefined") {
+  document.addEventListener(
+    "click",
+    (e) => {
+      const link = e.target instanceof Element ? e.target.closest("a[href]") : null;
+      if (!(link instanceof HTMLAnchorElement) || link.hasAttribute("download") || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+      const url = new URL(link.href, window.location.href);
+      if (url.origin === window.location.origin && !url.pathname.startsWith("/api/")) following = { href: url.pathname + url.search + url.hash, at: Date.now() };
+    },
+    true,
+  );
+}
+
+/** Where to come back to after signing in: the link being followed, if it was clicked just now, else here. */
+function destination(): string {
+  return following && Date.now() - following.at < 10_000 ? following.href : here();
+}
+
 /** Leave for the login form (once, however many requests fail at the same moment). */
 export function goToLogin() {
   if (typeof window === "undefined" || leaving || isPublicPath(window.location.pathname)) return;
@@ -33,7 +57,7 @@ export function goToLogin() {
   // gets its "leave this page?" prompt. It waits a moment, so that a client-side navigation whose first
   // request failed has put its own address in the bar: that is where the user comes back to.
   window.setTimeout(() => {
-    window.location.assign(loginHref());
+    window.location.assign(loginHref(destination()));
     // The user may stay (the prompt): let a later failure ask again.
     window.setTimeout(() => (leaving = false), 1000);
   }, 150);
