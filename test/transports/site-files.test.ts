@@ -15,7 +15,7 @@ const data = join(dir, "data");
 mkdirSync(keys, { recursive: true });
 mkdirSync(data);
 writeFileSync(join(keys, "deploy"), "key");
-writeFileSync(join(data, "age-identity.txt"), "AGE-SECRET-KEY-1...");
+writeFileSync(join(data, "age-identity.txt"), "(the server's age identity would be here)\n");
 symlinkSync(join(data, "age-identity.txt"), join(keys, "sneaky"));
 symlinkSync("/etc/passwd", join(keys, "passwd"));
 const files = { dirs: [keys, data], deny: [data] };
