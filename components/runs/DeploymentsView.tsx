@@ -45,14 +45,17 @@ export function DeploymentsView({ slug }: { slug: string }) {
       )}
       {w.site && approvals === 0 && (
         <div className="notice info" data-testid="no-approval-note">
-          Runs of this site start as soon as they are requested: it requires no approval.{" "}
-          {w.can("admin") ? (
-            <>
-              To have runs reviewed first, require approvals on <Link href={`/sites/${slug}/members`}>Members</Link>.
-            </>
-          ) : (
-            "A site admin can require approvals on the Members page."
-          )}
+          {/* One span: a notice is a flex row, which would set the link apart from its sentence. */}
+          <span>
+            Runs of this site start as soon as they are requested: it requires no approval.{" "}
+            {w.can("admin") ? (
+              <>
+                To have runs reviewed first, require approvals on <Link href={`/sites/${slug}/members`}>Members</Link>.
+              </>
+            ) : (
+              "A site admin can require approvals on the Members page."
+            )}
+          </span>
         </div>
       )}
       {w.dirty.length > 0 && (
