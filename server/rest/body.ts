@@ -20,11 +20,5 @@ export async function readBody(req: Request, max: number, what: string): Promise
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
-  return body;
+  return Buffer.concat(chunks, total);
 }
