@@ -31,7 +31,7 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
-    files: ["server/inventory/**", "server/engine/**", "server/transports/**", "server/template/**"],
+    files: ["server/inventory/**", "server/engine/**", "server/transports/**", "server/template/**", "server/ansible/**"],
     rules: { "no-restricted-imports": ["error", pureCore], "no-console": "error" },
   },
   {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything, in order: type check, lint, unit and integration tests, browser tests.
-# Installs what the tests need (npm packages; Debian's chromium and bubblewrap via apt when missing).
+# Installs what the tests need (npm packages; Debian's chromium, bubblewrap, ansible-core... via apt when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
@@ -13,6 +13,7 @@ command -v pgrep >/dev/null || need_apt+=(procps)
 command -v age >/dev/null || need_apt+=(age)
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 command -v tmux >/dev/null || need_apt+=(tmux)
+command -v ansible-playbook >/dev/null || need_apt+=(ansible-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${need_apt[*]} with apt-get…"
