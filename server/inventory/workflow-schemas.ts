@@ -96,10 +96,34 @@ export const ACTION_PARAMS = {
       interval: durationSchema.optional().meta({ description: "Between attempts. Default 5s." }),
     })
     .meta({ description: "Wait until the host answers on its connection (e.g. after a MAAS deployment), then keep that connection for the next steps. Host keys are checked as the connection says." }),
+  // A batch action: it runs once per batch where Flightdeck runs, against the batch's hosts.
+  "ansible.playbook": z
+    .strictObject({
+      playbook: z
+        .string()
+        .regex(/^(?!\/)(?!(.*\/)?\.\.(\/|$)).+\.ya?ml$/, "must be a .yml or .yaml path inside the site, such as playbooks/site.yml")
+        .meta({ description: "The playbook, relative to the site root (normally `playbooks/NAME.yml`). Roles are found in the site's `roles/`." }),
+      extra_vars: z
+        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "Ansible variable names are letters, digits and '_', not starting with a digit"), z.unknown())
+        .optional()
+        .meta({ description: "Extra variables (`-e`), above every other variable. Host variables reach the playbook as inventory variables: use these for what is the same for the whole run." }),
+      tags: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().meta({ description: "Run only tasks with these tags (`--tags`)." }),
+      skip_tags: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().meta({ description: "Skip tasks with these tags (`--skip-tags`)." }),
+      check: z.boolean().optional().meta({ description: "Check mode (`--check`): report what would change, change nothing." }),
+      diff: z.boolean().optional().meta({ description: "Show the changes made to files (`--diff`) in each task's output." }),
+      forks: z.number().int().min(1).max(1000).optional().meta({ description: "Hosts Ansible works on at once. Default: the run's forks." }),
+    })
+    .meta({
+      description:
+        "Run an Ansible playbook from the site once per batch, where Flightdeck runs, against the batch's hosts (`--limit`), with the run's inventory. Each task becomes a step `STEP/TASK` on each host, live.",
+    }),
 } as const;
 
 /** Actions that run where Flightdeck runs, not on the host: they need no connection to it. */
 export const CONTROLLER_ACTIONS: ReadonlySet<string> = new Set(["maas.deploy", "maas.release", "maas.commission", "maas.power", "wait.ssh"]);
+
+/** Actions that run once per batch where Flightdeck runs, for all the batch's hosts together (they meet there, as with `sync`). */
+export const BATCH_ACTIONS: ReadonlySet<string> = new Set(["ansible.playbook"]);
 
 export type ActionName = keyof typeof ACTION_PARAMS;
 export const ACTION_NAMES = Object.keys(ACTION_PARAMS) as ActionName[];
@@ -134,6 +158,8 @@ export const stepSchema = z.discriminatedUnion("action", [
   bareStep("maas.commission"),
   step("maas.power"),
   bareStep("wait.ssh"),
+  // Ansible retries per task (`retries`/`until`); a whole playbook run again is not what anyone means.
+  step("ansible.playbook").refine((s) => s.retry === undefined, { path: ["retry"], message: "retry is not supported on ansible.playbook: give the tasks that need it `retries` and `until` in the playbook" }),
 ]);
 
 export const blueprintSpecSchema = z.strictObject({
