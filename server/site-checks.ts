@@ -1,13 +1,52 @@
 /**
  * Checking a site for a caller: the size limits first (SITE_LIMITS), then a checking thread with its time and
- * memory budget (server/workers/check-pool.ts), charged to the caller's user. Lint of unsaved buffers, saves
- * and imports all come through here; nothing a caller sends is parsed on the event loop.
+ * memory budget (server/workers/check-pool.ts), charged to the caller's user, then Ansible's syntax check of the
+ * playbooks its steps name (server/ansible/syntax-check.ts: sandboxed, cached by content). Lint of unsaved
+ * buffers, saves and imports all come through here; nothing a caller sends is parsed on the event loop.
  */
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PlaybookChecker } from "./ansible/syntax-check";
 import type { Env } from "./env";
 import type { Diagnostic, SiteFile, SitePolicy } from "./inventory";
+import { sortDiagnostics } from "./inventory/diagnostics";
 import { checkSiteSize } from "./limits";
+import { hiddenPaths } from "./runs/policy";
 import { checkPath, type FileChange, type LintCounts, type SiteStore } from "./store/sites";
+import { prepareWorkspaces, sandboxFinder } from "./transports/sandbox";
 import { checkPool, type CheckEnv } from "./workers/check-pool";
+
+/** What checking needs of the server's settings: the checking threads', and the sandbox's for Ansible. */
+export type SiteCheckEnv = CheckEnv & Pick<Env, "FLIGHTDECK_DATA" | "FLIGHTDECK_KEY_DIRS" | "FLIGHTDECK_RUN_USER">;
+
+const KEY = Symbol.for("flightdeck.playbookChecker");
+type Holder = { [KEY]?: PlaybookChecker };
+
+/**
+ * The process's playbook checker (one cache for the custom server and Next's route bundle). Its sandbox hides
+ * what a local step's does (the data directory, identities, key directories) and has workspaces of its own.
+ */
+export function playbookChecker(env: Pick<SiteCheckEnv, "FLIGHTDECK_DATA" | "FLIGHTDECK_KEY_DIRS" | "FLIGHTDECK_RUN_USER">): PlaybookChecker {
+  const holder = globalThis as Holder;
+  if (!holder[KEY]) {
+    let sandbox: ReturnType<typeof sandboxFinder> | undefined;
+    holder[KEY] = new PlaybookChecker({
+      budget: true,
+      // Made on first need: most sites have no playbooks, and the probe runs a process.
+      sandbox: () => {
+        sandbox ??= sandboxFinder({
+          hide: hiddenPaths(env),
+          runUser: env.FLIGHTDECK_RUN_USER,
+          lang: process.env.LANG,
+          workspaces: prepareWorkspaces(join(tmpdir(), `flightdeck-checks-${createHash("sha256").update(env.FLIGHTDECK_DATA).digest("hex").slice(0, 12)}`)),
+        });
+        return sandbox();
+      },
+    });
+  }
+  return holder[KEY];
+}
 
 /** `files` with `changes` applied (null content deletes); a change of a file the site lacks adds it. */
 export function withChanges(files: readonly SiteFile[], changes: readonly FileChange[]): SiteFile[] {
@@ -25,9 +64,12 @@ export function savedFiles(store: SiteStore, slug: string, baseRevision: number,
 }
 
 /** Lint as the editor shows it: the diagnostics, and a note when there are more than one answer carries. */
-export async function lintSite(env: CheckEnv, files: SiteFile[], user: string, policy?: SitePolicy): Promise<Diagnostic[]> {
+export async function lintSite(env: SiteCheckEnv, files: SiteFile[], user: string, policy?: SitePolicy): Promise<Diagnostic[]> {
   checkSiteSize(files);
-  const { diagnostics, omitted } = await checkPool(env).check(files, { user, policy });
+  const checked = await checkPool(env).check(files, { user, policy });
+  const { omitted } = checked;
+  const ansible = await playbookChecker(env).check(files, checked.playbooks, user);
+  const diagnostics = ansible.length ? sortDiagnostics([...checked.diagnostics, ...ansible]) : checked.diagnostics;
   if (!omitted) return diagnostics;
   const first = diagnostics[0]!;
   const note = `${omitted} more problems are not shown (the first ${diagnostics.length} are); fix these first`;
@@ -35,7 +77,10 @@ export async function lintSite(env: CheckEnv, files: SiteFile[], user: string, p
 }
 
 /** The counts a revision of `files` stores, for a save or an import to write without parsing on the event loop. */
-export async function lintCounts(env: Pick<Env, keyof CheckEnv>, files: SiteFile[], user: string): Promise<LintCounts> {
+export async function lintCounts(env: Pick<Env, keyof SiteCheckEnv>, files: SiteFile[], user: string): Promise<LintCounts> {
   checkSiteSize(files);
-  return (await checkPool(env).check(files, { user })).summary;
+  const { summary, playbooks } = await checkPool(env).check(files, { user });
+  const ansible = await playbookChecker(env).check(files, playbooks, user);
+  const errors = ansible.filter((d) => d.severity === "error").length;
+  return { ...summary, errors: summary.errors + errors, warnings: summary.warnings + ansible.length - errors };
 }

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { execute, planDeployment, type Plan } from "../engine";
 import { errorCode, isNamed } from "../errors";
 import type { SecretsSource } from "../engine/secrets";
-import { formatDiagnostic, hasErrors, loadSite, readSiteDir, resolveAll, type Site } from "../inventory";
+import { formatDiagnostic, hasErrors, loadSite, readSiteDir, readSiteDirectory, resolveAll, type Site } from "../inventory";
+import { sortDiagnostics } from "../inventory/diagnostics";
 // The secrets modules (and age) load only for the commands that use them: `lint` and `plan` start fast.
 import { SecretsUsageError } from "../secrets/errors";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
@@ -18,7 +19,8 @@ import { jsonDisplay, lineDisplay, terminalDisplay } from "./progress";
 const USAGE = `usage: flightdeck <command> [options]
 
 commands:
-  lint SITE                                   validate every document of a site
+  lint SITE                                   validate every document of a site, and the playbooks its
+                                              steps name (ansible-playbook --syntax-check, sandboxed)
   resolve SITE [--host H] [--explain] [--reveal] --json
                                               every host's groups, connection and variables;
                                               secret: references as written (--reveal decrypts them)
@@ -50,7 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     switch (command) {
       case "lint":
-        return lint(rest, io);
+        return await lint(rest, io);
       case "resolve":
         return await resolve(rest, io);
       case "plan":
@@ -98,12 +100,16 @@ function siteArg(positionals: string[]): string {
   return positionals[0]!;
 }
 
-function lint(args: string[], io: Io): number {
+async function lint(args: string[], io: Io): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const site = loadSite(readSiteDir(siteArg(positionals)));
-  for (const d of site.diagnostics) io.out(formatDiagnostic(d));
-  const errors = site.diagnostics.filter((d) => d.severity === "error").length;
-  const warnings = site.diagnostics.length - errors;
+  const { files, binary } = readSiteDirectory(siteArg(positionals));
+  const site = loadSite(files);
+  // Ansible's own checks (sandboxed ansible-playbook --syntax-check), and binary files a site leaves out.
+  const ansible = await (await import("../ansible/lint")).ansibleLint(site, binary, { path: (io.env ?? process.env).PATH });
+  const diagnostics = ansible.length ? sortDiagnostics([...site.diagnostics, ...ansible]) : site.diagnostics;
+  for (const d of diagnostics) io.out(formatDiagnostic(d));
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = diagnostics.length - errors;
   io.err(`${site.model.hosts.size} hosts, ${site.model.groups.size} groups, ${site.model.profiles.size} profiles: ${errors} errors, ${warnings} warnings`);
   return errors ? 1 : 0;
 }

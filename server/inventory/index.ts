@@ -1,10 +1,12 @@
 export { formatDiagnostic, hasErrors, type Diagnostic, type Severity } from "./diagnostics";
-export { readSiteDir, SiteNotFoundError } from "./directory";
+export { readSiteDir, readSiteDirectory, SiteNotFoundError, type SiteDirectory } from "./directory";
 export { siteJsonSchema } from "./json-schema";
 export { loadSite, resolveAll, type Site } from "./site";
 export { ENV_ALLOW_SETTING, envRefusal, fileRefusal, inside, KEY_DIRS_SETTING, serverOnlyVariable, withPolicy, type FilePolicy, type SitePolicy } from "./policy";
 export { explainedValues, type ExplainedHost, type ExplainedValue, type Origin, type ResolvedHost } from "./resolve";
-export { isSiteYaml, type SiteFile } from "./source";
+export { type SiteFile } from "./source";
+export { PLAYBOOK_ACTION, playbookPath, playbookRefs, type PlaybookRef } from "./playbooks";
+export { ANSIBLE_DIRS, ANSIBLE_ROOT_FILES, looksBinary, SITE_FILE_RULE, siteFileKind, siteText, type SiteFileKind } from "./site-files";
 export { matchTarget, selectHosts } from "./targets";
 export { requirements, type BlueprintDef, type DeploymentDef, type Workflows } from "./workflows";
 export { ACTION_NAMES, CONTROLLER_ACTIONS, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";

@@ -3,6 +3,7 @@ import type { SiteDesign } from "./design";
 import { buildDesign } from "./design-check";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics";
 import { buildModel, type SiteModel } from "./model";
+import { playbookDiagnostics } from "./playbooks";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
 import { secretReferenceDiagnostics } from "./secret-refs";
 import { parseSite, type SiteFile, type SourceDoc } from "./source";
@@ -35,6 +36,7 @@ export function loadSite(files: readonly SiteFile[]): Site {
     ...workflowDiagnostics,
     ...design.diagnostics,
     ...secretReferenceDiagnostics(files, built.model, design.secretReferences),
+    ...playbookDiagnostics(files, workflows),
   ]);
   return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows, design: design.design };
 }

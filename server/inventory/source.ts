@@ -5,6 +5,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import type { Diagnostic, Severity } from "./diagnostics";
 import { fastParseYaml } from "./fast-yaml";
+import { siteFileKind } from "./site-files";
 
 export interface SiteFile {
   path: string;
@@ -130,15 +131,11 @@ export interface ParsedSite {
   diagnostics: Diagnostic[];
 }
 
-export function isSiteYaml(path: string): boolean {
-  return /\.ya?ml$/i.test(path) && !/(^|\/)\.sops\.ya?ml$/i.test(path);
-}
-
-/** Parse every YAML document of the given files, in path order. */
+/** Parse every YAML document of the given files, in path order; Ansible content is not documents (site-files.ts). */
 export function parseSite(files: readonly SiteFile[]): ParsedSite {
   const docs: SourceDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  const sorted = [...files].filter((f) => isSiteYaml(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const sorted = [...files].filter((f) => siteFileKind(f.path) === "document").sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of sorted) {
     const yaml = new YamlFile(file.content);
     // Plain files (nearly all) skip `yaml`'s syntax tree until a position is needed: it is the slow part.

@@ -4,23 +4,33 @@
  *
  * Reading is bounded by ARCHIVE_LIMITS and SITE_LIMITS (server/limits.ts): an archive is inflated as a stream,
  * a slice at a time, with one running count of expanded bytes over every entry (skipped ones too), and reading
- * stops at the first limit passed. Only the site's YAML files are kept. gzip is inflated by Node's zlib (off
- * the event loop); zip entries by fflate, yielding to other requests between slices.
+ * stops at the first limit passed. Only site files are kept: documents and Ansible content (text only; binary
+ * Ansible files are skipped and listed). gzip is inflated by Node's zlib (off the event loop); zip entries by
+ * fflate, yielding to other requests between slices.
  */
 import { once } from "node:events";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { createGunzip } from "node:zlib";
 import { gzipSync, Unzip, UnzipInflate, type UnzipFile } from "fflate";
 import { Parser, type ReadEntry } from "tar";
-import type { SiteFile } from "../inventory";
-import { isSiteYaml } from "../inventory";
+import type { SiteFile, SiteFileKind } from "../inventory";
+import { looksBinary, siteFileKind, siteText } from "../inventory";
 import { ARCHIVE_LIMITS, SITE_LIMITS, size, tooLarge } from "../limits";
 import { InvalidInputError } from "./errors";
 
 export interface ArchiveContents {
   files: SiteFile[];
-  /** Entries that are not site YAML (keys, READMEs, links): not imported, listed so the user knows. */
+  /** Entries that are not site files (keys, READMEs, links, binary Ansible files): not imported, listed so the user knows. */
   skipped: string[];
+  /** Those of `skipped` that are Ansible content but not text (a site keeps text files only). */
+  binary: string[];
+}
+
+/** An entry being kept: `dropped` once it shows itself binary Ansible content (its rest is only counted). */
+interface Kept {
+  path: string;
+  kind: SiteFileKind;
+  dropped?: boolean;
 }
 
 /**
@@ -45,6 +55,7 @@ export async function readArchive(name: string, data: Uint8Array): Promise<Archi
 class Collector {
   private readonly files: SiteFile[] = [];
   private readonly skipped: string[] = [];
+  private readonly binary: string[] = [];
   private expanded = 0;
   private entries = 0;
   private siteBytes = 0;
@@ -67,41 +78,72 @@ class Collector {
     return true;
   }
 
-  /** A new entry: its normalised path when it is a site file to keep, else undefined (listed as skipped). */
-  entry(raw: string, isFile: boolean): string | undefined {
+  /** A new entry: what to keep of it when it is a site file, else undefined (listed as skipped). */
+  entry(raw: string, isFile: boolean): Kept | undefined {
     if (++this.entries > ARCHIVE_LIMITS.entries) throw tooLarge(`${this.name} has more than ${ARCHIVE_LIMITS.entries} entries`);
     if (raw.length > ARCHIVE_LIMITS.pathLength) throw tooLarge(`${this.name} has an entry whose path is longer than ${ARCHIVE_LIMITS.pathLength} characters (${raw.slice(0, 60)}…)`);
     const path = raw.replace(/^\.\//, "");
     if (!path || path.endsWith("/")) return undefined;
     const unsafe = path.startsWith("/") || path.split("/").includes("..");
-    if (!isFile || unsafe || !isSiteYaml(path) || path.split("/").some((s) => s.startsWith(".") && s !== ".")) {
+    const kind = isFile && !unsafe ? siteFileKind(path) : null;
+    if (!kind) {
       this.skipped.push(path);
       return undefined;
     }
     if (this.files.length >= SITE_LIMITS.files) throw tooLarge(`${this.name} has more than ${SITE_LIMITS.files} site files`);
-    return path;
+    return { path, kind };
+  }
+
+  /**
+   * A slice of a kept file as it arrives, `bytes` of it so far: whether to keep collecting it. Binary Ansible
+   * content shows itself in its first slice and is dropped there, so its size is never held against the site.
+   */
+  chunk(kept: Kept, slice: Uint8Array, bytes: number): boolean {
+    if (kept.dropped) return false;
+    if (kept.kind === "ansible" && bytes === slice.byteLength && looksBinary(slice)) {
+      this.drop(kept);
+      return false;
+    }
+    this.growing(kept.path, bytes);
+    return true;
+  }
+
+  private drop(kept: Kept) {
+    kept.dropped = true;
+    this.skipped.push(kept.path);
+    this.binary.push(kept.path);
   }
 
   /** Check a kept file while it arrives: `bytes` of it so far. */
-  growing(path: string, bytes: number) {
+  private growing(path: string, bytes: number) {
     if (bytes > SITE_LIMITS.fileBytes) throw tooLarge(`${this.name}: ${path} is larger than ${size(SITE_LIMITS.fileBytes)}, the most a site file may be`);
     if (this.siteBytes + bytes > SITE_LIMITS.siteBytes) throw tooLarge(`${this.name}: its site files total more than ${size(SITE_LIMITS.siteBytes)}, the most a site may be`);
   }
 
-  add(path: string, bytes: Uint8Array) {
+  /** A kept file's whole content (nothing for one dropped on the way). */
+  add(kept: Kept, bytes: Uint8Array) {
+    if (kept.dropped) return;
+    const { path } = kept;
     this.growing(path, bytes.byteLength);
-    this.siteBytes += bytes.byteLength;
-    try {
-      this.files.push({ path, content: this.decoder.decode(bytes) });
-    } catch {
-      throw new InvalidInputError(`${this.name}: ${path} is not UTF-8 text`);
+    let content: string | undefined;
+    if (kept.kind === "ansible") {
+      content = siteText(bytes);
+      if (content === undefined) return this.drop(kept);
+    } else {
+      try {
+        content = this.decoder.decode(bytes);
+      } catch {
+        throw new InvalidInputError(`${this.name}: ${path} is not UTF-8 text`);
+      }
     }
+    this.siteBytes += bytes.byteLength;
+    this.files.push({ path, content });
   }
 
   done(): ArchiveContents {
-    const { files, skipped } = this;
-    if (!files.length) throw new InvalidInputError(`${this.name}: no .yml or .yaml files found${skipped.length ? ` (found ${skipped.slice(0, 5).join(", ")})` : ""}`);
-    return { files: files.sort((a, b) => (a.path < b.path ? -1 : 1)), skipped };
+    const { files, skipped, binary } = this;
+    if (!files.length) throw new InvalidInputError(`${this.name}: no site files found (.yml or .yaml documents, or Ansible content)${skipped.length ? ` (found ${skipped.slice(0, 5).join(", ")})` : ""}`);
+    return { files: files.sort((a, b) => (a.path < b.path ? -1 : 1)), skipped, binary };
   }
 }
 
@@ -112,7 +154,7 @@ async function readZip(out: Collector, data: Uint8Array): Promise<void> {
   const unzip = new Unzip((file: UnzipFile) => {
     if (failure) return;
     try {
-      const path = out.entry(file.name, !file.name.endsWith("/"));
+      const kept = out.entry(file.name, !file.name.endsWith("/"));
       // A size the entry declares is checked at once; the bytes it really inflates to are counted below.
       if ((file.originalSize ?? 0) > ARCHIVE_LIMITS.expandedBytes) out.inflated(file.originalSize!);
       const chunks: Uint8Array[] = [];
@@ -123,14 +165,13 @@ async function readZip(out: Collector, data: Uint8Array): Promise<void> {
         try {
           if (err) throw new InvalidInputError(`${out.name}: ${file.name}: ${err.message}`);
           out.inflated(chunk.byteLength);
-          if (path !== undefined) {
+          if (kept && !kept.dropped) {
             bytes += chunk.byteLength;
-            out.growing(path, bytes);
-            chunks.push(chunk);
+            if (out.chunk(kept, chunk, bytes)) chunks.push(chunk);
           }
           if (!final) return;
           open.delete(file.name);
-          if (path !== undefined) out.add(path, concat(chunks, bytes));
+          if (kept) out.add(kept, concat(chunks, bytes));
         } catch (e) {
           failure = asError(e);
         }
@@ -167,16 +208,15 @@ async function readTar(out: Collector, data: Uint8Array, gzipped: boolean): Prom
       if (failure) return void entry.resume();
       try {
         const isFile = entry.type === "File" || entry.type === "OldFile";
-        const path = entry.type === "Directory" ? out.entry(`${entry.path.replace(/\/?$/, "/")}`, false) : out.entry(entry.path, isFile);
-        if (path === undefined) return void entry.resume();
+        const kept = entry.type === "Directory" ? out.entry(`${entry.path.replace(/\/?$/, "/")}`, false) : out.entry(entry.path, isFile);
+        if (kept === undefined) return void entry.resume();
         const chunks: Buffer[] = [];
         let bytes = 0;
         entry.on("data", (c: Buffer) => {
           if (failure) return;
           try {
             bytes += c.byteLength;
-            out.growing(path, bytes);
-            chunks.push(c);
+            if (out.chunk(kept, c, bytes)) chunks.push(c);
           } catch (e) {
             fail(e);
           }
@@ -184,7 +224,7 @@ async function readTar(out: Collector, data: Uint8Array, gzipped: boolean): Prom
         entry.on("end", () => {
           if (failure) return;
           try {
-            out.add(path, Buffer.concat(chunks));
+            out.add(kept, Buffer.concat(chunks));
           } catch (e) {
             fail(e);
           }

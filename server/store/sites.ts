@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { blobs, revisionFiles, revisions, sites } from "../../db/schema";
 import type { Db } from "../db";
-import { isSiteYaml, loadSite, type SiteFile } from "../inventory";
+import { loadSite, SITE_FILE_RULE, siteFileKind, type SiteFile } from "../inventory";
 import { ConflictError, InvalidInputError, NotFoundError } from "./errors";
 
 export interface FileChange {
@@ -45,8 +45,9 @@ export function validSlug(slug: string): boolean {
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * Normalised, relative, forward-slash paths of YAML files; nothing that could escape the site directory, and
- * nothing an archive or a file system would write differently (control characters such as NUL, broken UTF-16).
+ * Normalised, relative, forward-slash paths of site files (documents and Ansible content: site-files.ts); nothing
+ * that could escape the site directory, and nothing an archive or a file system would write differently (control
+ * characters such as NUL, broken UTF-16).
  */
 export function checkPath(path: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
@@ -54,8 +55,8 @@ export function checkPath(path: string): string {
     throw new InvalidInputError(`${JSON.stringify(path)} is not a valid site file path: it holds a control character or is not valid Unicode`);
   }
   const p = path.replace(/\\/g, "/").replace(/^\.\//, "");
-  if (!p || p.startsWith("/") || p.split("/").some((s) => s === ".." || s === "." || s === "") || !isSiteYaml(p)) {
-    throw new InvalidInputError(`'${path}' is not a valid site file path (a relative path ending in .yml or .yaml)`);
+  if (!p || p.startsWith("/") || p.split("/").some((s) => s === ".." || s === "." || s === "") || siteFileKind(p) === null) {
+    throw new InvalidInputError(`'${path}' is not a valid site file path (${SITE_FILE_RULE})`);
   }
   return p;
 }

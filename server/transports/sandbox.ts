@@ -21,13 +21,20 @@ export interface Workspace {
   argv(inner: readonly string[]): string[];
   /** The environment to start that argv with (the sandbox clears it anyway). */
   readonly env: NodeJS.ProcessEnv;
+  /** The home directory on the server's side (it is SANDBOX_HOME inside): where to put files for the program. */
+  readonly home: string;
   dispose(): Promise<void>;
+}
+
+export interface WorkspaceOptions {
+  /** Share the server's network (default true: local steps reach controllers); false leaves only loopback. */
+  network?: boolean;
 }
 
 export interface Sandbox {
   /** e.g. "bubblewrap sandbox as nobody": how a connection's description says where steps run. */
   readonly description: string;
-  workspace(): Promise<Workspace>;
+  workspace(options?: WorkspaceOptions): Promise<Workspace>;
 }
 
 export type SandboxStatus = { ok: true; sandbox: Sandbox } | { ok: false; message: string };
@@ -123,13 +130,13 @@ class Bubblewrap implements Sandbox {
     this.description = `bubblewrap sandbox as ${drop ? drop.user : "the server's user"}`;
   }
 
-  argvIn(dir: string, inner: readonly string[]): string[] {
+  argvIn(dir: string, inner: readonly string[], network = true): string[] {
     const prefix = this.drop ? [this.drop.setpriv, `--reuid=${this.drop.uid}`, `--regid=${this.drop.gid}`, "--clear-groups", "--"] : [];
     return [
       ...prefix,
       this.bwrap,
       "--unshare-all",
-      "--share-net",
+      ...(network ? ["--share-net"] : []),
       "--die-with-parent",
       "--new-session",
       "--clearenv",
@@ -147,7 +154,7 @@ class Bubblewrap implements Sandbox {
     ];
   }
 
-  async workspace(): Promise<Workspace> {
+  async workspace(options: WorkspaceOptions = {}): Promise<Workspace> {
     await mkdir(this.parent, { recursive: true, mode: 0o711 }); // a temp cleaner may have removed it
     const dir = await mkdtemp(join(this.parent, "flightdeck-local-"));
     try {
@@ -160,8 +167,9 @@ class Bubblewrap implements Sandbox {
       throw e;
     }
     return {
-      argv: (inner) => this.argvIn(dir, inner),
+      argv: (inner) => this.argvIn(dir, inner, options.network ?? true),
       env: SPAWN_ENV,
+      home: join(dir, "home"),
       dispose: () => rm(dir, { recursive: true, force: true }),
     };
   }

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Env } from "../env";
-import type { Diagnostic, SiteFile, SitePolicy } from "../inventory";
+import type { Diagnostic, PlaybookRef, SiteFile, SitePolicy } from "../inventory";
 import { CHECK_DEFAULTS, RATE_LIMITS, SITE_LIMITS, tooLarge, tooMany } from "../limits";
 import { TokenBuckets } from "../rate-limit";
 import type { LintCounts } from "../store/sites";
@@ -21,6 +21,8 @@ export interface CheckResult {
   omitted: number;
   /** What a revision stores about its lint: the numbers SiteStore computes when given none. */
   summary: LintCounts;
+  /** The playbooks `ansible.playbook` steps name, for Ansible's own check (async, apart: server/site-checks.ts). */
+  playbooks: PlaybookRef[];
   /** Time spent checking inside the thread. */
   ms: number;
 }

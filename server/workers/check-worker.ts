@@ -3,7 +3,7 @@
  * the counts a revision stores. The pool (check-pool.ts) bounds its time and memory; nothing here needs to.
  */
 import { parentPort } from "node:worker_threads";
-import { loadSite, withPolicy } from "../inventory";
+import { loadSite, playbookRefs, withPolicy } from "../inventory";
 import type { CheckReply, CheckRequest } from "./check-pool";
 
 const port = parentPort!;
@@ -21,6 +21,7 @@ port.on("message", (req: CheckRequest) => {
         diagnostics: site.diagnostics.slice(0, req.maxDiagnostics),
         omitted: Math.max(0, site.diagnostics.length - req.maxDiagnostics),
         summary: { errors, warnings: site.diagnostics.length - errors, hosts: site.model.hosts.size },
+        playbooks: playbookRefs(site.workflows),
         ms: performance.now() - started,
       },
     };

@@ -78,6 +78,6 @@ describe("site archives", () => {
     await assert.rejects(readArchive("x.tgz", new Uint8Array([0x1f, 0x8b, 1, 2, 3])), InvalidInputError);
     await assert.rejects(readArchive("x.zip", new Uint8Array([0x50, 0x4b, 9, 9])), InvalidInputError);
     await assert.rejects(readArchive("x.tar", new TextEncoder().encode("hello world")), InvalidInputError);
-    await assert.rejects(readArchive("x.tgz", writeTgz([{ path: "notes.txt", content: "x" }], new Date())), /no \.yml or \.yaml files found \(found notes\.txt\)/);
+    await assert.rejects(readArchive("x.tgz", writeTgz([{ path: "notes.txt", content: "x" }], new Date())), /no site files found \(\.yml or \.yaml documents, or Ansible content\) \(found notes\.txt\)/);
   });
 });

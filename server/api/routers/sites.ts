@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isNamed } from "../../errors";
-import { readSiteDir } from "../../inventory";
+import { readSiteDirectory } from "../../inventory";
 import { lintCounts } from "../../site-checks";
 import { InvalidInputError } from "../../store/errors";
 import { actorName } from "../../auth";
@@ -46,14 +46,14 @@ export const sitesRouter = createTRPCRouter({
   importPath: adminProcedure
     .input(z.object({ slug, name: z.string().trim().min(1).max(200), path: z.string().min(1) }))
     .mutation(async ({ ctx, input }) => {
-      let files;
+      let files, binary: string[];
       try {
-        files = readSiteDir(input.path);
+        ({ files, binary } = readSiteDirectory(input.path));
       } catch (e) {
         if (isNamed(e, "SiteNotFoundError")) throw new InvalidInputError(`${input.path} is not a directory on the server`);
         throw e;
       }
-      if (!files.length) throw new InvalidInputError(`${input.path} holds no .yml or .yaml files`);
+      if (!files.length) throw new InvalidInputError(`${input.path} holds no site files (.yml or .yaml documents, or Ansible content)`);
       const lint = await lintCounts(ctx.env, files, ctx.principal.userId);
       const message = `Imported from ${input.path}`;
       const author = actorName(ctx.principal);
@@ -61,7 +61,8 @@ export const sitesRouter = createTRPCRouter({
         ? ctx.sites.replace(input.slug, { files, author, message, lint })
         : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message, lint });
       ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } });
-      return result;
+      // Binary Ansible files (a site keeps text only) were left out: the dialog says which.
+      return { ...result, binary };
     }),
 
   /** Site settings: how many approvals a run needs. */

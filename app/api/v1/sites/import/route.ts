@@ -6,7 +6,7 @@ import { handle, json, restCaller, type Caller } from "~/server/rest/respond";
 import type { Services } from "~/server/services";
 import { readArchive } from "~/server/store/archive";
 import { ForbiddenError, InvalidInputError } from "~/server/store/errors";
-import { checkPool } from "~/server/workers/check-pool";
+import { lintCounts } from "~/server/site-checks";
 
 export const dynamic = "force-dynamic";
 
@@ -49,14 +49,14 @@ export function POST(req: Request) {
       }
     }
 
-    const { files, skipped } = await readArchive(file.name, file.data);
-    const { summary: lint } = await checkPool(svc.env).check(files, { user: caller.userId });
+    const { files, skipped, binary } = await readArchive(file.name, file.data);
+    const lint = await lintCounts(svc.env, files, caller.userId);
     const { slug, name } = target!;
     const message = `Imported ${file.name}`;
     const revision = created ? svc.sites.create({ slug, name, files, author, message, lint }) : svc.sites.replace(slug, { files, author, message, lint });
     audit({ action: "site.imported", site: slug, target: file.name, detail: { files: files.length, revision: revision.number } });
     if (!created) svc.broadcaster.siteRevision({ site: slug, revision: revision.number, author, message });
-    return json({ slug, created, revision, files: files.map((f) => f.path), skipped }, created ? 201 : 200);
+    return json({ slug, created, revision, files: files.map((f) => f.path), skipped, binary }, created ? 201 : 200);
   });
 }
 
