@@ -24,6 +24,8 @@ export type EngineEvent =
       exitCode?: number | null;
       durationMs?: number;
       message?: string;
+      /** On a sub-step (a playbook's task): its step. A sub-step the plan did not list is added on first mention. */
+      parent?: string;
     }
   | { type: "notice"; host?: string; message: string }
   | { type: "run.finished"; status: RunStatus; message?: string }

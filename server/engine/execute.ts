@@ -9,7 +9,8 @@ import type { Site, SitePolicy } from "../inventory";
 import { transportFor } from "../transports/registry";
 import type { Sandbox } from "../transports/sandbox";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
-import { CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
+import { BATCH_ACTION_IMPLS, CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
+import { BatchGate, SubStepNames, type HostOutcome } from "./batch";
 import { Barrier, pause, Semaphore } from "./concurrency";
 import { hostOutcome, type EngineEvent, type EventSink, type RunStatus, type StepStatus } from "./events";
 import { MaskingSink } from "./masking";
@@ -72,6 +73,7 @@ export async function execute(options: ExecuteOptions): Promise<RunStatus> {
 
 class Run {
   private readonly forks: Semaphore;
+  private readonly forksCount: number;
   private readonly status = new Map<string, Map<string, StepStatus>>();
   private readonly results = new Map<string, Record<string, StepRecord>>();
   private readonly connections = new Map<string, Promise<Connection>>();
@@ -91,7 +93,8 @@ class Run {
   constructor(private readonly o: ExecuteOptions) {
     this.sink = new MaskingSink(o.sink);
     this.secrets = new RunSecrets(o.secrets, this.sink);
-    this.forks = new Semaphore(Math.max(1, o.forks ?? 50));
+    this.forksCount = Math.max(1, o.forks ?? 50);
+    this.forks = new Semaphore(this.forksCount);
     // Each host has the steps of the operations that target it, and only those.
     for (const h of o.plan.hosts) this.status.set(h, new Map());
     for (const stage of o.plan.stages) for (const op of stage.operations) for (const h of op.hosts) for (const s of op.steps) this.status.get(h)!.set(s.id, "pending");
@@ -127,10 +130,14 @@ class Run {
       if (this.o.signal.aborted || this.stopped) return;
       const hosts = batch.filter((h) => !this.out.has(h));
       this.sink.event({ type: "batch.started", stage, operation: index, batch: b, batches: op.batches.length, hosts });
-      const barriers = new Map(op.steps.filter((s) => s.sync).map((s) => [s.id, new Barrier(new Set(hosts))]));
+      const barriers = new Map(op.steps.filter((s) => s.sync && !BATCH_ACTION_IMPLS[s.action]).map((s) => [s.id, new Barrier(new Set(hosts))]));
+      // A batch step runs once for the hosts that reach it: they meet there as at a sync barrier.
+      const gates: Gates = new Map(
+        op.steps.filter((s) => BATCH_ACTION_IMPLS[s.action]).map((s) => [s.id, new BatchGate(new Set(hosts), (arrived: Map<string, Record<string, unknown>>) => this.runBatch(op, s, arrived))]),
+      );
       // run_once: the first host of the operation that is still in the run does the work.
       const runner = op.hosts.find((h) => !this.out.has(h));
-      await Promise.all(hosts.map((h) => this.hostSteps(h, op, barriers, runner, b === 0)));
+      await Promise.all(hosts.map((h) => this.hostSteps(h, op, barriers, gates, runner, b === 0)));
       const failed = op.hosts.filter((h) => this.out.has(h)).length;
       if (total && (failed * 100) / total > op.maxFailPercentage && b < op.batches.length - 1) {
         this.stopped = `stopped: ${failed} of ${total} hosts failed in '${op.name}', more than max_fail_percentage ${op.maxFailPercentage}%`;
@@ -139,11 +146,18 @@ class Run {
     }
   }
 
-  private async hostSteps(host: string, op: PlannedOperation, barriers: Map<string, Barrier>, runner: string | undefined, firstBatch: boolean) {
+  private async hostSteps(host: string, op: PlannedOperation, barriers: Map<string, Barrier>, gates: Gates, runner: string | undefined, firstBatch: boolean) {
     try {
       for (const step of op.steps) {
         if (this.o.signal.aborted) return;
+        const gate = gates.get(step.id);
+        if (step.parent !== undefined) {
+          // A sub-step is reported by its parent's action; one still pending here never ran on this host.
+          if (this.status.get(host)?.get(step.id) === "pending") this.set(host, step.id, "skipped", { message: this.out.has(host) ? "an earlier step failed on this host" : `${step.parent} did not run on this host` }, step.parent);
+          continue;
+        }
         if (this.out.has(host)) {
+          gate?.leave(host);
           this.set(host, step.id, "skipped", { message: "an earlier step failed on this host" });
           continue;
         }
@@ -153,14 +167,141 @@ class Run {
           if (this.o.signal.aborted) return;
         }
         if (step.runOnce && (host !== runner || !firstBatch)) {
+          gate?.leave(host);
           this.set(host, step.id, "skipped", { message: `run_once: runs on ${runner ?? "the first host"} only` });
           continue;
         }
-        await this.step(host, step);
+        if (gate) await this.batchStep(host, step, gate);
+        else await this.step(host, step);
       }
     } finally {
       for (const b of barriers.values()) b.leave(host);
+      for (const g of gates.values()) g.leave(host);
     }
+  }
+
+  /** A host at a batch step: its condition and params are its own; the step then runs once for the batch. */
+  private async batchStep(host: string, step: PlannedStep, gate: BatchGate<Record<string, unknown>, HostOutcome>) {
+    const context = this.context(host);
+    let params: Record<string, unknown>;
+    try {
+      if (step.when !== undefined && !testCondition(step.when, context)) {
+        gate.leave(host);
+        this.set(host, step.id, "skipped", { message: `when: ${step.when} is false` });
+        return;
+      }
+    } catch (e) {
+      gate.leave(host);
+      this.fail(host, step, "failed", `when: ${message(e)}`);
+      return;
+    }
+    try {
+      params = renderParams(step.action, step.params, context);
+    } catch (e) {
+      gate.leave(host);
+      this.fail(host, step, "failed", message(e));
+      return;
+    }
+    await gate.arrive(host, params);
+  }
+
+  /**
+   * A batch step, once for the hosts that arrived: every host's state and outcome, and its sub-steps as the action
+   * reports them. Sub-steps the plan listed that a host never reached are skipped; the run's end says cancelled.
+   */
+  private async runBatch(op: PlannedOperation, step: PlannedStep, arrived: Map<string, Record<string, unknown>>): Promise<Map<string, HostOutcome>> {
+    const { signal } = this.o;
+    const hosts = op.hosts.filter((h) => arrived.has(h));
+    const outcomes = new Map<string, HostOutcome>();
+    const failAll = (msg: string) => hosts.forEach((h) => this.fail(h, step, "failed", msg));
+    const first = JSON.stringify(arrived.get(hosts[0]!));
+    const differs = hosts.find((h) => JSON.stringify(arrived.get(h)) !== first);
+    if (differs) {
+      failAll(`params render differently on ${hosts[0]} and ${differs}, and ${step.action} runs once for its whole batch: keep them the same for every host (what differs per host belongs in the host's variables)`);
+      return outcomes;
+    }
+    let params = arrived.get(hosts[0]!)!;
+    const used = this.secrets.used(params);
+    if (used.length) {
+      try {
+        params = this.secrets.reveal(params, await this.secrets.environment(used));
+      } catch (e) {
+        failAll(message(e));
+        return outcomes;
+      }
+    }
+    let release: () => void;
+    try {
+      release = await this.forks.acquire(signal);
+    } catch {
+      return outcomes; // cancelled while waiting: reported as cancelled at the end
+    }
+    const planned = op.steps.filter((s) => s.parent === step.id).map((s) => s.id);
+    const own = new Set(planned);
+    const names = new SubStepNames(step.id, new Set(this.o.plan.steps.filter((id) => !own.has(id))));
+    const reached = new Map(hosts.map((h) => [h, new Set<string>()]));
+    try {
+      for (const h of hosts) this.set(h, step.id, "running", { attempt: 1 });
+      const started = performance.now();
+      const deadline = step.timeoutMs !== undefined ? AbortSignal.timeout(step.timeoutMs) : undefined;
+      let answers: Map<string, HostOutcome>;
+      try {
+        answers = await BATCH_ACTION_IMPLS[step.action]!({
+          step,
+          hosts,
+          site: this.o.site,
+          params,
+          secret: (ref) => this.secrets.resolve(ref),
+          connection: (h) => connectionSettings(this.o.site, h, this.o.siteDir),
+          siteDir: this.o.siteDir,
+          server: this.o.server,
+          forks: this.forksCount,
+          become: step.become,
+          signal: deadline ? AbortSignal.any([signal, deadline]) : signal,
+          subStep: (h, u) => {
+            const id = names.idFor(u.key, u.name);
+            reached.get(h)?.add(id);
+            this.set(h, id, u.status, { durationMs: u.durationMs, exitCode: u.exitCode, message: u.message }, step.id);
+          },
+          output: (h, key, stream, data) => this.sink.output({ host: h, step: key === undefined ? step.id : (names.known(key) ?? step.id), stream, data }),
+          notice: (m) => this.sink.event({ type: "notice", message: m }),
+        });
+      } catch (e) {
+        answers = new Map(hosts.map((h) => [h, { status: "failed" as const, message: message(e) }]));
+      }
+      const durationMs = Math.round(performance.now() - started);
+      for (const h of hosts) {
+        // Sub-steps left running were ended with the action; those never reached did not run here.
+        const subs = new Set([...planned, ...reached.get(h)!]);
+        for (const id of subs) {
+          const st = this.status.get(h)?.get(id);
+          if (st === "running") this.set(h, id, signal.aborted ? "cancelled" : "failed", { message: signal.aborted ? "cancelled" : `${step.id} ended while this ran` }, step.id);
+        }
+        if (signal.aborted) {
+          this.set(h, step.id, "cancelled", { durationMs, message: "cancelled" });
+          continue;
+        }
+        let answer = answers.get(h) ?? { status: "failed" as const, message: `${step.action} reported nothing for ${h}` };
+        if (deadline?.aborted && answer.status === "failed") answer = { ...answer, message: `timed out after ${step.timeoutMs} ms` };
+        outcomes.set(h, answer);
+        const why = answer.status === "failed" || answer.status === "unreachable" ? `not run: ${h} was ${answer.status} before this` : `not run on this host`;
+        for (const id of subs) if (this.status.get(h)?.get(id) === "pending") this.set(h, id, "skipped", { message: why }, step.id);
+        this.results.get(h)![step.name] = this.results.get(h)![step.id] = {
+          status: answer.status,
+          stdout: "",
+          stderr: "",
+          exit_code: null,
+          rc: null,
+          changed: answer.status === "changed",
+          failed: answer.status === "failed",
+        };
+        if (answer.status === "failed" || answer.status === "unreachable") this.fail(h, step, answer.status, answer.message, { durationMs });
+        else this.set(h, step.id, answer.status, { durationMs, message: answer.message });
+      }
+    } finally {
+      release();
+    }
+    return outcomes;
   }
 
   private async step(host: string, step: PlannedStep) {
@@ -291,7 +432,7 @@ class Run {
     this.out.add(host);
   }
 
-  private set(host: string, step: string, status: StepStatus, extra: { attempt?: number; exitCode?: number | null; durationMs?: number; message?: string } = {}) {
+  private set(host: string, step: string, status: StepStatus, extra: { attempt?: number; exitCode?: number | null; durationMs?: number; message?: string } = {}, parent?: string) {
     this.status.get(host)?.set(step, status);
     // Twice per step and host: copied key by key (in extra's order, as events always had), without the undefined ones.
     const event: Record<string, unknown> = { type: "step.status", host, step, status };
@@ -299,6 +440,7 @@ class Run {
       const value = extra[key as keyof typeof extra];
       if (value !== undefined) event[key] = value;
     }
+    if (parent !== undefined) event.parent = parent;
     this.sink.event(event as EngineEvent);
   }
 
@@ -373,6 +515,8 @@ class Run {
     });
   }
 }
+
+type Gates = Map<string, BatchGate<Record<string, unknown>, HostOutcome>>;
 
 /** Params with `fn` applied to every one but the command-line ones. */
 function withValues(params: Record<string, unknown>, keep: readonly string[], fn: (v: unknown) => unknown): Record<string, unknown> {

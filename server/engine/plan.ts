@@ -20,6 +20,11 @@ export interface PlannedStep {
   sync: boolean;
   runOnce: boolean;
   become?: boolean | string;
+  /**
+   * Set on a sub-step: a part of that (batch) step, e.g. one task of an ansible.playbook step, listed when the
+   * plan could know it. Its parent's action reports it; the executor never runs it on its own.
+   */
+  parent?: string;
 }
 
 export interface PlannedOperation {

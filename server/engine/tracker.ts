@@ -67,8 +67,16 @@ export class RunTracker {
         break;
       case "step.status": {
         const host = s.hosts[e.host];
-        const prev = host?.steps[e.step];
-        if (!host || !prev) break;
+        if (!host) break;
+        let prev = host.steps[e.step];
+        if (!prev) {
+          // A sub-step the plan did not list (a playbook's handler, an included task): it joins its parent's.
+          if (e.parent === undefined || !host.steps[e.parent]) break;
+          host.steps = withSubStep(host.steps, e.parent, e.step);
+          prev = host.steps[e.step]!;
+          s.counts.pending++;
+          s.totalSteps++;
+        }
         s.counts[prev.status]--;
         s.counts[e.status]++;
         if (FINAL.has(e.status) && !FINAL.has(prev.status)) {
@@ -114,6 +122,23 @@ export class RunTracker {
         break;
     }
   }
+}
+
+/**
+ * The steps with `id` added as pending after its parent's sub-steps that have started (in the order they came),
+ * before those still pending: a task that appears live sits where it ran.
+ */
+function withSubStep(steps: Record<string, StepState>, parent: string, id: string): Record<string, StepState> {
+  const keys = Object.keys(steps);
+  const prefix = `${parent}/`;
+  let at = keys.indexOf(parent);
+  for (let i = at + 1; i < keys.length && keys[i]!.startsWith(prefix); i++) if (steps[keys[i]!]!.status !== "pending") at = i;
+  const out: Record<string, StepState> = {};
+  keys.forEach((k, i) => {
+    out[k] = steps[k]!;
+    if (i === at) out[id] = { status: "pending" };
+  });
+  return out;
 }
 
 /** While the run goes on, a host that has finished some steps and has others pending is in progress, not done. */

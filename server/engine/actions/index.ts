@@ -1,4 +1,6 @@
+import { ansiblePlaybook } from "../../ansible/playbook/action";
 import type { ActionName } from "../../inventory";
+import type { BatchAction } from "../batch";
 import { cmdRun } from "./cmd-run";
 import type { ControllerAction } from "./controller";
 import { fileManaged } from "./file-managed";
@@ -21,6 +23,11 @@ export const CONTROLLER_ACTION_IMPLS: Partial<Record<ActionName, ControllerActio
   "maas.commission": maasCommission,
   "maas.power": maasPower,
   "wait.ssh": waitSsh,
+};
+
+/** Actions that run once per batch where Flightdeck runs, for the batch's hosts together (see ../batch). */
+export const BATCH_ACTION_IMPLS: Partial<Record<ActionName, BatchAction>> = {
+  "ansible.playbook": ansiblePlaybook,
 };
 
 export type { Action, ActionContext, ActionResult } from "./types";
