@@ -68,6 +68,8 @@ export class PlaybookChecker {
   private readonly queue: Waiting[] = [];
   private running = 0;
   private readonly budget?: TokenBuckets;
+  /** How many ansible-playbook processes this checker started (the cache's effect, for tests and figures). */
+  started = 0;
 
   constructor(private readonly options: PlaybookCheckerOptions) {
     if (options.budget) this.budget = new TokenBuckets(SYNTAX_CHECK_LIMITS.budget);
@@ -141,6 +143,7 @@ export class PlaybookChecker {
     const promise = new Promise<Outcome>((resolve) => {
       const start = () => {
         this.running++;
+        this.started++;
         const started = performance.now();
         void run()
           .catch((e: unknown): Outcome => ({ notChecked: `playbook not checked: ${e instanceof Error ? e.message : String(e)}`, cache: false }))
@@ -270,7 +273,7 @@ export function syntaxDiagnostic(output: string, playbook: string, code: number 
   let message: string;
   if (start < 0) {
     const last = lines.filter((l) => l.trim() && !/^\[(DEPRECATION )?WARNING\]/.test(l)).pop();
-    message = `ansible-playbook --syntax-check failed (exit status ${code})${last ? `: ${local(last.trim())}` : ""}`;
+    message = `failed (exit status ${code})${last ? `: ${local(last.trim())}` : ""}`;
   } else {
     const block: string[] = [];
     for (let i = start; i < lines.length && lines[i]!.trim(); i++) block.push(lines[i]!.trim());
@@ -296,5 +299,5 @@ export function syntaxDiagnostic(output: string, playbook: string, code: number 
     } else message += ` (at ${path}:${l}:${c})`;
   }
   if (file !== playbook) message += ` (syntax check of ${playbook})`;
-  return { file, line, col, endLine: line, endCol: col, severity: "error", message: `ansible-playbook --syntax-check: ${message}` };
+  return { file, line, col, endLine: line, endCol: col, severity: "error", message: `ansible-playbook --syntax-check${start < 0 ? " " : ": "}${message}` };
 }
