@@ -32,6 +32,10 @@ commands:
                                               it waits for approval; FLIGHTDECK_TOKEN holds an API token
   secrets <command> SITE ...                  the site's secrets.yml: keys, get, set, rm, edit, rotate,
                                               recipients (flightdeck secrets help)
+  export ansible SITE -o FILE.tgz|FILE.zip|DIR [--limit TARGETS] [--reveal --vault-password-file F]
+                                              an Ansible inventory bundle (ansible.cfg, hosts/); secret:
+                                              references as written (--reveal: vault-encrypted values)
+  inventory SITE --list | --host H            the site as an Ansible inventory script prints it
   serve                                       start the dashboard (same as npm start)
 
 exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
@@ -56,11 +60,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case "resolve":
         return await resolve(rest, io);
       case "plan":
-        return plan(rest, io);
+        return await plan(rest, io);
       case "exec":
         return await exec(rest, io);
       case "launch":
         return await (await import("./launch")).launch(rest, { ...io, env: io.env ?? process.env });
+      case "export":
+        return await (await import("./export-ansible")).exportCommand(rest, io);
+      case "inventory":
+        return (await import("./export-ansible")).inventoryCommand(rest, io);
       case "secrets":
         return await (await import("../secrets/cli")).secretsCommand(rest, io);
       case undefined:
@@ -174,13 +182,21 @@ function strip<T extends { name: string }>(host: T): Omit<T, "name"> {
   return rest;
 }
 
-function plan(args: string[], io: Io): number {
+async function plan(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { deployment: { type: "string" }, json: { type: "boolean" } } });
-  const site = loadSite(readSiteDir(siteArg(positionals)));
-  const p = planDeployment(site, { deployment: values.deployment });
+  const dir = siteArg(positionals);
+  const site = loadSite(readSiteDir(dir));
+  const p = await playbookTasks(site, planDeployment(site, { deployment: values.deployment }), dir);
   if (values.json) io.out(JSON.stringify(p));
   else io.out(describePlan(p));
   return 0;
+}
+
+/** The plan with its playbook steps' tasks listed by Ansible (only sites with ansible.playbook steps load it). */
+async function playbookTasks(site: Site, p: Plan, dir: string): Promise<Plan> {
+  if (!p.stages.some((s) => s.operations.some((op) => op.steps.some((st) => st.action === "ansible.playbook")))) return p;
+  const { withPlaybookTasks } = await import("../ansible/playbook/list-tasks");
+  return withPlaybookTasks(site, p, { siteDir: dir });
 }
 
 /** The site directory's secrets file and the CLI's usual identity sources (asked for only if a step uses a secret). */
@@ -200,10 +216,12 @@ export function describePlan(p: Plan): string {
     for (const op of stage.operations) {
       lines.push(`  ${op.name}: ${op.hosts.length} hosts, max_fail_percentage ${op.maxFailPercentage}%`);
       op.batches.forEach((b, i) => lines.push(`    batch ${i + 1}/${op.batches.length}${op.serial !== null ? ` (serial ${op.serial})` : ""}: ${b.join(", ")}`));
-      op.steps.forEach((st, i) => {
+      // A playbook's tasks (sub-steps) are listed under their step.
+      const top = op.steps.filter((st) => st.parent === undefined);
+      top.forEach((st, i) => {
         const notes = [
           st.action,
-          st.requires.length && !(i > 0 && st.requires.length === 1 && st.requires[0] === op.steps[i - 1]!.id) ? `after ${st.requires.join(", ")}` : "",
+          st.requires.length && !(i > 0 && st.requires.length === 1 && st.requires[0] === top[i - 1]!.id) ? `after ${st.requires.join(", ")}` : "",
           st.when ? `when ${st.when}` : "",
           st.sync ? "sync" : "",
           st.runOnce ? "run_once" : "",
@@ -212,6 +230,7 @@ export function describePlan(p: Plan): string {
           st.become ? `become ${st.become === true ? "root" : st.become}` : "",
         ].filter(Boolean);
         lines.push(`    ${String(i + 1).padStart(2)}. ${st.id} (${notes.join(", ")})`);
+        for (const sub of op.steps) if (sub.parent === st.id) lines.push(`          task: ${sub.id}`);
       });
     }
   });
@@ -234,7 +253,7 @@ async function exec(args: string[], io: Io): Promise<number> {
   const site = loadSite(readSiteDir(dir));
   const limit = values.limit?.split(",").map((h) => h.trim()).filter(Boolean);
   for (const h of limit ?? []) if (!site.model.hosts.has(h)) throw new UsageError(`--limit: no host named '${h}' in the site`);
-  const p = planDeployment(site, { deployment: values.deployment, limit });
+  const p = await playbookTasks(site, planDeployment(site, { deployment: values.deployment, limit }), dir);
   for (const d of site.diagnostics) io.err(formatDiagnostic(d));
   const display = values.json ? jsonDisplay(p, io.out) : io.tty ? terminalDisplay(p, io.tty) : lineDisplay(p, io.out);
   const status = await execute({ site, plan: p, sink: display, signal: io.signal ?? new AbortController().signal, forks, siteDir: dir, secrets: siteSecrets(dir) });

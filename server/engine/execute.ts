@@ -284,7 +284,7 @@ class Run {
         let answer = answers.get(h) ?? { status: "failed" as const, message: `${step.action} reported nothing for ${h}` };
         if (deadline?.aborted && answer.status === "failed") answer = { ...answer, message: `timed out after ${step.timeoutMs} ms` };
         outcomes.set(h, answer);
-        const why = answer.status === "failed" || answer.status === "unreachable" ? `not run: ${h} was ${answer.status} before this` : `not run on this host`;
+        const why = answer.status === "failed" ? "not run: an earlier task failed on this host" : answer.status === "unreachable" ? "not run: this host was unreachable" : "not run on this host";
         for (const id of subs) if (this.status.get(h)?.get(id) === "pending") this.set(h, id, "skipped", { message: why }, step.id);
         this.results.get(h)![step.name] = this.results.get(h)![step.id] = {
           status: answer.status,

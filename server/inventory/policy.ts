@@ -98,6 +98,23 @@ export function policyDiagnostics(site: Pick<Site, "model" | "design" | "resolve
   }
   for (const region of site.design.regions.values()) envReference(region, ["spec", "api_key"], region.api_key, policy, out);
   if (!policy.localRefused) out.push(...localBecome(site));
+  else out.push(...playbooksRefused(site, policy.localRefused));
+  return out;
+}
+
+/** What an ansible.playbook step is told where local steps are refused: ansible-playbook would run on the server. */
+export function playbookRefusal(localRefused: string): string {
+  return `ansible.playbook runs ansible-playbook on the Flightdeck server, so it needs what a local step needs: ${localRefused}`;
+}
+
+/** Every ansible.playbook step, refused where it says so. */
+function playbooksRefused(site: Pick<Site, "workflows">, localRefused: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const blueprint of site.workflows.blueprints.values()) {
+    blueprint.steps.forEach((step, i) => {
+      if (step.action === "ansible.playbook") out.push(blueprint.src.diagnostic([...blueprint.path, "steps", i, "action"], "error", playbookRefusal(localRefused)));
+    });
+  }
   return out;
 }
 

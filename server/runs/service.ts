@@ -4,7 +4,9 @@
  */
 import type { Broadcaster } from "../broadcaster";
 import type { SitePolicy } from "../inventory";
-import { execute, planDeployment, RunTracker, type EngineEvent, type RunSnapshot, type RunStatus } from "../engine";
+import { withPlaybookTasks } from "../ansible/playbook/list-tasks";
+import { execute, planDeployment, RunTracker, type EngineEvent, type Plan, type RunSnapshot, type RunStatus } from "../engine";
+import type { Site } from "../inventory";
 import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
@@ -56,12 +58,14 @@ export class RunService {
     this.queue = { submit: (id) => void this.execute(id) };
   }
 
-  launch(request: LaunchRequest): number {
+  async launch(request: LaunchRequest): Promise<number> {
     if (this.active.size >= MAX_PARALLEL_RUNS) throw new ConflictError(`${MAX_PARALLEL_RUNS} runs are in progress; wait for one to finish`);
     const { revision, site } = loadRevision(this.sites, request.site, undefined, this.sitePolicy(request.site));
     // A PlanError is an InvalidInputError: the caller hears why with a 400.
-    const plan = planDeployment(site, { deployment: request.deployment, limit: request.limit });
-    if (!plan.hosts.length) throw new InvalidInputError("the deployment targets no host");
+    const planned = planDeployment(site, { deployment: request.deployment, limit: request.limit });
+    if (!planned.hosts.length) throw new InvalidInputError("the deployment targets no host");
+    // Reviewers see the playbooks' tasks too: the plan is frozen with them.
+    const plan = await this.withTasks(request.site, site, planned);
     const id = this.runs.create({
       site: request.site,
       revision,
@@ -116,11 +120,17 @@ export class RunService {
     this.broadcaster.siteRuns(run.site, id);
   }
 
+  /** A plan with its ansible.playbook steps' tasks, listed where the site's playbooks would run (cached by content). */
+  withTasks(slug: string, site: Site, plan: Plan): Promise<Plan> {
+    const server = this.policies.forSite(slug);
+    return withPlaybookTasks(site, plan, { server: { sandbox: server.sandbox, refused: server.policy.localRefused } });
+  }
+
   /** A stale request asked again at the newest revision; the old one ends as superseded. */
-  rerequest(id: number, requestedBy: string, requestedById?: string | null): number {
+  async rerequest(id: number, requestedBy: string, requestedById?: string | null): Promise<number> {
     const run = this.runs.get(id);
     if (run.status !== "awaiting_approval") throw new ConflictError(`run ${id} is ${run.status.replace("_", " ")}; only a waiting request can be asked again`);
-    const next = this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf });
+    const next = await this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf });
     const message = `superseded by run ${next}, requested again at the newest revision`;
     this.statusEvent(id, { type: "run.status", status: "cancelled", by: requestedBy, message });
     this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message });
@@ -173,7 +183,7 @@ export class RunService {
   }
 
   /** A new run of the deployment at the newest revision (a fix saved since is what gets tried), on the hosts that failed, were unreachable or were cancelled. */
-  rerunFailed(id: number, requestedBy: string, requestedById?: string | null): number {
+  rerunFailed(id: number, requestedBy: string, requestedById?: string | null): Promise<number> {
     const run = this.runs.get(id);
     if (this.active.has(id)) throw new ConflictError(`run ${id} is still running`);
     const tracker = new RunTracker(run.plan);

@@ -57,7 +57,7 @@ function tokenOf(systemId: string): { url: string; token: string } {
 }
 
 test("each deploying machine reads its own variables, without secrets, until the run ends", async () => {
-  const id = server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
+  const id = await server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
   await Promise.all([sim.waitForStatus("m1", "Deploying"), sim.waitForStatus("m2", "Deploying")]).catch((e: Error) => {
     throw new Error(`${e.message}; run events: ${JSON.stringify(server.services.runs.events(id))}`);
   });
@@ -94,7 +94,7 @@ test("a region that allows it gives deploying machines their secret values too",
   const content = files[0]!.content.replace("poll_interval: 20ms}", "poll_interval: 20ms, introspection: {secrets: true}}");
   server.services.sites.save("metal", { baseRevision: 1, changes: [{ path: "site.yml", content }], author: "t", message: "allow" });
   for (const m of ["m1", "m2"]) sim.inject({ type: "status", machine: m, status: "Ready", owner: null });
-  const id = server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
+  const id = await server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
   await sim.waitForStatus("m1", "Deploying");
   const reply = await new Client(server.url, "machine", tokenOf("m1").token).rest("GET", "/api/v1/introspect");
   const body = reply.body as { vars: Record<string, unknown>; withheld: string[] };

@@ -12,5 +12,5 @@ services.broadcaster.runEvents = (run, events) => {
   for (const e of events) process.stdout.write(`broadcast ${run} ${e.seq} ${e.type}\n`);
 };
 services.sites.setSettings("ha-kvm", { approvalsRequired: 0 });
-const id = services.runner.launch({ site: "ha-kvm", deployment: "long", requestedBy: "test" });
+const id = await services.runner.launch({ site: "ha-kvm", deployment: "long", requestedBy: "test" });
 process.stdout.write(`launched ${id}\n`);

@@ -8,6 +8,7 @@
 import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { BatchAction, BatchContext, HostOutcome } from "../../engine/batch";
+import { playbookRefusal } from "../../inventory/policy";
 import { writeAnsibleContent } from "../content";
 import { shellWord } from "../export/connection";
 import { findAnsiblePlaybook } from "../syntax-check";
@@ -29,7 +30,7 @@ export const ansiblePlaybook: BatchAction = async (ctx) => {
   if (!ansible) return all({ status: "failed", message: ANSIBLE_NOT_INSTALLED });
   if (ctx.server) {
     const refused = ctx.server.policy.localRefused ?? (ctx.server.sandbox ? undefined : "this server has no sandbox to run it in");
-    if (refused) return all({ status: "failed", message: `ansible.playbook runs ansible-playbook on the Flightdeck server, as a local step does, and ${refused}` });
+    if (refused) return all({ status: "failed", message: playbookRefusal(refused) });
     if (!VISIBLE.some((d) => ansible.startsWith(d))) return all({ status: "failed", message: `${ansible} is outside the folders the sandbox shows (/usr, /bin, /etc): install Debian's ansible-core (apt-get install ansible-core)` });
   }
   const dir = await privateDir(ctx.server?.sandbox);

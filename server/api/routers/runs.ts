@@ -19,28 +19,31 @@ const reviewProcedure = runProcedure("approver").use(({ ctx, next }) => {
 
 export const runsRouter = createTRPCRouter({
   /** The deployments of the newest revision, each with its plan (or why it cannot be planned, on this server). */
-  deployments: siteProcedure("viewer").query(({ ctx, input }) => {
+  deployments: siteProcedure("viewer").query(async ({ ctx, input }) => {
     const { revision, site } = loadRevision(ctx.sites, input.slug, undefined, ctx.runner.sitePolicy(input.slug));
     const errors = site.diagnostics.filter((d) => d.severity === "error").length;
     return {
       revision,
       errors,
-      deployments: [...site.workflows.deployments.values()].map((d) => {
-        try {
-          return { name: d.name, title: d.title, plan: planDeployment(site, { deployment: d.name }), problem: null };
-        } catch (e) {
-          if (!isNamed(e, "PlanError")) throw e;
-          return { name: d.name, title: d.title, plan: null, problem: e.message };
-        }
-      }),
+      deployments: await Promise.all(
+        [...site.workflows.deployments.values()].map(async (d) => {
+          try {
+            // With its playbooks' tasks when Ansible can list them (cached by the site's Ansible content).
+            return { name: d.name, title: d.title, plan: await ctx.runner.withTasks(input.slug, site, planDeployment(site, { deployment: d.name })), problem: null };
+          } catch (e) {
+            if (!isNamed(e, "PlanError")) throw e;
+            return { name: d.name, title: d.title, plan: null, problem: e.message };
+          }
+        }),
+      ),
     };
   }),
 
   /** Request a run: it waits for approval (unless the site needs none) with its plan and revision frozen. */
   launch: siteProcedure("operator")
     .input(z.object({ deployment: z.string().min(1), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
-    .mutation(({ ctx, input }) => {
-      const id = ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
+    .mutation(async ({ ctx, input }) => {
+      const id = await ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
       ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } });
       return { id };
     }),
@@ -104,16 +107,16 @@ export const runsRouter = createTRPCRouter({
   }),
 
   /** Ask again at the newest revision (a stale request cannot be approved). */
-  rerequest: runProcedure("operator").mutation(({ ctx, input }) => {
+  rerequest: runProcedure("operator").mutation(async ({ ctx, input }) => {
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
-    const id = ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
+    const id = await ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
     ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
     return { id };
   }),
 
-  rerunFailed: runProcedure("operator").mutation(({ ctx, input }) => {
-    const id = ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
+  rerunFailed: runProcedure("operator").mutation(async ({ ctx, input }) => {
+    const id = await ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
     ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } });
     return { id };
   }),

@@ -19,7 +19,7 @@ export function POST(req: Request, { params }: { params: Promise<{ slug: string 
     svc.auth.access.require(caller, slug, "operator");
     const parsed = body.safeParse(await req.json().catch(() => ({})));
     if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-    const id = svc.runner.launch({ site: slug, ...parsed.data, requestedBy: actor, requestedById: caller.userId });
+    const id = await svc.runner.launch({ site: slug, ...parsed.data, requestedBy: actor, requestedById: caller.userId });
     audit({ action: "run.requested", site: slug, target: `run ${id}`, detail: { deployment: parsed.data.deployment ?? null, reason: parsed.data.reason, via: "rest" } });
     const run = svc.runs.get(id);
     return json({ id, status: run.status, revision: run.revision, deployment: run.deployment, url: `/sites/${slug}/runs/${id}` }, 201);
