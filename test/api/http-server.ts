@@ -23,6 +23,9 @@ import { closeCheckPool } from "../../server/workers/check-pool";
 import * as introspectRoute from "../../app/api/v1/introspect/route";
 import * as runRoute from "../../app/api/v1/runs/[id]/route";
 import * as exportRoute from "../../app/api/v1/sites/[slug]/export/route";
+import * as inventoryJsonRoute from "../../app/api/v1/sites/[slug]/inventory.json/route";
+import * as inventoryTgzRoute from "../../app/api/v1/sites/[slug]/inventory.tgz/route";
+import * as inventoryZipRoute from "../../app/api/v1/sites/[slug]/inventory.zip/route";
 import * as siteRunsRoute from "../../app/api/v1/sites/[slug]/runs/route";
 import * as importRoute from "../../app/api/v1/sites/import/route";
 import * as sitesRoute from "../../app/api/v1/sites/route";
@@ -32,6 +35,9 @@ const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
   [/^\/api\/v1\/sites$/, [], sitesRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/import$/, [], importRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/export$/, ["slug"], exportRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/inventory\.tgz$/, ["slug"], inventoryTgzRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/inventory\.zip$/, ["slug"], inventoryZipRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/inventory\.json$/, ["slug"], inventoryJsonRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/runs$/, ["slug"], siteRunsRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/runs\/([^/]+)$/, ["id"], runRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/introspect$/, [], introspectRoute as unknown as Partial<Record<string, Handler>>],
