@@ -15,6 +15,10 @@ export interface Fixture {
 
 export const FIXTURES: Fixture[] = [
   { name: "ini-basic", source: "hosts" },
+  { name: "yaml-groups", source: "hosts.yml" },
+  { name: "vault", source: "inventory", vault: true },
+  { name: "dir-mixed", source: "inventory" },
+  { name: "tricky-values", source: "hosts.ini" },
 ];
 
 export function fixtureSource(f: Fixture): { path: string; passwordFile?: string; password?: string } {

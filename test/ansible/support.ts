@@ -8,7 +8,9 @@
  *   `{hostvars, groups}`: every host's variables as ansible-inventory prints them, and every host's groups
  *   (ancestors included, `all` too), sorted. A source that Ansible could not parse fails the call (Ansible itself
  *   would only warn). Inline `!vault` values print as `{"__ansible_vault": ciphertext}`: pass `vaultPasswords`
- *   to have them decrypted (with our codec) so they compare with revealed secrets.
+ *   to have them decrypted (with our codec) so they compare with revealed secrets. `!unsafe` values print as
+ *   `{"__ansible_unsafe": value}`: they are always unwrapped (Flightdeck never templates data, so every value
+ *   is as good as unsafe).
  * - `flightdeckAsAnsible(siteDir, options)`: the same shape from a Flightdeck site: `resolve --explain`'s vars,
  *   with secrets revealed when identities are given, plus the connection fields that import maps (address,
  *   port, user, key_file, transport) mapped back to `ansible_*` wherever a level of the site set them (the
@@ -77,7 +79,8 @@ export function ansibleInventory(source: string, options: AnsibleRunOptions = {}
     const groups = groupsOfHosts(list);
     for (const host of Object.keys(groups)) {
       const vars = list._meta.hostvars[host] ?? {};
-      hostvars[host] = options.vaultPasswords ? (decryptInline(vars, options.vaultPasswords) as Record<string, unknown>) : vars;
+      const safe = unwrapUnsafe(vars) as Record<string, unknown>;
+      hostvars[host] = options.vaultPasswords ? (decryptInline(safe, options.vaultPasswords) as Record<string, unknown>) : safe;
     }
     return { hostvars, groups, stderr: r.stderr };
   } finally {
@@ -104,6 +107,17 @@ export function groupsOfHosts(list: Record<string, unknown>): Record<string, str
   }
   for (const host of Object.keys((list._meta as { hostvars?: object } | undefined)?.hostvars ?? {})) if (!out.has(host)) out.set(host, new Set(["all"]));
   return Object.fromEntries([...out].map(([host, set]) => [host, [...set, "all"].filter((g, i, a) => a.indexOf(g) === i).sort()]));
+}
+
+/** `{"__ansible_unsafe": value}` objects replaced by their value. */
+export function unwrapUnsafe(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapUnsafe);
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]![0] === "__ansible_unsafe") return unwrapUnsafe(entries[0]![1]);
+    return Object.fromEntries(entries.map(([k, v]) => [k, unwrapUnsafe(v)]));
+  }
+  return value;
 }
 
 /** `{"__ansible_vault": ciphertext}` objects replaced by their decrypted text. */
