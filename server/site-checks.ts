@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PlaybookChecker } from "./ansible/syntax-check";
 import type { Env } from "./env";
-import type { Diagnostic, SiteFile, SitePolicy } from "./inventory";
+import type { Diagnostic, PlaybookRef, SiteFile, SitePolicy } from "./inventory";
 import { sortDiagnostics } from "./inventory/diagnostics";
 import { checkSiteSize } from "./limits";
 import { hiddenPaths } from "./runs/policy";
@@ -63,12 +63,22 @@ export function savedFiles(store: SiteStore, slug: string, baseRevision: number,
   return withChanges(store.files(slug, baseRevision).files, changes.map((c) => ({ path: checkPath(c.path), content: c.content })));
 }
 
+/**
+ * Ansible's check runs the site's code on the server (sandboxed, without network), so it runs only where the
+ * site's local steps may run: a server admin's decision. Elsewhere the policy's own error at each
+ * `ansible.playbook` step says why the playbook cannot run, and nothing more is said here.
+ */
+function ansibleChecks(env: SiteCheckEnv, files: SiteFile[], playbooks: PlaybookRef[], user: string, policy: SitePolicy | undefined): Promise<Diagnostic[]> {
+  if (!playbooks.length || !policy || policy.localRefused) return Promise.resolve([]);
+  return playbookChecker(env).check(files, playbooks, user);
+}
+
 /** Lint as the editor shows it: the diagnostics, and a note when there are more than one answer carries. */
 export async function lintSite(env: SiteCheckEnv, files: SiteFile[], user: string, policy?: SitePolicy): Promise<Diagnostic[]> {
   checkSiteSize(files);
   const checked = await checkPool(env).check(files, { user, policy });
   const { omitted } = checked;
-  const ansible = await playbookChecker(env).check(files, checked.playbooks, user);
+  const ansible = await ansibleChecks(env, files, checked.playbooks, user, policy);
   const diagnostics = ansible.length ? sortDiagnostics([...checked.diagnostics, ...ansible]) : checked.diagnostics;
   if (!omitted) return diagnostics;
   const first = diagnostics[0]!;
@@ -76,11 +86,14 @@ export async function lintSite(env: SiteCheckEnv, files: SiteFile[], user: strin
   return [...diagnostics, { file: first.file, line: 1, col: 1, endLine: 1, endCol: 1, severity: first.severity, message: note }];
 }
 
-/** The counts a revision of `files` stores, for a save or an import to write without parsing on the event loop. */
-export async function lintCounts(env: Pick<Env, keyof SiteCheckEnv>, files: SiteFile[], user: string): Promise<LintCounts> {
+/**
+ * The counts a revision of `files` stores, for a save or an import to write without parsing on the event loop:
+ * the site's own lint, and Ansible's check of its playbooks when `policy` (the site's) lets it run.
+ */
+export async function lintCounts(env: Pick<Env, keyof SiteCheckEnv>, files: SiteFile[], user: string, policy?: SitePolicy): Promise<LintCounts> {
   checkSiteSize(files);
   const { summary, playbooks } = await checkPool(env).check(files, { user });
-  const ansible = await playbookChecker(env).check(files, playbooks, user);
+  const ansible = await ansibleChecks(env, files, playbooks, user, policy);
   const errors = ansible.filter((d) => d.severity === "error").length;
   return { ...summary, errors: summary.errors + errors, warnings: summary.warnings + ansible.length - errors };
 }

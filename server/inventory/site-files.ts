@@ -34,11 +34,6 @@ export function siteFileKind(path: string): SiteFileKind | null {
   return /\.ya?ml$/i.test(path) ? "document" : null;
 }
 
-/** Ansible content that Ansible reads as YAML (playbooks, tasks, vars), as opposed to templates, scripts, files. */
-export function isYamlPath(path: string): boolean {
-  return /\.ya?ml$/i.test(path);
-}
-
 /** Bytes a binary file shows early: git's rule (a NUL in the first 8000 bytes). */
 const SNIFF_BYTES = 8000;
 

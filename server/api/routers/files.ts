@@ -22,7 +22,7 @@ export const filesRouter = createTRPCRouter({
       const author = actorName(ctx.principal);
       // Checked off the event loop first; a stale base is left to the store to refuse (a conflict), unchecked.
       const stale = ctx.sites.head(input.slug) !== input.baseRevision;
-      const lint = stale ? undefined : await lintCounts(ctx.env, savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId);
+      const lint = stale ? undefined : await lintCounts(ctx.env, savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId, ctx.runner.sitePolicy(input.slug));
       const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint });
       ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message: input.message });

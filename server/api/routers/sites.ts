@@ -54,7 +54,8 @@ export const sitesRouter = createTRPCRouter({
         throw e;
       }
       if (!files.length) throw new InvalidInputError(`${input.path} holds no site files (.yml or .yaml documents, or Ansible content)`);
-      const lint = await lintCounts(ctx.env, files, ctx.principal.userId);
+      // A new site may not run local steps yet, so its playbooks are not run through Ansible until it may.
+      const lint = await lintCounts(ctx.env, files, ctx.principal.userId, ctx.sites.exists(input.slug) ? ctx.runner.sitePolicy(input.slug) : undefined);
       const message = `Imported from ${input.path}`;
       const author = actorName(ctx.principal);
       const result = ctx.sites.exists(input.slug)

@@ -50,7 +50,8 @@ export function POST(req: Request) {
     }
 
     const { files, skipped, binary } = await readArchive(file.name, file.data);
-    const lint = await lintCounts(svc.env, files, caller.userId);
+    // A new site may not run local steps yet, so its playbooks are not run through Ansible until it may.
+    const lint = await lintCounts(svc.env, files, caller.userId, created ? undefined : svc.runner.sitePolicy(target!.slug));
     const { slug, name } = target!;
     const message = `Imported ${file.name}`;
     const revision = created ? svc.sites.create({ slug, name, files, author, message, lint }) : svc.sites.replace(slug, { files, author, message, lint });
