@@ -116,10 +116,10 @@ describe("flightdeck export ansible", () => {
       assert.match(tar, /visible/);
       const listed = await ansibleList(untar(join(dir, "revealed.tgz")));
       const envelope = (listed.hostvars.b!.db_password as { __ansible_vault: string }).__ansible_vault;
-      const plain = execFileSync("ansible-vault", ["decrypt", "--vault-password-file", join(dir, "vault-pw"), "--output", "-"], { input: envelope, env: { PATH: process.env.PATH, HOME: home } }).toString();
+      const plain = execFileSync("ansible-vault", ["decrypt", "--vault-password-file", join(dir, "vault-pw"), "--output", "-"], { input: envelope, env: { NODE_ENV: "test" as const, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home } }).toString();
       assert.equal(plain, "s3cret-db-value");
       const token = (listed.hostvars.a!.token as { __ansible_vault: string }).__ansible_vault;
-      assert.equal(execFileSync("ansible-vault", ["decrypt", "--vault-password-file", join(dir, "vault-pw"), "--output", "-"], { input: token, env: { PATH: process.env.PATH, HOME: home } }).toString(), "t0ken-from-env");
+      assert.equal(execFileSync("ansible-vault", ["decrypt", "--vault-password-file", join(dir, "vault-pw"), "--output", "-"], { input: token, env: { NODE_ENV: "test" as const, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home } }).toString(), "t0ken-from-env");
 
       assert.equal(flightdeck(["export", "ansible", site, "-o", "x.tgz", "--reveal"], env).status, 2, "--reveal needs a vault password");
       assert.equal(flightdeck(["export", "ansible", site, "-o", "x.tgz", "--vault-password-file", "vault-pw"], env).status, 2, "a vault password without --reveal");

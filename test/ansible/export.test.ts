@@ -4,6 +4,7 @@
  * gives the same bytes; what Ansible cannot represent is refused by name.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
@@ -204,14 +205,22 @@ describe("connection fields", () => {
     assert.ok(seen.includes("key_file:guarded"));
   });
 
-  test("a jump loop is refused by name", () => {
+  test("a jump chain that loops leaves that host unreachable, saying why, as Flightdeck's own SSH does", async () => {
     const site = siteOf({ "inv.yml": HEAD + yml`
       spec:
         hosts:
         - {name: a, connection: {jump: b}}
         - {name: b, connection: {jump: a}}
+        - {name: c}
     ` });
-    assert.throws(() => ansibleBundle(site), /host 'a': its jump hosts loop \(a -> b -> a\)/);
+    const c = assertSameAsResolve(site, await ansibleList(writeFiles(ansibleBundle(site))));
+    const args = c.a!.ansible_ssh_common_args as string;
+    assert.match(args, /^-o 'ProxyCommand=sh -c /);
+    // ssh runs the ProxyCommand and gives up: the host is unreachable with the reason on stderr.
+    const ssh = spawnSync("sh", ["-c", `ssh ${args} -o BatchMode=yes a.invalid`], { encoding: "utf8" });
+    assert.equal(ssh.status, 255);
+    assert.match(ssh.stderr, /flightdeck: jump host loop: a -> b -> a/);
+    assert.deepEqual(c.c, {});
   });
 });
 

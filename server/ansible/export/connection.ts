@@ -25,11 +25,19 @@ export interface ConnectionHooks {
 const POLICY: Record<string, string> = { strict: "yes", "accept-new": "accept-new", off: "no" };
 const DEFAULT_PORT = 22;
 
-/** The connection fields a host's levels set (without the defaults `resolve` fills in), cached per level set. */
+/** The connection fields a host's levels set (without the defaults `resolve` fills in), cached per level set; and jump hosts' resolved connections. */
 export class ExplicitConnections {
   private readonly bases = new Map<string[], Map<string, Data>>();
+  private readonly jumps = new Map<string, Data>();
 
   constructor(private readonly site: Site) {}
+
+  /** A jump host's resolved connection (many hosts share a few jump hosts). */
+  resolved(host: string): Data {
+    let c = this.jumps.get(host);
+    if (!c) this.jumps.set(host, (c = this.site.resolver.resolve(host).connection));
+    return c;
+  }
 
   of(host: string): Data {
     const { model, resolver } = this.site;
@@ -56,9 +64,8 @@ export class ExplicitConnections {
 }
 
 /** The Ansible variables of a host's connection, in a fixed order. */
-export function connectionVars(site: Site, explicit: ExplicitConnections, host: string, hooks: ConnectionHooks): Data {
+export function connectionVars(site: Site, explicit: ExplicitConnections, host: string, resolved: Data, hooks: ConnectionHooks): Data {
   const set = explicit.of(host);
-  const resolved = site.resolver.resolve(host).connection;
   // A field set to null is back at its default: nothing to write.
   const given = (key: string): unknown => (set[key] === null ? undefined : set[key]);
   const out: Data = {};
@@ -72,18 +79,18 @@ export function connectionVars(site: Site, explicit: ExplicitConnections, host: 
   const timeout = given("connect_timeout");
   if (timeout !== undefined) out.ansible_timeout = seconds(timeout);
   if (resolved.transport !== "local") {
-    const args = sshArgs(site, host, set, resolved, hooks);
+    const args = sshArgs(site, explicit, host, set, resolved, hooks);
     if (args.length) out.ansible_ssh_common_args = args.join(" ");
   }
   return out;
 }
 
 /** `-o` options for known_hosts, the host key policy and the jump host, each one shell word (Ansible splits them with shlex). */
-function sshArgs(site: Site, host: string, set: Data, resolved: Data, hooks: ConnectionHooks): string[] {
+function sshArgs(site: Site, explicit: ExplicitConnections, host: string, set: Data, resolved: Data, hooks: ConnectionHooks): string[] {
   const args: string[] = [];
   if (typeof set.known_hosts === "string") args.push(...option("UserKnownHostsFile", sshPath(hooks.path("known_hosts", resolved.known_hosts as string, host), host)));
   if (typeof set.host_key_checking === "string") args.push(...option("StrictHostKeyChecking", POLICY[resolved.host_key_checking as string]!));
-  if (typeof set.jump === "string") args.push(...jumpArgs(site, host, resolved, hooks));
+  if (typeof set.jump === "string") args.push(...jumpArgs(site, explicit, host, resolved, hooks));
   return args.map(shellWord);
 }
 
@@ -97,17 +104,18 @@ interface Hop {
 }
 
 /**
- * The jump chain, nearest first: the host's jump host, that one's jump host, and so on. Lint reports a jump
- * to an unknown host; a loop here would make every connection fail, so it is refused by name.
+ * The jump chain, nearest first: the host's jump host, that one's jump host, and so on. A chain that loops or
+ * names no host of the site cannot connect (Flightdeck's own SSH refuses that host alone), so it is written as
+ * a ProxyCommand that fails with the reason: Ansible then finds the host unreachable, saying why.
  */
-function jumpChain(site: Site, host: string, resolved: Data): Hop[] {
+function jumpChain(site: Site, explicit: ExplicitConnections, host: string, resolved: Data): Hop[] | string {
   const chain: Hop[] = [];
   const seen = new Set([host]);
   for (let next = resolved.jump; typeof next === "string"; ) {
-    if (seen.has(next)) throw new ExportError(`host '${host}': its jump hosts loop (${[host, ...chain.map((h) => h.host), next].join(" -> ")})`);
-    if (!site.model.hosts.has(next)) throw new ExportError(`host '${host}': jump host '${next}' is not a host of the site`);
+    if (seen.has(next)) return `jump host loop: ${[host, ...chain.map((h) => h.host), next].join(" -> ")}`;
+    if (!site.model.hosts.has(next)) return `${host}: jump host '${next}' is not a host of the site`;
     seen.add(next);
-    const connection = site.resolver.resolve(next).connection;
+    const connection = explicit.resolved(next);
     chain.push({ host: next, connection });
     next = connection.jump;
   }
@@ -119,8 +127,9 @@ function jumpChain(site: Site, host: string, resolved: Data): Hop[] {
  * hop only, so a hop with its own key, known_hosts, host key policy or timeout is reached through a
  * ProxyCommand running `ssh -W` with those options instead (nested for a hop behind another hop).
  */
-function jumpArgs(site: Site, host: string, resolved: Data, hooks: ConnectionHooks): string[] {
-  const chain = jumpChain(site, host, resolved);
+function jumpArgs(site: Site, explicit: ExplicitConnections, host: string, resolved: Data, hooks: ConnectionHooks): string[] {
+  const chain = jumpChain(site, explicit, host, resolved);
+  if (typeof chain === "string") return option("ProxyCommand", ["sh", "-c", `echo ${shellWord(`flightdeck: ${chain}`)} >&2; exit 1`].map(shellWord).join(" "));
   if (!chain.length) return [];
   const plain = chain.every((h) => !hopOptions(h, hooks).length);
   if (plain) return option("ProxyJump", [...chain].reverse().map((h) => destination(h.connection, true)).join(","));

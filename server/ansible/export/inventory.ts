@@ -54,6 +54,8 @@ export interface AnsibleInventory {
 }
 
 export const UNGROUPED = "ungrouped";
+/** The groups of a host in none (one array for all of them: placement caches by group set). */
+const ALL_UNGROUPED: readonly string[] = [ALL, UNGROUPED];
 
 /**
  * Variables Ansible sets itself (magic variables, and those `ansible-inventory` leaves out for that reason): a
@@ -115,7 +117,7 @@ export function ansibleInventory(site: Site, options: AnsibleBundleOptions = {})
   const groupsOf = new Map<string, readonly string[]>();
   for (const h of hosts) {
     const fd = resolver.groupsOf(h);
-    if (fd.length === 1) groupsOf.set(h, [ALL, UNGROUPED]);
+    if (fd.length === 1) groupsOf.set(h, ALL_UNGROUPED);
     else {
       if (fd.includes(UNGROUPED) && fd.some((g) => g !== ALL && g !== UNGROUPED)) {
         const def = model.groups.get(UNGROUPED)!;
@@ -152,11 +154,11 @@ function hostVariables(
   secret: AnsibleBundleOptions["secret"],
   path: (kind: PathKind, value: string, host: string) => string,
 ): Data {
-  const resolved = site.resolver.resolve(host).vars;
+  const { vars: resolved, connection: resolvedConnection } = site.resolver.resolve(host);
   for (const key of Object.keys(resolved)) {
     if (ANSIBLE_RESERVED.has(key)) throw new ExportError(`${setterOf(site, host, key)}variable '${key}' of host '${host}' is a name Ansible sets itself; rename it to export the site`);
   }
-  const connection = connectionVars(site, explicit, host, { path });
+  const connection = connectionVars(site, explicit, host, resolvedConnection, { path });
   const out: Data = secret ? substitute(resolved, host, secret) : { ...resolved };
   for (const [key, value] of Object.entries(connection)) {
     if (key in resolved) {
@@ -258,9 +260,18 @@ function place(site: Site, hosts: readonly string[], groupsOf: Map<string, reado
       }
     }
     // What Ansible makes of the groups' values for each host; host_vars where that is not the host's own.
+    // Hosts with the same groups (the same array, from the resolver) get the same: worked out once per set.
+    const gotBySet = new Map<readonly string[], string | undefined>();
     for (const h of hosts) {
+      const set = groupsOf.get(h)!;
       let got: string | undefined;
-      for (const g of sorted(groupsOf.get(h)!)) got = chosen.get(g) ?? got;
+      if (chosen.size) {
+        if (gotBySet.has(set)) got = gotBySet.get(set);
+        else {
+          for (const g of sorted(set)) got = chosen.get(g) ?? got;
+          gotBySet.set(set, got);
+        }
+      }
       const mine = want.get(h);
       if (mine === undefined) {
         if (got !== undefined) throw new Error(`export placement: host '${h}' would get '${key}' from a group`); // excluded above; a bug if seen
