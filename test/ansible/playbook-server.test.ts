@@ -6,7 +6,7 @@
  * FLIGHTDECK_KEY_DIRS). Cancel ends everything the sandbox started.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -42,8 +42,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function site(playbook: string): { path: string; content: string }[] {
-  const inventory = fleetInventory(fleet).replace("  groups:\n", "  - name: box\n    connection: {transport: local}\n  groups:\n");
+function site(playbook: string, known = fleet.knownHostsPath): { path: string; content: string }[] {
+  const inventory = fleetInventory(fleet)
+    .replace("  groups:\n", "  - name: box\n    connection: {transport: local}\n  groups:\n")
+    .replace(`known_hosts: ${fleet.knownHostsPath}`, known === fleet.knownHostsPath ? `known_hosts: ${known}` : `known_hosts: ${known}, host_key_checking: accept-new`);
   return [
     { path: "inventory.yml", content: inventory },
     {
@@ -148,4 +150,18 @@ test("cancel ends ansible-playbook and every ssh process in its sandbox", { skip
   assert.deepEqual(processesWith("/home/flightdeck/limit").concat(processesWith("/home/flightdeck/ssh/")), []);
   const workspaces = readdirSync(tmpdir()).filter((d) => d.startsWith("flightdeck-runs-")).map((d) => join(tmpdir(), d));
   for (const w of workspaces) if (existsSync(w)) assert.deepEqual(processesWith(w), [], `bwrap of ${w} is gone`);
+});
+
+test("accept-new: keys ssh recorded in the sandbox's copy reach the site's known_hosts, with a notice", { skip, timeout: 120_000 }, async () => {
+  const known = join(fleet.dir, "known_hosts_accept");
+  writeFileSync(known, "");
+  services.sites.create({ slug: "accept", name: "accept", files: site(`- hosts: all:!box\n  gather_facts: false\n  tasks:\n  - {name: hi, command: "true"}\n`, known), author: "t", message: "m" });
+  noApprovals(services, "accept");
+  allowLocal(services, "accept");
+  const { id } = await api.runs.launch({ slug: "accept", deployment: "d" });
+  assert.equal(await services.runner.done(id), "succeeded");
+  const recorded = readFileSync(known, "utf8");
+  for (const h of fleet.hosts) assert.ok(recorded.includes(`[${h.address}]:${h.port}`), recorded);
+  const notices = (await api.runs.events({ id, after: 0 })).filter((e) => e.type === "notice").map((e) => (e as { message: string }).message);
+  assert.equal(notices.filter((m) => m.startsWith("accepted new host key for")).length, 2, notices.join("\n"));
 });

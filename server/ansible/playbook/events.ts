@@ -43,6 +43,8 @@ interface Stats {
 }
 
 const SHORT = 200;
+/** What OpenSSH says when it refuses a host key (unknown under strict checking, changed, revoked). */
+const HOST_KEY_REFUSED = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|REVOKED HOST KEY/;
 
 export class PlaybookEvents {
   private readonly tasks = new Map<string, string>();
@@ -52,6 +54,8 @@ export class PlaybookEvents {
   /** A failure on a host outside the batch (a play on localhost): it fails the playbook, not one of our hosts. */
   private outsideFailure: string | undefined;
   private stats: Record<string, Stats> | undefined;
+  /** Hosts Ansible counts unreachable whose host key was refused: they failed. */
+  private readonly hostKeyRefused = new Set<string>();
   /** Events handled, for the run's figures. */
   count = 0;
 
@@ -155,12 +159,17 @@ export class PlaybookEvents {
     } else if (e.status === "unreachable" && e.ignored) {
       status = "skipped";
       message = `unreachable, ignored (ignore_unreachable)${reason ? `: ${reason}` : ""}`;
+    } else if (e.status === "unreachable" && HOST_KEY_REFUSED.test(`${e.msg ?? ""}\n${e.stderr ?? ""}`)) {
+      // As with Flightdeck's own ssh: a host key that does not check out fails the host, it is not "unreachable".
+      status = "failed";
+      message = reason || "host key verification failed";
     } else if (e.status === "failed" || e.status === "unreachable") message = reason || e.status;
     else if (e.status === "skipped") message = e.skip_reason ?? "skipped";
     if (message && status !== e.status) this.write(e.host, e.uuid, "stderr", message);
     this.fields(e.host, e.uuid, e, e.status === "failed" || e.status === "unreachable");
     if (problem || (e.status === "unreachable" && !e.ignored)) {
-      if (!this.firstProblem.has(e.host)) this.firstProblem.set(e.host, `${e.status === "unreachable" ? "unreachable" : "failed"} at '${name}'${reason ? `: ${reason}` : ""}`);
+      if (!this.firstProblem.has(e.host)) this.firstProblem.set(e.host, `${status === "unreachable" ? "unreachable" : "failed"} at '${name}'${reason ? `: ${reason}` : ""}`);
+      if (status === "failed" && e.status === "unreachable") this.hostKeyRefused.add(e.host);
     }
     this.sink.subStep(e.host, { key: e.uuid, name, status, durationMs: start === undefined ? undefined : Math.max(0, e.t - start), exitCode: e.rc, message });
   }
@@ -176,8 +185,8 @@ export class PlaybookEvents {
       const s = this.stats?.[host];
       if (!this.stats) out.set(host, { status: "failed", message: why });
       else if (!s) out.set(host, exit.code === 0 || !this.outsideFailure ? { status: "skipped", message: "no play of the playbook ran on this host" } : { status: "failed", message: this.outsideFailure });
-      else if (s.unreachable > 0 && s.failures === 0) out.set(host, { status: "unreachable", message: this.firstProblem.get(host) ?? "unreachable" });
-      else if (s.failures > 0) out.set(host, { status: "failed", message: this.firstProblem.get(host) ?? "a task failed" });
+      else if (s.unreachable > 0 && s.failures === 0 && !this.hostKeyRefused.has(host)) out.set(host, { status: "unreachable", message: this.firstProblem.get(host) ?? "unreachable" });
+      else if (s.failures > 0 || this.hostKeyRefused.has(host)) out.set(host, { status: "failed", message: this.firstProblem.get(host) ?? "a task failed" });
       else if (exit.code !== 0 && this.outsideFailure) out.set(host, { status: "failed", message: this.outsideFailure });
       else out.set(host, { status: s.changed > 0 ? "changed" : "ok", message: recap(s) });
     }
@@ -193,7 +202,7 @@ function recap(s: Stats): string {
 }
 
 function firstLine(text: string): string {
-  const line = text.trim().split("\n")[0] ?? "";
+  const line = (text.trim().split("\n")[0] ?? "").replace(/\r/g, "");
   return line.length > SHORT ? `${line.slice(0, SHORT)}…` : line;
 }
 
