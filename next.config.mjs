@@ -11,6 +11,9 @@ const nextConfig = {
   // Native addons load from node_modules at run time instead of being bundled.
   serverExternalPackages: ["better-sqlite3", "ssh2", "cpu-features"],
   typescript: { ignoreBuildErrors: true }, // `npm test` runs tsc itself; the build need not repeat it
+  // Read at run time, not imported: Flightdeck's Ansible callback plugin (server/ansible/playbook/plugin.ts finds
+  // it from the project directory); traced so that a standalone output would carry it too.
+  outputFileTracingIncludes: { "/**": ["./server/ansible/callback/*.py"] },
   turbopack: {
     resolveAlias: { [editorWorker]: editorWorkerTarget },
   },
