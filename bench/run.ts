@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   exec: () => import("./exec"),
   events: () => import("./events"),
   "ssh-floor": () => import("./ssh-floor"),
+  ansible: () => import("./ansible"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -36,6 +36,9 @@ commands:
                                               an Ansible inventory bundle (ansible.cfg, hosts/); secret:
                                               references as written (--reveal: vault-encrypted values)
   inventory SITE --list | --host H            the site as an Ansible inventory script prints it
+  import ansible PATH -o SITE_DIR [--vault-password-file F] [--age-recipient R]
+                                              a new site from an Ansible inventory (file or directory, with
+                                              group_vars/ and host_vars/): flightdeck import help
   serve                                       start the dashboard (same as npm start)
 
 exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
@@ -69,6 +72,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await (await import("./export-ansible")).exportCommand(rest, io);
       case "inventory":
         return (await import("./export-ansible")).inventoryCommand(rest, io);
+      case "import":
+        return await (await import("./import-ansible")).importCommand(rest, io);
       case "secrets":
         return await (await import("../secrets/cli")).secretsCommand(rest, io);
       case undefined:
@@ -196,7 +201,9 @@ async function plan(args: string[], io: Io): Promise<number> {
 async function playbookTasks(site: Site, p: Plan, dir: string): Promise<Plan> {
   if (!p.stages.some((s) => s.operations.some((op) => op.steps.some((st) => st.action === "ansible.playbook")))) return p;
   const { withPlaybookTasks } = await import("../ansible/playbook/list-tasks");
-  return withPlaybookTasks(site, p, { siteDir: dir });
+  // Listings are kept between runs by the content of the site's Ansible files (a listing costs an Ansible start).
+  const cache = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, ".cache") : undefined);
+  return withPlaybookTasks(site, p, { siteDir: dir, cacheDir: cache && join(cache, "flightdeck", "ansible-tasks") });
 }
 
 /** The site directory's secrets file and the CLI's usual identity sources (asked for only if a step uses a secret). */

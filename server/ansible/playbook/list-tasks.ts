@@ -8,7 +8,8 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { SubStepNames } from "../../engine/batch";
 import type { Plan, PlannedStep } from "../../engine/plan";
 import type { Site } from "../../inventory";
@@ -24,6 +25,8 @@ export interface ListTasksOptions {
   /** On a server: the sandbox playbooks run in; without one (or when refused) nothing is listed. */
   server?: { sandbox?: Sandbox; refused?: string };
   timeoutMs?: number;
+  /** A directory that keeps listings between processes (the CLI's cache), by the same key as in memory. */
+  cacheDir?: string;
 }
 
 const TIMEOUT_MS = 30_000;
@@ -41,11 +44,15 @@ export async function withPlaybookTasks(site: Site, plan: Plan, o: ListTasksOpti
   for (const step of steps) {
     const params = step.params as unknown as PlaybookParams;
     if ([params.playbook, params.tags, params.skip_tags].flat().some((v) => typeof v === "string" && v.includes("{{"))) continue; // known per host only
-    const key = createHash("sha256").update(JSON.stringify([ansible, hash, params.playbook, params.tags ?? null, params.skip_tags ?? null])).digest("hex");
+    // Ansible's own version counts: an upgrade may list differently.
+    const version = await stat(ansible).then((s) => s.mtimeMs, () => 0);
+    const key = createHash("sha256").update(JSON.stringify([ansible, version, hash, params.playbook, params.tags ?? null, params.skip_tags ?? null])).digest("hex");
     let listed = cache.get(key);
     if (!listed) {
+      const file = o.cacheDir && join(o.cacheDir, `${key}.json`);
       // A listing that failed (Ansible's error shows when the step runs) is tried again next time.
-      listed = listTasks(ansible, site, params, o)
+      listed = (file ? readCached(file) : Promise.resolve(undefined))
+        .then((known) => known ?? listTasks(ansible, site, params, o).then((tasks) => (file && tasks ? writeCached(file, tasks) : tasks)))
         .catch(() => undefined)
         .then((tasks) => {
           if (!tasks) cache.delete(key);
@@ -95,6 +102,23 @@ async function listTasks(ansible: string, site: Site, params: PlaybookParams, o:
   } finally {
     await dir.dispose();
   }
+}
+
+async function readCached(file: string): Promise<string[] | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeCached(file: string, tasks: string[]): Promise<string[]> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 }).catch(() => undefined);
+  await writeFile(file, JSON.stringify(tasks)).catch(() => undefined); // a cache that cannot be written is no cache
+  return tasks;
 }
 
 /**
