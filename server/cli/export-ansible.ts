@@ -36,11 +36,11 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   const options: AnsibleBundleOptions = {};
   if (values.limit?.length) options.hosts = limitHosts(site, values.limit);
   if (values.reveal) {
-    options.secret = await revealer(site, dir, options.hosts ?? [...site.model.hosts.keys()], passwordFile!);
+    Object.assign(options, await revealer(site, dir, options.hosts ?? [...site.model.hosts.keys()], passwordFile!));
     io.err(`flightdeck: --reveal: secrets are written vault-encrypted with the password in ${passwordFile}`);
   }
   const inv = ansibleInventory(site, options);
-  const files = bundleFiles(inv);
+  const files = bundleFiles(inv, options);
   const format = formatOf(out);
   if (format === "dir") writeBundleDir(files, out);
   else writeAtomic(out, format === "tgz" ? bundleTgz(files) : bundleZip(files));
@@ -93,8 +93,11 @@ export function limitHosts(site: Site, limits: readonly string[]): string[] {
   return [...site.model.hosts.keys()].filter((h) => chosen.has(h));
 }
 
-/** The secret hook for --reveal: each reference decrypted (or read from the environment) once, vault-encrypted once. */
-async function revealer(site: Site, dir: string, hosts: readonly string[], passwordFile: string): Promise<NonNullable<AnsibleBundleOptions["secret"]>> {
+/**
+ * The hooks for --reveal: each reference decrypted (or read from the environment) once and vault-encrypted once;
+ * a value that is not a string (a number, a map) keeps its type in a vars file encrypted whole.
+ */
+async function revealer(site: Site, dir: string, hosts: readonly string[], passwordFile: string): Promise<Pick<AnsibleBundleOptions, "secret" | "vaultFile">> {
   const { passwordFromFile, vaultEncrypt } = await import("../ansible/vault");
   const password = passwordFromFile(readFileSync(passwordFile), passwordFile);
   const { readSecretsFile, secretValue } = await import("../secrets");
@@ -103,21 +106,9 @@ async function revealer(site: Site, dir: string, hosts: readonly string[], passw
   const file = siteSecretsFile(dir);
   // Decrypted when the first secret: reference is met, so a site without any needs no identity.
   let values: Promise<Record<string, unknown>> | undefined;
-  const open = () => (values ??= file.exists ? readSecretsFile(readFileSync(file.path, "utf8"), cliIdentities(process.env), { file: file.name }).then((c) => c.values) : Promise.resolve({}));
-  const memo = new Map<string, { vault: string }>();
+  const open = () => (values ??= readSecretsFile(readFileSync(file.path, "utf8"), cliIdentities(process.env), { file: file.name }).then((c) => c.values));
+  // The hook is synchronous: every value it may be asked for is decrypted here, before the bundle is built.
   const plain = new Map<string, unknown>();
-  // The hook is synchronous: every value it may be asked for is decrypted below, before the bundle is built.
-  const hook = (ref: string) => {
-    let v = memo.get(ref);
-    if (!v) {
-      const value = plain.get(ref);
-      if (typeof value !== "string") {
-        throw new ExportError(`${ref}: the value is a ${value === null ? "null" : typeof value}; Ansible Vault holds strings only, so it cannot be written as the same value`);
-      }
-      memo.set(ref, (v = { vault: vaultEncrypt(value, password) }));
-    }
-    return v;
-  };
   for (const ref of references(site, hosts)) {
     if (ref.startsWith("env:")) {
       const name = ref.slice(4);
@@ -128,7 +119,18 @@ async function revealer(site: Site, dir: string, hosts: readonly string[], passw
       plain.set(ref, secretValue(await open(), ref.slice("secret:".length), file.name));
     }
   }
-  return hook;
+  const memo = new Map<string, { vault: string } | { vaultFile: unknown }>();
+  return {
+    secret: (ref) => {
+      let v = memo.get(ref);
+      if (!v) {
+        const value = plain.get(ref);
+        memo.set(ref, (v = typeof value === "string" ? { vault: vaultEncrypt(value, password) } : { vaultFile: value }));
+      }
+      return v;
+    },
+    vaultFile: (text) => vaultEncrypt(text, password),
+  };
 }
 
 /** Every `secret:`/`env:` reference the hosts' variables hold (and their connections, but for key and known_hosts paths, which are not revealed). */

@@ -102,7 +102,7 @@ describe("flightdeck export ansible", () => {
           spec:
             hosts:
             - {name: a, data: {db_password: "secret:db.password", token: "env:FD_TEST_TOKEN", plain: visible}}
-            - {name: b, data: {db_password: "secret:db.password"}}
+            - {name: b, data: {db_password: "secret:db.password", count: "secret:n"}}
         `,
         "secrets.yml": secrets,
       });
@@ -114,7 +114,11 @@ describe("flightdeck export ansible", () => {
       const tar = gunzipSync(readFileSync(join(dir, "revealed.tgz"))).toString("latin1");
       assert.doesNotMatch(tar, /s3cret-db-value|t0ken-from-env/, "no plaintext in the archive");
       assert.match(tar, /visible/);
-      const listed = await ansibleList(untar(join(dir, "revealed.tgz")));
+      const unpacked = untar(join(dir, "revealed.tgz"));
+      // A secret that is not a string (n: 5) keeps its type in a host_vars file vault-encrypted whole.
+      assert.match(readFileSync(join(unpacked, "hosts/host_vars/b.yml"), "utf8"), /^\$ANSIBLE_VAULT;1\.1;AES256\n/);
+      const listed = await ansibleList(unpacked, ["--vault-password-file", join(dir, "vault-pw")]);
+      assert.equal(listed.hostvars.b!.count, 5);
       const envelope = (listed.hostvars.b!.db_password as { __ansible_vault: string }).__ansible_vault;
       const plain = execFileSync("ansible-vault", ["decrypt", "--vault-password-file", join(dir, "vault-pw"), "--output", "-"], { input: envelope, env: { NODE_ENV: "test" as const, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home } }).toString();
       assert.equal(plain, "s3cret-db-value");

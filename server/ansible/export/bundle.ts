@@ -8,7 +8,7 @@ import type { Site } from "../../inventory";
 import { ALL } from "../../inventory/model";
 import { ExportError } from "./errors";
 import { ansibleInventory, type AnsibleBundleOptions, type AnsibleInventory } from "./inventory";
-import { compareKeys, UnwritableValueError, yamlDocument } from "./yaml";
+import { compareKeys, holdsFileSecret, UnwritableValueError, yamlDocument } from "./yaml";
 
 export type { AnsibleBundleOptions } from "./inventory";
 
@@ -27,10 +27,16 @@ host_key_checking = True
 /** Files of the bundle, relative paths -> content, sorted, deterministic: ansible.cfg, hosts/hosts.yml,
  *  hosts/group_vars/<g>.yml, hosts/host_vars/<h>.yml. */
 export function ansibleBundle(site: Site, options: AnsibleBundleOptions = {}): Map<string, string> {
-  return bundleFiles(ansibleInventory(site, options));
+  return bundleFiles(ansibleInventory(site, options), options);
 }
 
-export function bundleFiles(inv: AnsibleInventory): Map<string, string> {
+export function bundleFiles(inv: AnsibleInventory, options: Pick<AnsibleBundleOptions, "vaultFile"> = {}): Map<string, string> {
+  const document = (vars: Record<string, unknown>, what: string, comments: string[]) => {
+    const text = yamlText(vars, what, comments);
+    if (!holdsFileSecret(vars)) return text;
+    if (!options.vaultFile) throw new ExportError(`${what} holds a secret that is not a string, which only a vault-encrypted file can hold, and no way to encrypt files was given`);
+    return options.vaultFile(text);
+  };
   const files = new Map<string, string>();
   files.set("ansible.cfg", CFG);
   files.set("hosts/hosts.yml", hostsYaml(inv));
@@ -51,7 +57,7 @@ export function bundleFiles(inv: AnsibleInventory): Map<string, string> {
   return new Map([...files].sort((a, b) => compareKeys(a[0], b[0])));
 }
 
-function document(vars: Record<string, unknown>, what: string, comments: string[]): string {
+function yamlText(vars: Record<string, unknown>, what: string, comments: string[]): string {
   try {
     return yamlDocument(vars, comments);
   } catch (e) {

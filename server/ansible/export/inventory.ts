@@ -17,15 +17,18 @@ import { ALL, type Data } from "../../inventory/model";
 import type { Site } from "../../inventory";
 import { connectionVars, ExplicitConnections, type PathKind } from "./connection";
 import { ExportError } from "./errors";
-import { VaultValue } from "./yaml";
+import { FileSecret, VaultValue } from "./yaml";
 
 export interface AnsibleBundleOptions {
   /** Only these hosts (already expanded); all when absent. Groups keep only members among them. */
   hosts?: readonly string[];
   /** How a `secret:`/`env:` reference appears: "reference" keeps the string as written (default);
    *  otherwise the function returns the plaintext (D: real values, written only to a 0600 file) or
-   *  an already-vault-encrypted block (B's --reveal). */
-  secret?: (ref: string, host: string) => string | { vault: string };
+   *  an already-vault-encrypted block (B's --reveal), or `{vaultFile: value}` for a value that is not a
+   *  string (a number, a map), kept as itself in a vars file that `vaultFile` then encrypts whole. */
+  secret?: (ref: string, host: string) => string | { vault: string } | { vaultFile: unknown };
+  /** Encrypts a whole vars file with Ansible Vault; needed when `secret` returns `{vaultFile}`. */
+  vaultFile?: (text: string) => string;
   /** Maps a connection's key_file / known_hosts value to the path written (D: absolute, policy-checked). */
   path?: (kind: PathKind, value: string, host: string) => string;
 }
@@ -185,10 +188,11 @@ function substitute<T>(value: T, host: string, secret: NonNullable<AnsibleBundle
     const ref = referenceOf(v);
     if (ref !== undefined) {
       const out = secret(ref, host);
-      return typeof out === "string" ? out : new VaultValue(out.vault);
+      if (typeof out === "string") return out;
+      return "vault" in out ? new VaultValue(out.vault) : new FileSecret(out.vaultFile);
     }
     if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object" && !(v instanceof VaultValue)) return Object.fromEntries(Object.entries(v).map(([k, c]) => [k, walk(c)]));
+    if (v !== null && typeof v === "object" && !(v instanceof VaultValue) && !(v instanceof FileSecret)) return Object.fromEntries(Object.entries(v).map(([k, c]) => [k, walk(c)]));
     return v;
   };
   return walk(value) as T;
@@ -295,6 +299,7 @@ export function canonical(v: unknown): string {
   let c = canonicalOf.get(v);
   if (c !== undefined) return c;
   if (v instanceof VaultValue) c = `vault:${JSON.stringify(v.envelope)}`;
+  else if (v instanceof FileSecret) c = `secret:${canonical(v.value)}`;
   else if (v instanceof Date) c = `date:${v.toISOString()}`;
   else if (Array.isArray(v)) c = `[${v.map(canonical).join(",")}]`;
   else {

@@ -7,7 +7,8 @@
  */
 import { ALL } from "../../inventory/model";
 import type { AnsibleInventory } from "./inventory";
-import { VaultValue } from "./yaml";
+import { ExportError } from "./errors";
+import { FileSecret, VaultValue } from "./yaml";
 
 /** `--list`: every group with its own hosts, children and variables, then every host's own variables. */
 export function inventoryList(inv: AnsibleInventory): string {
@@ -36,7 +37,10 @@ function object(fields: readonly [string, string][]): string {
   return `{${fields.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`;
 }
 
-/** JSON of a value; a vault value as Ansible's JSON decoder reads one. */
+/** JSON of a value; a vault value as Ansible's JSON decoder reads one. A secret only a vaulted file can hold has no place here. */
 function value(v: unknown): string {
-  return JSON.stringify(v, (_key, x: unknown) => (x instanceof VaultValue ? { __ansible_vault: x.envelope } : x));
+  return JSON.stringify(v, (_key, x: unknown) => {
+    if (x instanceof FileSecret) throw new ExportError("an inventory script cannot hold a secret that is not a string (only a vault-encrypted file can)");
+    return x instanceof VaultValue ? { __ansible_vault: x.envelope } : x;
+  });
 }

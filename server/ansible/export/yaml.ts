@@ -16,6 +16,23 @@ export class VaultValue {
   constructor(readonly envelope: string) {}
 }
 
+/**
+ * A secret value that is not a string: written as itself, in a file that is then encrypted whole (inline
+ * `!vault` values are strings only). The writer of the file must encrypt it: see `holdsFileSecret`.
+ */
+export class FileSecret {
+  constructor(readonly value: unknown) {}
+}
+
+/** Whether a value holds a FileSecret anywhere (its file must be encrypted whole). */
+export function holdsFileSecret(v: unknown): boolean {
+  if (v instanceof FileSecret) return true;
+  if (Array.isArray(v)) return v.some(holdsFileSecret);
+  if (v instanceof Map) return [...(v as Map<string, unknown>).values()].some(holdsFileSecret);
+  if (v !== null && typeof v === "object" && !(v instanceof VaultValue)) return Object.values(v).some(holdsFileSecret);
+  return false;
+}
+
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_./@+-]*(?: [A-Za-z0-9_./@+-]+)*$/;
 // PyYAML's booleans and nulls (YAML 1.1), and y/n, which other YAML 1.1 readers take as booleans.
 const WORDS = new Set(["yes", "no", "true", "false", "on", "off", "y", "n", "null"]);
@@ -115,7 +132,7 @@ function block(s: string, indent: number): string[] | undefined {
 }
 
 function isMap(v: unknown): v is YamlMap {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof Date);
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof VaultValue) && !(v instanceof FileSecret) && !(v instanceof Date);
 }
 
 function entries(map: YamlMap): [string, unknown][] {
@@ -127,6 +144,7 @@ function entries(map: YamlMap): [string, unknown][] {
  * the next line, indented by `indent`.
  */
 function valueLines(v: unknown, indent: number, sort: boolean): { inline: string; lines: string[] } {
+  if (v instanceof FileSecret) return valueLines(v.value, indent, sort);
   if (v instanceof VaultValue) {
     const pad = " ".repeat(indent);
     return { inline: "!vault |", lines: v.envelope.trimEnd().split("\n").map((l) => pad + l) };
