@@ -25,12 +25,21 @@ interface LogState {
 
 const key = (c: { step: string; stream: string; t: number; data: string }) => `${c.step}\0${c.stream}\0${c.t}\0${c.data}`;
 
-function useLog(feed: RunFeed, host: string, step: string | null): LogState {
+/**
+ * `include`: the steps to show when it is more than one (a playbook step and its tasks, which may start while the
+ * log is open); the host's whole output is fetched and filtered here. A new `step` is a new log, so `include`
+ * is read through a ref and never restarts it.
+ */
+function useLog(feed: RunFeed, host: string, step: string | null, include: ((step: string) => boolean) | undefined): LogState {
   const client = useTRPCClient();
   const [state, setState] = useState<LogState>({ blocks: [], dropped: 0, lines: 0, loading: true, error: null });
   const epoch = feed.epoch;
+  const includeRef = useRef(include);
+  includeRef.current = include;
+  const several = include !== undefined;
   useEffect(() => {
-    const model = new LogModel(step === null);
+    const shows = (s: string) => (includeRef.current ? includeRef.current(s) : step === null || s === step);
+    const model = new LogModel(step === null || several);
     let loaded = false;
     let cancelled = false;
     let frame = 0;
@@ -40,7 +49,7 @@ function useLog(feed: RunFeed, host: string, step: string | null): LogState {
       setState({ blocks: model.publish(), dropped: model.dropped, lines: model.lineCount, loading: false, error: null });
     };
     const unsubscribe = feed.subscribeOutput(host, (chunks) => {
-      const mine = step === null ? chunks : chunks.filter((c) => c.step === step);
+      const mine = chunks.filter((c) => shows(c.step));
       if (!mine.length) return;
       if (!loaded) {
         buffered.push(...mine);
@@ -50,9 +59,10 @@ function useLog(feed: RunFeed, host: string, step: string | null): LogState {
       frame ||= requestAnimationFrame(render);
     });
     setState((s) => ({ ...s, loading: true, error: null }));
-    client.runs.output.query({ id: feed.id, host, step: step ?? undefined, after: 0 }).then(
-      (rows) => {
+    client.runs.output.query({ id: feed.id, host, step: several ? undefined : (step ?? undefined), after: 0 }).then(
+      (all) => {
         if (cancelled) return;
+        const rows = several ? all.filter((r) => shows(r.step)) : all;
         const chunk = (r: (typeof rows)[number]): LogChunk & { t: number } => ({ step: r.step, stream: r.stream === "stderr" ? "stderr" : "stdout", data: r.data, t: r.t });
         model.appendAll(rows.map(chunk));
         if (buffered.length) {
@@ -79,7 +89,7 @@ function useLog(feed: RunFeed, host: string, step: string | null): LogState {
       unsubscribe();
       if (frame) cancelAnimationFrame(frame);
     };
-  }, [feed, client, host, step, epoch]);
+  }, [feed, client, host, step, several, epoch]);
   return state;
 }
 
@@ -89,14 +99,14 @@ function spansOf(l: LogLine, maas: ReadonlySet<string> | undefined): Span[] {
   return maas?.has(l.step) && only && !only.cls ? (maasSpans(only.text) ?? l.spans) : l.spans;
 }
 
-const Block = memo(function Block({ lines, maas }: { lines: LogLine[]; maas: ReadonlySet<string> | undefined }) {
+const Block = memo(function Block({ lines, maas, headOf }: { lines: LogLine[]; maas: ReadonlySet<string> | undefined; headOf?: (step: string) => string }) {
   return (
     <>
       {lines.map((l) => {
         if (l.kind === "step")
           return (
             <div key={l.no} className="ll step-head">
-              ── {l.spans[0]?.text} ──
+              ── {headOf ? headOf(l.step) : l.spans[0]?.text} ──
             </div>
           );
         const spans = spansOf(l, maas);
@@ -113,8 +123,26 @@ const Block = memo(function Block({ lines, maas }: { lines: LogLine[]; maas: Rea
   );
 });
 
-export function LogTail({ feed, host, step, stepStatus, maasSteps }: { feed: RunFeed; host: string; step: string | null; stepStatus: StepStatus | undefined; maasSteps?: ReadonlySet<string> }) {
-  const log = useLog(feed, host, step);
+export function LogTail({
+  feed,
+  host,
+  step,
+  include,
+  headOf,
+  stepStatus,
+  maasSteps,
+}: {
+  feed: RunFeed;
+  host: string;
+  step: string | null;
+  /** Shows these steps' output (a playbook step and its tasks) rather than only `step`'s. */
+  include?: (step: string) => boolean;
+  /** The heading over a step's lines when several steps are shown. */
+  headOf?: (step: string) => string;
+  stepStatus: StepStatus | undefined;
+  maasSteps?: ReadonlySet<string>;
+}) {
+  const log = useLog(feed, host, step, include);
   const scroller = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   const [follow, setFollow] = useState(true);
@@ -161,7 +189,7 @@ export function LogTail({ feed, host, step, stepStatus, maasSteps }: { feed: Run
           </div>
         )}
         {log.blocks.map((b) => (
-          <Block key={b[0]?.no ?? 0} lines={b} maas={maasSteps} />
+          <Block key={b[0]?.no ?? 0} lines={b} maas={maasSteps} headOf={headOf} />
         ))}
         {log.loading && <div className="log-note">Loading output…</div>}
         {log.error !== null && <div className="log-note error">Could not load the output: {errorMessage(log.error)}</div>}

@@ -156,6 +156,11 @@ function Machines({ machines }: { machines: Record<string, string> }) {
 function Operation({ op }: { op: PlannedOperation }) {
   const [allBatches, setAllBatches] = useState(false);
   const batches = allBatches ? op.batches : op.batches.slice(0, BATCHES_SHOWN);
+  // A playbook step's tasks (sub-steps) are listed under it, not as steps of their own.
+  const top = op.steps.filter((s) => s.parent === undefined);
+  const tasksOf = new Map<string, PlannedStep[]>();
+  for (const s of op.steps) if (s.parent !== undefined) tasksOf.set(s.parent, [...(tasksOf.get(s.parent) ?? []), s]);
+  const taskCount = op.steps.length - top.length;
   return (
     <div className="plan-op">
       <div className="plan-op-head">
@@ -206,11 +211,12 @@ function Operation({ op }: { op: PlannedOperation }) {
           </div>
           <div>
             <h3>
-              {op.steps.length} {op.steps.length === 1 ? "step" : "steps"}, in order
+              {top.length} {top.length === 1 ? "step" : "steps"}, in order
+              {taskCount > 0 && ` · ${taskCount} playbook ${taskCount === 1 ? "task" : "tasks"}`}
             </h3>
             <ol className="plan-steps">
-              {op.steps.map((st, i) => (
-                <Step key={st.id} step={st} n={i + 1} showBlueprint={op.blueprints.length > 1} />
+              {top.map((st, i) => (
+                <Step key={st.id} step={st} n={i + 1} showBlueprint={op.blueprints.length > 1} tasks={tasksOf.get(st.id)} />
               ))}
             </ol>
           </div>
@@ -252,10 +258,16 @@ function summary(step: PlannedStep): string | null {
   if (step.action === "cmd.run") return pick("cmd");
   if (step.action === "file.managed") return pick("path");
   if (step.action === "script.run") return pick("path") ?? (pick("content")?.split("\n")[0] ?? null);
+  if (step.action === "ansible.playbook") {
+    const list = (k: string) => (Array.isArray(p[k]) ? (p[k] as unknown[]).join(",") : pick(k));
+    const tags = list("tags");
+    const skip = list("skip_tags");
+    return [pick("playbook"), tags && `--tags ${tags}`, skip && `--skip-tags ${skip}`, p.check === true && "--check", p.diff === true && "--diff"].filter(Boolean).join(" ") || null;
+  }
   return null;
 }
 
-function Step({ step, n, showBlueprint }: { step: PlannedStep; n: number; showBlueprint: boolean }) {
+function Step({ step, n, showBlueprint, tasks }: { step: PlannedStep; n: number; showBlueprint: boolean; tasks?: PlannedStep[] }) {
   const cmd = summary(step);
   return (
     <li className="plan-step">
@@ -305,8 +317,44 @@ function Step({ step, n, showBlueprint }: { step: PlannedStep; n: number; showBl
             {cmd}
           </code>
         )}
+        {step.action === "ansible.playbook" && <Tasks step={step} n={n} tasks={tasks ?? []} />}
       </div>
     </li>
+  );
+}
+
+const TASKS_SHOWN = 12;
+
+/** A playbook step's tasks as `ansible-playbook --list-tasks` gave them, numbered under the step. */
+function Tasks({ step, n, tasks }: { step: PlannedStep; n: number; tasks: PlannedStep[] }) {
+  const [all, setAll] = useState(false);
+  if (!tasks.length)
+    return (
+      <p className="plan-tasks-none muted" data-testid={`plan-tasks-${step.id}`}>
+        Its tasks are not listed ahead (that needs ansible-playbook on the server); the run shows them as they start.
+      </p>
+    );
+  const shown = all ? tasks : tasks.slice(0, TASKS_SHOWN);
+  return (
+    <div className="plan-tasks" data-testid={`plan-tasks-${step.id}`}>
+      <ol aria-label={`Tasks of ${step.name}`}>
+        {shown.map((t, i) => (
+          <li key={t.id} data-testid={`plan-task-${t.id}`}>
+            <span className="plan-task-n" aria-hidden="true">
+              {n}.{i + 1}
+            </span>
+            <span className="plan-task-name" title={t.id}>
+              {t.name}
+            </span>
+          </li>
+        ))}
+      </ol>
+      {tasks.length > TASKS_SHOWN && (
+        <button type="button" className="btn small ghost" onClick={() => setAll((a) => !a)} aria-expanded={all}>
+          {all ? "Show fewer tasks" : `Show all ${tasks.length} tasks`}
+        </button>
+      )}
+    </div>
   );
 }
 
@@ -346,5 +394,11 @@ table.grid.machines-table tbody tr:hover th { background: var(--surface-2); }
 .plan-bp { font-size: 12px; }
 .plan-cmd { display: block; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-size: 12px; }
 .badge code { font-size: 11.5px; }
+.plan-tasks { margin-top: 4px; padding-left: 10px; border-left: 2px solid color-mix(in srgb, var(--accent) 40%, transparent); display: flex; flex-direction: column; align-items: flex-start; gap: 4px; }
+.plan-tasks ol { margin: 0; padding: 0; list-style: none; display: flex; flex-direction: column; gap: 2px; font-size: 13px; width: 100%; }
+.plan-tasks li { display: flex; gap: 8px; align-items: baseline; min-width: 0; }
+.plan-task-n { flex: none; min-width: 28px; color: var(--muted); font-size: 11.5px; font-variant-numeric: tabular-nums; }
+.plan-task-name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.plan-tasks-none { margin: 4px 0 0; font-size: 12.5px; }
 @media (max-width: 800px) { .plan-op-body { grid-template-columns: 1fr; } }
 `;

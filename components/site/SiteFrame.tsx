@@ -8,6 +8,7 @@ import { useTRPC } from "~/components/trpc/react";
 import { errorSentence } from "~/components/ui/errors";
 import { useRoles } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
+import { ExportMenu } from "./ExportMenu";
 import { LintBadges } from "./LintBadges";
 import { useWorkspace } from "./workspace";
 
@@ -50,9 +51,7 @@ export function SiteFrame({ children }: { children: ReactNode }) {
             )}
             {w.revision !== undefined && <LintBadges errors={errors} warnings={w.diagnostics.length - errors} />}
             {w.dirty.length > 0 && <span className="badge accent">● {w.dirty.length} unsaved</span>}
-            <a className="btn small" href={`/api/v1/sites/${w.slug}/export`} download>
-              Export .tgz
-            </a>
+            <ExportMenu slug={w.slug} />
           </>
         }
         crumbs={
