@@ -11,6 +11,8 @@ import { before, describe, test } from "node:test";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { loadSite, readSiteDir } from "../../server/inventory";
 import { ansibleBundle } from "../../server/ansible/export/bundle";
+import { ansibleInventory } from "../../server/ansible/export/inventory";
+import { inventoryList } from "../../server/ansible/export/script";
 import { vaultDecrypt, vaultEncrypt } from "../../server/ansible/vault";
 import { writeSecretsFile } from "../../server/secrets";
 import { yml } from "../inventory/helpers";
@@ -336,5 +338,21 @@ describe("awkward names and values", () => {
     const listed = await ansibleList(writeFiles(ansibleBundle(site)));
     assertSameAsResolve(site, listed);
     assert.deepEqual(listed.groups["007"], ["1.2.3", "all", "true"]);
+  });
+
+  test("ansible_group_priority is only ever a host's variable (on a group it would reorder Ansible's groups)", async () => {
+    const site = siteOf({ "inv.yml": HEAD + yml`
+      spec:
+        hosts:
+        - {name: a}
+        - {name: b}
+        groups:
+        - {name: g, members: [a, b], data: {ansible_group_priority: 10, other: 1}}
+    ` });
+    const inv = ansibleInventory(site);
+    assert.deepEqual([...inv.groupVars.values()], [{ other: 1 }], "the shared value goes on a group, the priority does not");
+    assert.deepEqual(inv.hostVars.get("a"), { ansible_group_priority: 10 });
+    assert.doesNotMatch(inventoryList(inv), /"vars":\{[^}]*ansible_group_priority/);
+    assertSameAsResolve(site, await ansibleList(writeFiles(ansibleBundle(site))));
   });
 });
