@@ -19,6 +19,8 @@ export const FIXTURES: Fixture[] = [
   { name: "vault", source: "inventory", vault: true },
   { name: "dir-mixed", source: "inventory" },
   { name: "tricky-values", source: "hosts.ini" },
+  { name: "ini-precedence", source: "inventory.ini" },
+  { name: "connection", source: "hosts.yml" },
 ];
 
 export function fixtureSource(f: Fixture): { path: string; passwordFile?: string; password?: string } {

@@ -61,6 +61,7 @@ export function ansibleInventory(source: string, options: AnsibleRunOptions = {}
       encoding: "utf8",
       timeout: 120_000,
       env: {
+        NODE_ENV: "test" as const,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: cwd,
         LANG: "C.UTF-8",

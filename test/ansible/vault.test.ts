@@ -18,7 +18,7 @@ const labelledFile = join(temp, "pw-prod");
 writeFileSync(labelledFile, "prod-password\n");
 
 function ansibleVault(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync("ansible-vault", args, { cwd: temp, encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: temp, ANSIBLE_CONFIG: join(temp, "none.cfg") } });
+  const r = spawnSync("ansible-vault", args, { cwd: temp, encoding: "utf8", env: { NODE_ENV: "test" as const, PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: temp, ANSIBLE_CONFIG: join(temp, "none.cfg") } });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

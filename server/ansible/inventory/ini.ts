@@ -26,7 +26,25 @@ interface Pending {
  * Parse one INI source into the inventory. `wrap` turns each value into what the source holds (a vaulted file's
  * values become secrets).
  */
-export function parseIni(inventory: AnsibleInventory, file: string, text: string, wrap: (v: Value, where: Where) => Value = (v) => v): void {
+export function parseIni(
+  inventory: AnsibleInventory,
+  file: string,
+  text: string,
+  wrap: (v: Value, where: Where) => Value = (v) => v,
+  report: (p: LocatedError) => void = (e) => {
+    throw e;
+  },
+): void {
+  // A value Flightdeck cannot hold is reported and the file read on, so one run names every such value.
+  const value = (raw: string, where: Where): Value => {
+    try {
+      return wrap(parseValue(raw, where), where);
+    } catch (e) {
+      if (!(e instanceof LocatedError)) throw e;
+      report(e);
+      return null;
+    }
+  };
   const lines = splitLines(text);
   const pending = new Map<string, Pending>();
   let group = "ungrouped";
@@ -72,12 +90,15 @@ export function parseIni(inventory: AnsibleInventory, file: string, text: string
       const pattern = tokens[0] ?? "";
       const { hosts, port } = hostPattern(pattern, where);
       const variables = new Map<string, Value>();
+      let cursor = indent + pattern.length;
       for (const token of tokens.slice(1)) {
         const eq = token.indexOf("=");
         if (eq < 0) fail(where, `expected key=value host variable assignment, got: ${token}`);
-        const col = raw.indexOf(token) >= 0 ? raw.indexOf(token) + 1 : indent + 1;
-        const valueWhere = at(lineno, col + eq + 1);
-        variables.set(token.slice(0, eq), wrap(parseValue(token.slice(eq + 1), valueWhere), valueWhere));
+        // The value's column: after `key=` as written (quotes make the token differ from the text).
+        const found = raw.indexOf(token.slice(0, eq + 1), cursor);
+        if (found >= 0) cursor = found + eq + 1;
+        const valueWhere = at(lineno, found >= 0 ? cursor + 1 : indent + 1);
+        variables.set(token.slice(0, eq), value(token.slice(eq + 1), valueWhere));
       }
       for (const name of hosts) {
         const host = inventory.addHost(name, where, group, port);
@@ -89,8 +110,7 @@ export function parseIni(inventory: AnsibleInventory, file: string, text: string
       const key = line.slice(0, eq).trim();
       const rawValue = line.slice(eq + 1);
       const valueWhere = at(lineno, indent + eq + 2 + (rawValue.length - rawValue.trimStart().length));
-      const value = wrap(parseValue(rawValue.trim(), valueWhere), valueWhere);
-      inventory.groups.get(group)!.setVariable(key, value, { ...where });
+      inventory.groups.get(group)!.setVariable(key, value(rawValue.trim(), valueWhere), { ...where });
     } else {
       const cm = GROUP_NAME.exec(line);
       if (!cm) fail(where, `expected a group name, got: ${line}`);

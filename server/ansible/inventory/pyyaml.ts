@@ -7,7 +7,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { fail, type Where } from "./errors";
-import { pyFloatRepr, type PyValue } from "./python-literal";
+import type { PyValue } from "./python-literal";
 import { floatValue, intValue, jsonKey, keyWhere, pythonKeyIdentity, Secret, setKey, valueWhere, type Value, type VarMap } from "./values";
 
 const Y = "tag:yaml.org,2002:";
@@ -55,7 +55,7 @@ export function loadAnsibleYaml(text: string, file: string): YamlLoad {
   if (docs.length > 1) fail(where(docs[1]!.range[0]), "expected a single document in the stream, but found another document");
   const doc = docs[0];
   if (!doc || doc.contents === null) return { value: doc ? null : undefined };
-  return { value: new Constructor(doc, where).construct(doc.contents) };
+  return { value: new Constructor(doc, text, where).construct(doc.contents) };
 }
 
 class Constructor {
@@ -64,12 +64,23 @@ class Constructor {
 
   constructor(
     private readonly doc: Document.Parsed,
+    private readonly text: string,
     private readonly where: (offset: number) => Where,
   ) {}
 
   private at(node: Node | Pair | null | undefined): Where {
     const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    return this.where(range?.[0] ?? 0);
+    let offset = range?.[0] ?? 0;
+    // A tagged node's range starts after its tag: point at the tag (`!vault`), as PyYAML does.
+    if ((node as { tag?: string } | null | undefined)?.tag) {
+      for (let i = offset - 1; i >= 0 && this.text[i] !== "\n"; i--) {
+        if (this.text[i] === "!" && (i === 0 || /\s/.test(this.text[i - 1]!))) {
+          offset = i;
+          break;
+        }
+      }
+    }
+    return this.where(offset);
   }
 
   private target(node: Node): Node {
@@ -283,9 +294,7 @@ function yamlFloat(text: string, w: Where): number {
     if (!/^(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[-+]?[0-9]+)?$/.test(value) && !/^(?:inf|infinity|nan)$/.test(value)) fail(w, `'${text}' is not a float`);
     v = value.startsWith("inf") ? Infinity : value === "nan" ? NaN : Number(value);
   }
-  v *= sign;
-  if (!Number.isFinite(v)) fail(w, `the float ${pyFloatRepr(v)} has no JSON form (inf and nan cannot be stored); quote it to keep it as text`);
-  return floatValue(v, w);
+  return floatValue(v * sign, w);
 }
 
 const TIMESTAMP = /^([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:[Tt]|[ \t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\.([0-9]*))?(?:[ \t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?)?$/;

@@ -14,7 +14,8 @@
  *   Playbook-adjacent group_vars (the current directory's) are not read: run ansible-inventory elsewhere to compare.
  * - Vault: fully encrypted files are decrypted with the given passwords; inline `!vault` values stay `Secret`s.
  *
- * Every problem is collected, located, and thrown together as an AnsibleInventoryError.
+ * Every problem is collected, located, and thrown together as an AnsibleInventoryError; vaulted files that could
+ * not be opened are left out and listed in `vaultProblems` (the importer names them with the inline values).
  */
 import { readdirSync, readFileSync, statSync, accessSync, constants } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -69,12 +70,16 @@ export interface VarsFile {
 
 export interface AnsibleSource {
   path: string;
+  /** The directory group_vars/ and host_vars/ are read from (the path's, or the path itself). */
+  base: string;
   inventory: AnsibleInventory;
   /** group_vars files of every group, in the order Ansible combines them. */
   groupFiles: Map<string, VarsFile[]>;
   hostFiles: Map<string, VarsFile[]>;
   /** What Ansible would warn about, and what it skips. */
   warnings: Problem[];
+  /** Vaulted files left unread: no password was given, or none opens them (the importer reports them). */
+  vaultProblems: Problem[];
 }
 
 /** Names ansible-inventory --list leaves out of hostvars (cli/inventory.py INTERNAL_VARS). */
@@ -123,6 +128,7 @@ export function readAnsibleInventory(path: string, options: ReadOptions = {}): A
 class Reader {
   readonly problems: Problem[] = [];
   readonly warnings: Problem[] = [];
+  readonly vaultProblems: Problem[] = [];
   readonly inventory = new AnsibleInventory();
 
   constructor(
@@ -144,7 +150,7 @@ class Reader {
     this.unusedVarsFiles(join(base, "group_vars"), new Set(this.inventory.groups.keys()), "group");
     this.unusedVarsFiles(join(base, "host_vars"), new Set(this.inventory.hosts.keys()), "host");
     if (this.problems.length) throw new AnsibleInventoryError(this.problems);
-    return { path, inventory: this.inventory, groupFiles, hostFiles, warnings: this.warnings };
+    return { path, base, inventory: this.inventory, groupFiles, hostFiles, warnings: this.warnings, vaultProblems: this.vaultProblems };
   }
 
   private guard<T>(where: Where, run: () => T): T | undefined {
@@ -211,7 +217,9 @@ class Reader {
       }
     }
     try {
-      parseIni(this.inventory, path, text, wrap);
+      const valueProblems: Problem[] = [];
+      parseIni(this.inventory, path, text, wrap, (e) => valueProblems.push(e.problem));
+      this.problems.push(...valueProblems);
       return true;
     } catch (e) {
       if (!(e instanceof LocatedError)) throw e;
@@ -229,11 +237,17 @@ class Reader {
     let vaulted = false;
     if (isVaultText(bytes)) {
       if (!this.vault.length) {
-        this.problems.push({ ...where, message: "this file is vault-encrypted: give --vault-password-file to import it (its values become secrets)" });
+        this.vaultProblems.push({ ...where, message: "this file is vault-encrypted: give --vault-password-file to import it (its values become secrets)" });
         return undefined;
       }
-      const plain = this.guard(where, () => vaultDecrypt(bytes.toString("latin1"), this.vault).plaintext);
-      if (!plain) return undefined;
+      let plain: Buffer;
+      try {
+        plain = vaultDecrypt(bytes.toString("latin1"), this.vault).plaintext;
+      } catch (e) {
+        if (!(e instanceof VaultError)) throw e;
+        this.vaultProblems.push({ ...where, message: `vault: ${e.message}` });
+        return undefined;
+      }
       bytes = plain;
       vaulted = true;
     }

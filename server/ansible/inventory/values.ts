@@ -48,7 +48,7 @@ export function intValue(v: bigint, where: Where): number {
 }
 
 export function floatValue(v: number, where: Where): number {
-  if (!Number.isFinite(v)) fail(where, `the float ${pyFloatRepr(v)} has no JSON form (inf and nan cannot be stored); quote it to keep it as text`);
+  if (!Number.isFinite(v)) fail(where, `the float ${Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf"} has no JSON form (inf and nan cannot be stored); quote it to keep it as text`);
   return v;
 }
 
