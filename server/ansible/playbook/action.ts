@@ -61,7 +61,7 @@ async function run(ctx: BatchContext, ansible: string, dir: Awaited<ReturnType<t
 
   // Each ssh host's connection as Flightdeck's own: a host that cannot be set up is unreachable, as natively.
   const sshArgs = new Map<string, string>();
-  const paths = new Map<string, string>();
+  const keys = new Map<string, string>();
   const ready: string[] = [];
   for (const host of ctx.hosts) {
     try {
@@ -69,8 +69,7 @@ async function run(ctx: BatchContext, ansible: string, dir: Awaited<ReturnType<t
       if (settings.transport === "ssh") {
         sshArgs.set(host, `-F ${shellWord(await ssh.configFor(settings))}`);
         const key = await ssh.key(settings);
-        if (key) paths.set(`key_file\0${host}`, key);
-        if (settings.host_key_checking !== "off") paths.set(`known_hosts\0${host}`, await ssh.knownHostsFile(settings));
+        if (key) keys.set(host, key);
       }
       ready.push(host);
     } catch (e) {
@@ -81,18 +80,12 @@ async function run(ctx: BatchContext, ansible: string, dir: Awaited<ReturnType<t
 
   let inventory;
   try {
-    inventory = await playbookInventory({
-      site: ctx.site,
-      hosts: ready,
-      secret: ctx.secret,
-      // The batch's hosts name the files this run wrote (the same ones their ssh configuration names).
-      path: (kind, value, host) => paths.get(`${kind}\0${host}`) ?? value,
-      sshArgs,
-    });
+    // The batch's hosts name the key this run wrote (the one their ssh configuration names).
+    inventory = await playbookInventory({ site: ctx.site, hosts: ready, secret: ctx.secret, keyFile: (h) => keys.get(h), sshArgs });
   } catch (e) {
     return failAll(`the run's inventory cannot be exported for Ansible: ${e instanceof Error ? e.message : String(e)}`);
   }
-  for (const [path, content] of inventory.files) await dir.write(join("inventory", path), content);
+  for (const [path, content] of inventory) await dir.write(join("inventory", path), content);
   await dir.write(join("plugins", "callback", `${PLUGIN_NAME}.py`), await callbackPluginSource(), 0o644);
   await dir.write("ansible.cfg", ansibleConfig({ dir: dir.inside, site, forks: params.forks ?? Math.min(ctx.forks, ready.length) }));
   await dir.write("limit", `${ready.join("\n")}\n`);
