@@ -92,7 +92,7 @@ export class PlaybookChecker {
 
     const ansible = findAnsiblePlaybook(this.options.path ?? process.env.PATH ?? "");
     if (!ansible) return warnAll(ANSIBLE_MISSING);
-    if (!VISIBLE.some((dir) => ansible.startsWith(dir))) {
+    if (![ansible, realpathSync(ansible)].every((p) => VISIBLE.some((dir) => p.startsWith(dir)))) {
       return warnAll(`playbook not checked: ${ansible} is outside the folders the sandbox shows (/usr, /bin, /etc): install Debian's ansible-core (apt-get install ansible-core)`);
     }
     const status = this.options.sandbox();
@@ -209,13 +209,16 @@ function ansibleConfig(): string {
   ].join("\n");
 }
 
-/** ansible-playbook on `path` (directories separated by ':'), its real path, or undefined. */
+/**
+ * ansible-playbook on `path` (directories separated by ':'), or undefined. Its path as found, not resolved: some
+ * installs link every ansible-* command to one script that reads the name it was started as.
+ */
 export function findAnsiblePlaybook(path: string): string | undefined {
   for (const dir of path.split(":").filter(Boolean)) {
     const candidate = join(dir, "ansible-playbook");
     try {
       accessSync(candidate, constants.X_OK);
-      return realpathSync(candidate);
+      return candidate;
     } catch {
       // not here
     }
