@@ -17,7 +17,7 @@ const skip = findAnsiblePlaybook(process.env.PATH ?? "") ? false : "ansible-play
 const temp = mkdtempSync(join(tmpdir(), "fd-pb-local-"));
 after(() => rmSync(temp, { recursive: true, force: true }));
 
-function writeSite(name: string, files: Record<string, string>, params = ""): string {
+function writeSite(name: string, files: Record<string, string>, params = "", stepOptions = ""): string {
   const dir = join(temp, name);
   const all: Record<string, string> = {
     "inventory.yml": localInventory(["a", "b"], "{greeting: hello}"),
@@ -26,7 +26,7 @@ api_version: v1beta1
 spec:
   name: web
   steps:
-  - {name: pb, action: ansible.playbook, params: {playbook: playbooks/site.yml${params}}}
+  - {name: pb, action: ansible.playbook, params: {playbook: playbooks/site.yml${params}}${stepOptions}}
   - {name: after, action: cmd.run, params: {cmd: "echo done"}}
 ---
 kind: deployment
@@ -142,4 +142,24 @@ test("tags: only the tagged tasks are planned and run", { skip, timeout: 120_000
   const run = new Exec(site);
   assert.equal(await run.exited, 0, run.stderr);
   assert.deepEqual(run.summary.hosts.a!.steps, { pb: "ok", "pb/one": "ok", after: "changed" });
+});
+
+test("the step's when, timeout and params: per host, for the whole batch, the same for every host", { skip, timeout: 180_000 }, async () => {
+  const playbook = { "playbooks/site.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n  - {name: nap, command: sleep 30}\n" };
+  // when: b never reaches the playbook; the timeout ends it on a, and the task that ran fails with it.
+  const timed = new Exec(writeSite("when", playbook, "", `, when: "host.name == 'a'", timeout: 3s`));
+  assert.equal(await timed.exited, 1, timed.stderr);
+  assert.deepEqual(timed.summary.hosts.b, { status: "changed", steps: { pb: "skipped", "pb/nap": "skipped", after: "changed" } });
+  assert.equal(timed.steps("b", "pb/nap").at(-1)!.message, "pb did not run on this host");
+  assert.deepEqual(timed.summary.hosts.a!.steps, { pb: "failed", "pb/nap": "failed", after: "skipped" });
+  assert.equal(timed.steps("a", "pb").at(-1)!.message, "timed out after 3000 ms");
+  assert.equal(timed.steps("a", "pb/nap").at(-1)!.message, "pb ended while this ran");
+
+  // One ansible-playbook for the batch: params that render differently per host are refused, saying why.
+  const differing = new Exec(writeSite("differing", playbook, `, extra_vars: {who: "{{ host.name }}"}`));
+  assert.equal(await differing.exited, 1, differing.stderr);
+  for (const h of ["a", "b"]) {
+    assert.equal(differing.summary.hosts[h]!.steps.pb, "failed");
+    assert.match(String(differing.steps(h, "pb").at(-1)!.message), /^params render differently on a and b, and ansible\.playbook runs once for its whole batch/);
+  }
 });
