@@ -37,7 +37,10 @@ export function estimate(snapshot: RunSnapshot, plan: Pick<Plan, "stages" | "hos
   for (const host of Object.values(snapshot.hosts)) {
     const times: number[] = [];
     let waiting = 0;
-    for (const step of Object.values(host.steps)) {
+    // A step with sub-steps (a playbook and its tasks) is their time, not time of its own.
+    const containers = new Set(Object.values(host.steps).map((st) => st.parent));
+    for (const [id, step] of Object.entries(host.steps)) {
+      if (containers.has(id)) continue;
       if (step.status === "running") {
         const t = step.startedAt === undefined ? 0 : Math.max(0, now - step.startedAt);
         times.push(t);

@@ -12,6 +12,8 @@ export interface StepState {
   durationMs?: number;
   message?: string;
   startedAt?: number;
+  /** On a sub-step (a playbook's task): its step, which then only contains the time of its sub-steps. */
+  parent?: string;
 }
 
 export interface RunSnapshot {
@@ -44,12 +46,18 @@ export class RunTracker {
     const hosts: RunSnapshot["hosts"] = {};
     // A host only counts the steps of the operations that target it.
     const stepsOf = new Map<string, string[]>();
-    for (const stage of plan.stages) for (const op of stage.operations) for (const h of op.hosts) stepsOf.set(h, [...(stepsOf.get(h) ?? []), ...op.steps.map((s) => s.id)]);
+    const parents = new Map<string, string>();
+    for (const stage of plan.stages) {
+      for (const op of stage.operations) {
+        for (const st of op.steps) if (st.parent !== undefined) parents.set(st.id, st.parent);
+        for (const h of op.hosts) stepsOf.set(h, [...(stepsOf.get(h) ?? []), ...op.steps.map((s) => s.id)]);
+      }
+    }
     let total = 0;
     for (const h of plan.hosts) {
       const ids = stepsOf.get(h) ?? [];
       total += ids.length;
-      hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, { status: "pending" }])) };
+      hosts[h] = { status: "pending", steps: Object.fromEntries(ids.map((id) => [id, parents.has(id) ? { status: "pending", parent: parents.get(id) } : { status: "pending" }])) };
     }
     const counts = emptyCounts();
     counts.pending = total;
@@ -73,6 +81,7 @@ export class RunTracker {
           // A sub-step the plan did not list (a playbook's handler, an included task): it joins its parent's.
           if (e.parent === undefined || !host.steps[e.parent]) break;
           host.steps = withSubStep(host.steps, e.parent, e.step);
+          host.steps[e.step]!.parent = e.parent;
           prev = host.steps[e.step]!;
           s.counts.pending++;
           s.totalSteps++;
@@ -81,7 +90,8 @@ export class RunTracker {
         s.counts[e.status]++;
         if (FINAL.has(e.status) && !FINAL.has(prev.status)) {
           s.finishedSteps++;
-          s.finishedMs += e.durationMs ?? 0;
+          // A step with sub-steps took their time: counting it again would double the average step.
+          if (!Object.values(host.steps).some((x) => x.parent === e.step)) s.finishedMs += e.durationMs ?? 0;
         }
         host.steps[e.step] = {
           status: e.status,
@@ -90,6 +100,7 @@ export class RunTracker {
           durationMs: e.durationMs,
           message: e.message,
           startedAt: e.status === "running" ? (prev.status === "running" ? prev.startedAt : e.t) : prev.startedAt,
+          ...(prev.parent !== undefined ? { parent: prev.parent } : {}),
         };
         host.status = shownStatus(Object.values(host.steps).map((x) => x.status), s.status === "running");
         break;

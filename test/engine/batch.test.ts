@@ -1,6 +1,7 @@
 /** The engine's batch-step parts: the gate hosts meet at, sub-step ids, and the tracker growing sub-steps live. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { estimate } from "../../components/runs/estimate";
 import { BatchGate, SubStepNames } from "../../server/engine/batch";
 import { RunTracker } from "../../server/engine/tracker";
 import type { Plan, PlannedStep } from "../../server/engine/plan";
@@ -66,4 +67,25 @@ test("the tracker adds a sub-step the plan did not list after its started siblin
   t.apply({ type: "step.status", host: "h", step: "stray", status: "ok" });
   t.apply({ type: "step.status", host: "h", step: "x/y", status: "ok", parent: "x" });
   assert.equal(t.snapshot.totalSteps, 6);
+});
+
+test("a playbook step is its tasks' time: not added again to the average, not counted as work of its own", () => {
+  const steps = [step("pb"), step("pb/one", "pb"), step("pb/two", "pb")];
+  const plan: Pick<Plan, "hosts" | "steps" | "stages"> = {
+    hosts: ["h"],
+    steps: steps.map((s) => s.id),
+    stages: [{ name: "s", operations: [{ name: "o", blueprints: ["b"], targets: ["all"], hosts: ["h"], batches: [["h"]], serial: null, maxFailPercentage: 0, steps }] }],
+  };
+  const t = new RunTracker(plan);
+  assert.equal(t.snapshot.hosts.h!.steps["pb/one"]!.parent, "pb");
+  t.apply({ type: "step.status", host: "h", step: "pb", status: "running", t: 0 });
+  t.apply({ type: "step.status", host: "h", step: "pb/one", status: "running", parent: "pb", t: 0 });
+  t.apply({ type: "step.status", host: "h", step: "pb/one", status: "ok", durationMs: 1000, parent: "pb", t: 1000 });
+  // 60 s into the playbook, its step running all along: one task of ~1 s is left, not a minute.
+  const eta = estimate(t.snapshot, plan, 10, 60_000);
+  assert.ok(eta && eta.ms === 1000 && eta.overdue === 0, JSON.stringify(eta));
+  t.apply({ type: "step.status", host: "h", step: "pb/two", status: "ok", durationMs: 1000, parent: "pb" });
+  t.apply({ type: "step.status", host: "h", step: "pb", status: "ok", durationMs: 2500 });
+  assert.equal(t.snapshot.finishedMs, 2000);
+  assert.equal(t.snapshot.finishedSteps, 3);
 });
