@@ -76,8 +76,10 @@ interface Level {
   fieldRemovals: Set<string>;
   /** Keys left out, with where they were set: no host of the group gets them from it in Ansible. */
   dropped: Map<string, Where>;
-  /** Host corrections: key -> comment. */
+  /** Host corrections: variable -> comment. */
   corrections: Map<string, string>;
+  /** Host corrections of connection fields removed: field -> comment. */
+  fieldCorrections: Map<string, string>;
   sources: Set<string>;
 }
 
@@ -197,7 +199,7 @@ class Importer {
   // ------------------------------------------------------------------------------------------ levels
 
   private level(name: string): Level {
-    return { name, vars: new Map(), removals: new Set(), fieldRemovals: new Set(), dropped: new Map(), corrections: new Map(), sources: new Set() };
+    return { name, vars: new Map(), removals: new Set(), fieldRemovals: new Set(), dropped: new Map(), corrections: new Map(), fieldCorrections: new Map(), sources: new Set() };
   }
 
   private put(level: Level, prefix: string, owner: string, key: string, value: Value, where: Where): void {
@@ -449,7 +451,13 @@ class Importer {
         count++;
         if (w === undefined) {
           level.fieldRemovals.add(field);
-          level.corrections.set(FIELD_VAR[field]!, `Ansible gives this host no ${FIELD_VAR[field]} (Flightdeck's default applies)`);
+          const variable = FIELD_VAR[field]!;
+          level.fieldCorrections.set(
+            field,
+            truth.get(h.name)!.has(variable)
+              ? `this host's ${variable} cannot be a connection field (it stays a variable), so the ${field} a group sets must not apply: Flightdeck's default does`
+              : `Ansible gives this host no ${variable}: Flightdeck's default applies`,
+          );
           continue;
         }
         level.vars.set(w.variable, { value: w.truth.value, where: w.truth.where });
@@ -520,17 +528,21 @@ class Importer {
   }
 
   private annotateLevel(item: YAMLMap, level: Level): void {
-    for (const section of ["data", "connection"]) {
+    for (const section of ["data", "connection"] as const) {
       const map = item.get(section, true) as YAMLMap | undefined;
       if (!map) continue;
       for (const pair of map.items as Pair<Scalar, Scalar>[]) {
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
         const bare = key.replace(/^!/, "");
-        const variable = section === "connection" ? (FIELD_VAR[bare] ?? bare) : bare;
-        const why = level.corrections.get(variable);
+        if (section === "connection") {
+          if (key.startsWith("!")) (pair.value as Scalar).comment = ` ${level.fieldCorrections.get(bare) ?? ""}`;
+          else if (level.corrections.has(FIELD_VAR[bare] ?? "")) pair.key.commentBefore = ` ${level.corrections.get(FIELD_VAR[bare]!)!}`;
+          continue;
+        }
+        const why = level.corrections.get(bare);
         if (key.startsWith("!")) {
-          (pair.value as Scalar).comment = why && !level.vars.has(variable) ? ` ${why}` : " Ansible replaces a dict whole; Flightdeck would merge it with the one set below";
+          (pair.value as Scalar).comment = why && !level.vars.has(bare) ? ` ${why}` : " Ansible replaces a dict whole; Flightdeck would merge it with the one set below";
         } else if (why) pair.key.commentBefore = ` ${why}`;
       }
     }
@@ -588,9 +600,9 @@ export function connectionValue(variable: string, value: Value): string | number
 function whyNotConnection(variable: string, value: Value): string {
   const field = CONNECTION_VARS[variable]!;
   if (typeof value === "string" && value.startsWith("secret:")) return "it is vaulted, and Flightdeck's connection takes it in clear";
-  if (typeof value === "string" && /\{\{|\{%/.test(value)) return "it is a Jinja template, which Flightdeck does not render";
-  if (field === "port") return `${JSON.stringify(value)} is not a port number (1 to 65535, unquoted)`;
-  if (field === "transport") return `Flightdeck connects over ssh or local only, not ${JSON.stringify(value)}`;
+  if (typeof value === "string" && /\{\{|\{%/.test(value)) return `it is a Jinja template, which Flightdeck does not render${field === "address" ? " (Flightdeck connects to the host's name)" : ""}`;
+  if (field === "port") return `${JSON.stringify(value)} is not a port number (1 to 65535, unquoted): Flightdeck connects on port 22 unless another level gives a port`;
+  if (field === "transport") return `Flightdeck connects over ssh or local only, not ${JSON.stringify(value)} (it uses ssh)`;
   return `${JSON.stringify(value)} is not a non-empty text`;
 }
 

@@ -60,6 +60,7 @@ export function ansibleInventory(source: string, options: AnsibleRunOptions = {}
       cwd,
       encoding: "utf8",
       timeout: 120_000,
+      maxBuffer: 512 * 1024 * 1024,
       env: {
         NODE_ENV: "test" as const,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
