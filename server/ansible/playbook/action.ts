@@ -9,6 +9,7 @@ import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { BatchAction, BatchContext, HostOutcome } from "../../engine/batch";
 import { playbookRefusal } from "../../inventory/policy";
+import { UnreachableError } from "../../transports/types";
 import { writeAnsibleContent } from "../content";
 import { shellWord } from "../export/connection";
 import { findAnsiblePlaybook } from "../syntax-check";
@@ -73,7 +74,8 @@ async function run(ctx: BatchContext, ansible: string, dir: Awaited<ReturnType<t
       }
       ready.push(host);
     } catch (e) {
-      outcomes.set(host, { status: "unreachable", message: e instanceof Error ? e.message : String(e) });
+      // As with Flightdeck's own ssh: a key that cannot be used leaves the host unreachable, anything else fails it.
+      outcomes.set(host, { status: e instanceof UnreachableError ? "unreachable" : "failed", message: e instanceof Error ? e.message : String(e) });
     }
   }
   if (!ready.length) return outcomes;

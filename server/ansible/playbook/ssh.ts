@@ -8,7 +8,8 @@
  * On a server, key and known_hosts files are read only where the site may (FLIGHTDECK_KEY_DIRS, policy-checked
  * on their real paths, as native steps do) and copied into the private directory, which the sandbox can see;
  * a `secret:` key is written there 0600. Host keys that `accept-new` recorded in a copy are added to the real
- * file afterwards. In the CLI, files are used where they are.
+ * file afterwards. In the CLI, files are used where they are. As natively, a key that cannot be used makes the
+ * host unreachable (UnreachableError), a known_hosts that cannot be used fails it (HostKeyError).
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -18,7 +19,7 @@ import type { FilePolicy } from "../../inventory/policy";
 import { knownHostsPath } from "../../transports/ssh";
 import { allowedSiteFile } from "../../transports/site-files";
 import { appendKnownHost, parseKnownHosts } from "../../transports/known-hosts";
-import type { ConnectionSettings } from "../../transports/types";
+import { HostKeyError, UnreachableError, type ConnectionSettings } from "../../transports/types";
 import type { PrivateDir } from "./private-dir";
 
 const POLICY = { strict: "yes", "accept-new": "accept-new", off: "no" } as const;
@@ -26,7 +27,7 @@ const POLICY = { strict: "yes", "accept-new": "accept-new", off: "no" } as const
 const KEEPALIVE = ["ServerAliveInterval 15", "ServerAliveCountMax 4"];
 const JUMP_PREFIX = "flightdeck-jump-";
 
-/** Why a host cannot be connected to as configured: the host is unreachable, as with a native step. */
+/** A value ssh's configuration cannot carry: the host fails. */
 export class SshSetupError extends Error {
   override name = "SshSetupError";
 }
@@ -87,7 +88,7 @@ export class SshSetup {
     const label = `${s.host} (${s.address}:${s.port ?? 22})`;
     const value = s.private_key ?? s.key_file;
     if (value === undefined) {
-      if (this.files) throw new SshSetupError(`${label}: no key to log in with: set key_file in the host's connection (secret:NAME, or a file in FLIGHTDECK_KEY_DIRS); the server's ssh-agent is not lent to sites`);
+      if (this.files) throw new UnreachableError(`${label}: no key to log in with: set key_file in the host's connection (secret:NAME, or a file in FLIGHTDECK_KEY_DIRS); the server's ssh-agent is not lent to sites`);
       return undefined;
     }
     const cacheKey = s.private_key !== undefined ? `private:${s.host}` : value;
@@ -96,10 +97,10 @@ export class SshSetup {
       written = (async () => {
         let text: string;
         if (s.private_key !== undefined) text = s.private_key;
-        else if (value.startsWith("secret:") || value.startsWith("env:")) text = await this.secret(value).catch((e: Error) => Promise.reject(new SshSetupError(`${label}: key_file: ${e.message}`)));
+        else if (value.startsWith("secret:") || value.startsWith("env:")) text = await this.secret(value).catch((e: Error) => Promise.reject(new UnreachableError(`${label}: key_file: ${e.message}`)));
         else if (this.files) {
-          const real = await allowedSiteFile(value, "key_file", this.files).catch((e: Error) => Promise.reject(new SshSetupError(`${label}: ${e.message}`)));
-          text = await readFile(real, "utf8").catch((e: Error) => Promise.reject(new SshSetupError(`${label}: cannot read key_file ${real}: ${e.message}`)));
+          const real = await allowedSiteFile(value, "key_file", this.files).catch((e: Error) => Promise.reject(new UnreachableError(`${label}: ${e.message}`)));
+          text = await readFile(real, "utf8").catch((e: Error) => Promise.reject(new UnreachableError(`${label}: cannot read key_file ${real}: ${e.message}`)));
         } else return sitePath(s, value);
         // OpenSSH refuses a key file without its final newline.
         return this.dir.write(`keys/${createHash("sha256").update(cacheKey).digest("hex").slice(0, 16)}`, text.endsWith("\n") ? text : `${text}\n`);
@@ -113,12 +114,12 @@ export class SshSetup {
   async knownHostsFile(s: ConnectionSettings): Promise<string> {
     const label = `${s.host} (${s.address}:${s.port ?? 22})`;
     if (!this.files) return knownHostsPath(s);
-    const original = s.known_hosts ? await allowedSiteFile(s.known_hosts, "known_hosts", this.files).catch((e: Error) => Promise.reject(new SshSetupError(`${label}: ${e.message}`))) : this.files.knownHosts;
-    if (!original) throw new SshSetupError(`${label}: no known_hosts to check the host key against: set known_hosts in the host's connection`);
+    const original = s.known_hosts ? await allowedSiteFile(s.known_hosts, "known_hosts", this.files).catch((e: Error) => Promise.reject(new HostKeyError(`${label}: ${e.message}`))) : this.files.knownHosts;
+    if (!original) throw new HostKeyError(`${label}: no known_hosts to check the host key against: set known_hosts in the host's connection`);
     let copy = this.knownHosts.get(original);
     if (!copy) {
       copy = (async () => {
-        const text = await readFile(original, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "" : Promise.reject(new SshSetupError(`${label}: cannot read known_hosts ${original}: ${e.message}`))));
+        const text = await readFile(original, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? "" : Promise.reject(new HostKeyError(`${label}: cannot read known_hosts ${original}: ${e.message}`))));
         const inside = await this.dir.write(`known_hosts/${createHash("sha256").update(original).digest("hex").slice(0, 16)}`, text);
         return { inside, original, text };
       })();
