@@ -4,10 +4,12 @@
  * `ansible-inventory --list` prints; the written site lints clean.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { run } from "../../server/cli/main";
 import { loadSite, readSiteDir } from "../../server/inventory";
 import { ageKeygen } from "../secrets/helpers";
@@ -124,6 +126,74 @@ describe("import ansible: bad input is a located error, and nothing is written",
     assert.match(r.err, /is not empty: import into a new directory/);
     assert.equal(readFileSync(join(target, "keep.txt"), "utf8"), "mine");
     assert.ok(!existsSync(join(target, "inventory.yml")));
+  });
+});
+
+describe("import ansible: the command", () => {
+  test("--vault-id LABEL@FILE opens labelled and unlabelled vaults alike", { skip }, async () => {
+    const { path, passwordFile } = fixtureSource(FIXTURES.find((f) => f.vault)!);
+    const dir = siteDir();
+    const r = await flightdeck("import", "ansible", path, "-o", dir, "--vault-id", `prod@${passwordFile!}`, "--age-recipient", key.recipient);
+    assert.equal(r.code, 0, r.err);
+    assertSameInventory(await flightdeckAsAnsible(dir, { identities: [key.identity] }), ansibleInventory(path, { vaultPasswordFile: passwordFile, vaultPasswords: [{ password: VAULT_PASSWORD }] }));
+  });
+
+  test("an executable password file is refused (an import runs no program)", async () => {
+    const pw = join(temp, "pw-script");
+    writeFileSync(pw, "#!/bin/sh\necho secret\n");
+    chmodSync(pw, 0o755);
+    const r = await flightdeck("import", "ansible", join(fixtureDir({ hosts: "[web]\nweb1\n" }), "hosts"), "-o", siteDir(), "--vault-password-file", pw);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /is executable \(a password script\): run it yourself/);
+  });
+
+  test("an inventory directory skips .ini files, as Ansible does, and says so", { skip }, async () => {
+    const source = fixtureDir({ "10-main.yml": "all:\n  hosts:\n    a1:\n", "hosts.ini": "[never]\nskipped1\n", "README.md": "notes" });
+    const dir = siteDir();
+    const r = await flightdeck("import", "ansible", source, "-o", dir);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /hosts\.ini:1:1: warning: skipped: Ansible ignores \.ini files inside an inventory directory/);
+    const actual = await flightdeckAsAnsible(dir);
+    assert.deepEqual(Object.keys(actual.hostvars), ["a1"]);
+    assertSameInventory(actual, ansibleInventory(source));
+  });
+
+  test("dynamic inventories are refused: scripts and plugin configurations", async () => {
+    const script = fixtureDir({ "inv.py": "#!/usr/bin/env python3\nprint('{}')\n", "aws_ec2.yml": "plugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n" });
+    let r = await flightdeck("import", "ansible", join(script, "inv.py"), "-o", siteDir());
+    assert.equal(r.code, 1);
+    assert.match(r.err, /inv\.py:1:1: error: an inventory script \(a dynamic inventory\)/);
+    r = await flightdeck("import", "ansible", join(script, "aws_ec2.yml"), "-o", siteDir());
+    assert.equal(r.code, 1);
+    assert.match(r.err, /aws_ec2\.yml:1:1: error: this is an inventory plugin configuration \(plugin: "amazon\.aws\.aws_ec2"\)/);
+  });
+
+  test("usage problems exit 2 with the usage", async () => {
+    for (const args of [["import"], ["import", "terraform", "x"], ["import", "ansible", "x"], ["import", "ansible", "-o", "y"]]) {
+      const r = await flightdeck(...args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.err, /^flightdeck: /);
+    }
+    const help = await flightdeck("import", "help");
+    assert.equal(help.code, 0);
+    assert.match(help.out, /flightdeck import ansible PATH -o SITE_DIR/);
+  });
+
+  test("the real flightdeck process: a located error, exit 1, no trace; then a clean import and lint", { skip }, () => {
+    const bin = fileURLToPath(new URL("../../bin/flightdeck.mjs", import.meta.url));
+    const exec = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", cwd: temp, timeout: 120_000 });
+    const bad = fixtureDir({ hosts: "[web]\nweb1 a=1 broken\n" });
+    let r = exec("import", "ansible", join(bad, "hosts"), "-o", join(temp, "proc-bad"));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /hosts:2:1: error: expected key=value host variable assignment, got: broken/);
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error/);
+    assert.ok(!existsSync(join(temp, "proc-bad")));
+    const good = join(temp, "proc-good");
+    r = exec("import", "ansible", fixtureSource(FIXTURES.find((f) => f.name === "ini-basic")!).path, "-o", good);
+    assert.equal(r.status, 0, r.stderr);
+    r = exec("lint", good);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /11 hosts, \d+ groups, 0 profiles: 0 errors, 0 warnings/);
   });
 });
 
