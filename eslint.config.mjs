@@ -82,12 +82,16 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          // Browser code may import exactly three pure engine modules (the run tracker, the event types, durations in words).
+          // Browser code may import exactly three pure engine modules (the run tracker, the event types, durations in words),
+          // and which site files are documents or Ansible content (server/inventory/site-files).
           // Patterns follow gitignore rules: re-including a file needs its folder re-included, so the folder's
           // own index is forbidden by name below.
-          paths: [{ name: "~/server/engine", allowTypeImports: true, message: "Import ~/server/engine/tracker, ~/server/engine/events or ~/server/engine/duration; the engine's index pulls in transports." }],
+          paths: [
+            { name: "~/server/engine", allowTypeImports: true, message: "Import ~/server/engine/tracker, ~/server/engine/events or ~/server/engine/duration; the engine's index pulls in transports." },
+            { name: "~/server/inventory", allowTypeImports: true, message: "Import ~/server/inventory/site-files; the site model's index pulls in Node modules." },
+          ],
           patterns: [
-            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster", "!~/server/engine", "~/server/engine/*", "!~/server/engine/tracker", "!~/server/engine/events", "!~/server/engine/duration"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
+            { group: ["~/server/*", "!~/server/api", "!~/server/broadcaster", "!~/server/engine", "~/server/engine/*", "!~/server/engine/tracker", "!~/server/engine/events", "!~/server/engine/duration", "!~/server/inventory", "~/server/inventory/*", "!~/server/inventory/site-files"], allowTypeImports: true, message: "Browser code reaches the server through tRPC; import server modules as types only." },
           ],
         },
       ],

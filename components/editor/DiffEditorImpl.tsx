@@ -1,10 +1,10 @@
 "use client";
 
 /**
- * The real read-only YAML diff editor. Client-only: loaded by ./DiffEditor through `dynamic(..., { ssr: false })`.
+ * The real read-only diff editor (YAML documents, and Ansible content highlighted by its file name). Client-only: loaded by ./DiffEditor through `dynamic(..., { ssr: false })`.
  */
 import { useEffect, useRef, useState } from "react";
-import { monaco } from "./monaco";
+import { languageFor, monaco } from "./monaco";
 import type { DiffEditorProps } from "./types";
 import styles from "./editor.module.css";
 
@@ -78,8 +78,8 @@ export default function DiffEditorImpl({ original, modified, path, theme, sideBy
   useEffect(() => {
     if (!diff) return;
     const pair = {
-      original: monaco.editor.createModel(texts.current.original, "yaml", diffUri(instance, "original", path)),
-      modified: monaco.editor.createModel(texts.current.modified, "yaml", diffUri(instance, "modified", path)),
+      original: monaco.editor.createModel(texts.current.original, languageFor(path), diffUri(instance, "original", path)),
+      modified: monaco.editor.createModel(texts.current.modified, languageFor(path), diffUri(instance, "modified", path)),
     };
     models.current = pair;
     diff.setModel(pair);

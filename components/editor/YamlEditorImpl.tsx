@@ -4,7 +4,7 @@
  * The real YAML editor. Client-only: loaded by ./YamlEditor through `dynamic(..., { ssr: false })`.
  */
 import { useEffect, useRef, useState } from "react";
-import { configureSiteSchema, monaco, onYamlReport, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER, yamlReportCount } from "./monaco";
+import { configureSiteSchema, languageFor, monaco, onYamlReport, SERVER_MARKER_OWNER, setServerMarkers, YAML_MARKER_OWNER, yamlReportCount } from "./monaco";
 import { markerToMarkerData, modelProblems } from "./markers";
 import type { YamlEditorProps } from "./types";
 import styles from "./editor.module.css";
@@ -29,13 +29,17 @@ interface OpenFile {
 
 let instanceCounter = 0;
 
-export function modelUri(site: string, path: string): monaco.Uri {
+/**
+ * A file's model URI: `file:///<site>/<path>`, and for files the site's schema does not apply to (Ansible
+ * content) a `?ansible` query, so that the URI no longer ends in `.yml` and monaco-yaml's fileMatch skips it.
+ */
+export function modelUri(site: string, path: string, siteSchema = true): monaco.Uri {
   const clean = (s: string) => s.replace(/^\/+|\/+$/g, "");
-  return monaco.Uri.from({ scheme: "file", path: `/${clean(site)}/${clean(path)}` });
+  return monaco.Uri.from({ scheme: "file", path: `/${clean(site)}/${clean(path)}`, query: siteSchema ? undefined : "ansible" });
 }
 
 export default function YamlEditorImpl(props: YamlEditorProps) {
-  const { site, path, value, markers, jsonSchema, reveal, theme, readOnly = false } = props;
+  const { site, path, value, markers, jsonSchema, reveal, theme, readOnly = false, siteSchema = true } = props;
   const containerRef = useRef<HTMLDivElement>(null);
   const [editor, setEditor] = useState<CodeEditor | null>(null);
   const [model, setModel] = useState<TextModel | null>(null);
@@ -137,12 +141,13 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
   // One model per file, kept while the editor lives: switching files keeps unsaved text and undo history.
   useEffect(() => {
     if (!editor) return;
-    const uri = modelUri(site, path);
+    const uri = modelUri(site, path, siteSchema);
     const key = uri.toString();
+    const language = languageFor(path);
     let file = files.current.get(key);
     if (!file || file.model.isDisposed()) {
       const existing = monaco.editor.getModel(uri);
-      const created = existing ?? monaco.editor.createModel(value, "yaml", uri);
+      const created = existing ?? monaco.editor.createModel(value, language, uri);
       created.updateOptions({ tabSize: 2, insertSpaces: true });
       file = { model: created, owned: !existing, lastValue: value, echoes: [], viewState: null };
       files.current.set(key, file);
@@ -167,10 +172,10 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
       highlight.current?.clear();
       editor.setModel(file.model);
       if (file.viewState) editor.restoreViewState(file.viewState);
-      editor.updateOptions({ ariaLabel: `YAML editor: ${path}` });
+      editor.updateOptions({ ariaLabel: `${language === "yaml" ? "YAML editor" : "Editor"}: ${path}` });
       setModel(file.model);
     }
-  }, [editor, site, path, value]);
+  }, [editor, site, path, value, siteSchema]);
 
   // The effects below act on the editor's current model, which the effect above has just switched to the
   // current path (in the same commit); `model` (state) is a dependency only to re-run them after a switch.
@@ -242,6 +247,7 @@ export default function YamlEditorImpl(props: YamlEditorProps) {
       data-testid="yaml-editor"
       data-path={path}
       data-ready={model ? "true" : "false"}
+      data-language={model?.getLanguageId()}
       data-yaml-reported={yamlReported}
     />
   );

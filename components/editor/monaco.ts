@@ -125,6 +125,29 @@ function withServerFirstMarkers(base: typeof monaco): typeof monaco {
   return { ...base, editor: { ...base.editor, setModelMarkers } };
 }
 
+/** Inner languages a Jinja template (`.j2`) keeps; any other template is highlighted as Twig (Jinja's cousin). */
+const J2_INNER = new Set(["yaml", "json", "python", "shell", "ini", "xml"]);
+
+/**
+ * Monaco's language for a site file, by its name as Monaco's own languages declare them (`.py` python, `.sh`
+ * shell, `.yml` yaml); Jinja templates (`index.html.j2`) as Twig, or as the file they render when that is data.
+ */
+export function languageFor(path: string): string {
+  const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+  if (name.endsWith(".j2")) {
+    const inner = languageFor(name.slice(0, -3));
+    return J2_INNER.has(inner) ? inner : "twig";
+  }
+  let best: { id: string; length: number } | undefined;
+  for (const lang of monaco.languages.getLanguages()) {
+    if (lang.filenames?.some((f) => f.toLowerCase() === name)) return lang.id;
+    for (const ext of lang.extensions ?? []) {
+      if (name.endsWith(ext.toLowerCase()) && ext.length > (best?.length ?? 0)) best = { id: lang.id, length: ext.length };
+    }
+  }
+  return best?.id ?? "plaintext";
+}
+
 export const SCHEMA_URI = "inmemory://flightdeck/site.schema.json";
 
 let yaml: MonacoYaml | undefined;
@@ -141,6 +164,7 @@ function yamlOptions(schema: object): MonacoYamlOptions {
     schemas: [
       {
         uri: SCHEMA_URI,
+        // Files outside the schema (Ansible content) have models whose URI ends in a query (YamlEditorImpl's modelUri).
         fileMatch: ["*.yml", "*.yaml", "**/*.yml", "**/*.yaml"],
         schema,
       },

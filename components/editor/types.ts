@@ -58,6 +58,11 @@ export interface YamlEditorProps {
   markers: readonly EditorMarker[];
   /** One JSON Schema for all site YAML files (monaco-yaml, configured once per page). */
   jsonSchema: object;
+  /**
+   * Whether `jsonSchema` applies to this file: true (the default) for Flightdeck documents, false for Ansible
+   * content, which Monaco still highlights (by extension) and checks as YAML, but never against the site's schema.
+   */
+  siteSchema?: boolean;
   /** Ctrl+S / Cmd+S inside the editor. The browser's save dialog is suppressed. */
   onSave: () => void;
   reveal?: EditorReveal;

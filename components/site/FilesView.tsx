@@ -3,10 +3,11 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useState } from "react";
 import YamlEditor from "~/components/editor/YamlEditor";
 import { useTRPC } from "~/components/trpc/react";
 import { useTheme } from "~/components/ui/theme";
+import { SITE_FILE_RULE, siteFileKind } from "~/server/inventory/site-files";
 import { SaveDialog } from "./SaveDialog";
 import { useWorkspace } from "./workspace";
 
@@ -62,15 +63,25 @@ export function FilesView({ path }: { path: string | undefined }) {
   }, [editable, w.dirty.length]);
 
   const newFile = () => {
-    const name = window.prompt("New file path (relative, ending in .yml or .yaml):", "profiles/new.yml");
+    const name = window.prompt("New file path: a .yml document, or Ansible content under playbooks/, roles/, collections/ or ansible/", "profiles/new.yml");
     if (!name) return;
-    if (!/^[A-Za-z0-9_.\-/]+\.ya?ml$/.test(name) || name.split("/").includes("..")) {
-      window.alert(`'${name}' is not a valid site file path: use a relative path ending in .yml or .yaml`);
+    const kind = /^[A-Za-z0-9_.\-/]+$/.test(name) ? siteFileKind(name) : null;
+    if (!kind) {
+      window.alert(`'${name}' is not a valid site file path: use ${SITE_FILE_RULE}`);
       return;
     }
-    w.setBuffer(name, "kind: profile\napi_version: v1beta1\nspec:\n  name: \n");
+    w.setBuffer(name, starter(name, kind));
     router.push(`${base}/${name}`);
   };
+
+  // Documents first, then the site's Ansible content (never checked against the documents' schema).
+  const groups = useMemo(
+    () => [
+      { title: undefined, paths: w.paths.filter((p) => siteFileKind(p) !== "ansible") },
+      { title: "Ansible content", paths: w.paths.filter((p) => siteFileKind(p) === "ansible") },
+    ],
+    [w.paths],
+  );
 
   const content = current ? w.contentOf(current) : undefined;
   return (
@@ -84,21 +95,29 @@ export function FilesView({ path }: { path: string | undefined }) {
             </button>
           )}
         </div>
-        <ul>
-          {w.paths.map((p) => {
-            const c = counts(p);
-            return (
-              <li key={p}>
-                <Link href={`${base}/${p}`} aria-current={p === current ? "page" : undefined} className="file-link">
-                  <span className="grow mono">{p}</span>
-                  {w.dirty.includes(p) && <span title="Unsaved changes" aria-label="unsaved">●</span>}
-                  {c.errors > 0 && <span className="badge error" title={`${c.errors} errors`}>✕ {c.errors}</span>}
-                  {c.warnings > 0 && <span className="badge warn" title={`${c.warnings} warnings`}>▲ {c.warnings}</span>}
-                </Link>
-              </li>
-            );
-          })}
-        </ul>
+        {groups.map(
+          (g) =>
+            (g.paths.length > 0 || !g.title) && (
+              <div key={g.title ?? "documents"} role="group" aria-label={g.title ?? "Documents"}>
+                {g.title && <h3 className="file-group">{g.title}</h3>}
+                <ul>
+                  {g.paths.map((p) => {
+                    const c = counts(p);
+                    return (
+                      <li key={p}>
+                        <Link href={`${base}/${p}`} aria-current={p === current ? "page" : undefined} className="file-link">
+                          <span className="grow mono">{breakable(p)}</span>
+                          {w.dirty.includes(p) && <span title="Unsaved changes" aria-label="unsaved">●</span>}
+                          {c.errors > 0 && <span className="badge error" title={`${c.errors} errors`}>✕ {c.errors}</span>}
+                          {c.warnings > 0 && <span className="badge warn" title={`${c.warnings} warnings`}>▲ {c.warnings}</span>}
+                        </Link>
+                      </li>
+                    );
+                  })}
+                </ul>
+              </div>
+            ),
+        )}
       </aside>
       <section className="editor-pane">
         <div className="row editor-toolbar">
@@ -131,6 +150,7 @@ export function FilesView({ path }: { path: string | undefined }) {
               onChange={(v) => w.setBuffer(current, v)}
               markers={fileDiagnostics}
               jsonSchema={schema.data}
+              siteSchema={siteFileKind(current) !== "ansible"}
               onSave={onSave}
               reveal={reveal}
               onMarkersChange={setSchemaMarkers}
@@ -169,9 +189,11 @@ export function FilesView({ path }: { path: string | undefined }) {
         .file-list-head { padding: 12px 12px 4px; }
         .file-list-head h2 { margin: 0; }
         .file-list ul { list-style: none; margin: 0; padding: 4px 6px; }
+        .file-group { margin: 10px 14px 0; font-size: 12px; text-transform: uppercase; letter-spacing: .4px; color: var(--muted); }
         .file-link { display: flex; gap: 6px; align-items: center; padding: 5px 8px; border-radius: 4px; color: var(--text); }
         .file-link:hover { background: var(--surface-2); text-decoration: none; }
         .file-link[aria-current="page"] { background: var(--accent-soft); }
+        .file-link .mono { min-width: 0; overflow-wrap: anywhere; }
         .editor-pane { display: flex; flex-direction: column; min-width: 0; min-height: 0; }
         .editor-toolbar { padding: 6px 12px; border-bottom: 1px solid var(--border); background: var(--surface); min-height: 39px; }
         .read-only-note { display: inline-flex; align-items: center; gap: 8px; font-size: 13px; }
@@ -188,4 +210,26 @@ export function FilesView({ path }: { path: string | undefined }) {
       `}</style>
     </div>
   );
+}
+
+/** What a new file starts with: a profile for a document, a play for a playbook, nothing for other Ansible files. */
+function starter(path: string, kind: "document" | "ansible"): string {
+  if (kind === "document") return "kind: profile\napi_version: v1beta1\nspec:\n  name: \n";
+  const stem = path.replace(/^.*\//, "").replace(/\.ya?ml$/i, "");
+  if (/^playbooks\/[^/]+\.ya?ml$/i.test(path)) return `- name: ${stem}\n  hosts: all\n  tasks: []\n`;
+  return "";
+}
+
+/** A path that wraps after its slashes (roles/web/tasks/ | main.yml) rather than inside a name. */
+function breakable(path: string) {
+  return path.split("/").map((segment, i, all) => (
+    <Fragment key={i}>
+      {segment}
+      {i < all.length - 1 && (
+        <>
+          /<wbr />
+        </>
+      )}
+    </Fragment>
+  ));
 }

@@ -137,7 +137,7 @@ function ImportSite() {
   const [name, setName] = useState("");
   const [path, setPath] = useState("");
   const [file, setFile] = useState<File | null>(null);
-  const [result, setResult] = useState<{ error?: string; skipped?: string[] }>({});
+  const [result, setResult] = useState<{ error?: string; skipped?: string[]; binary?: string[] }>({});
   const importPath = useMutation(trpc.sites.importPath.mutationOptions());
   const slug = slugify(name);
 
@@ -151,16 +151,20 @@ function ImportSite() {
       form.set("name", name);
       // The site in the query lets the server check who may import before it reads the upload.
       const res = await fetch(`/api/v1/sites/import?${new URLSearchParams({ slug, name })}`, { method: "POST", body: form });
-      const body = (await res.json().catch(() => ({}))) as { error?: string; skipped?: string[] };
+      const body = (await res.json().catch(() => ({}))) as { error?: string; skipped?: string[]; binary?: string[] };
       if (res.status === 401) return goToLogin();
       if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).` });
       await queryClient.invalidateQueries();
-      if (body.skipped?.length) return setResult({ skipped: body.skipped });
+      if (body.skipped?.length) return setResult({ skipped: body.skipped, binary: body.binary });
       router.push(`/sites/${slug}`);
     } else {
       importPath.mutate(
         { slug, name, path },
-        { onSuccess: () => router.push(`/sites/${slug}`), onError: (err) => setResult({ error: errorSentence(err) }) },
+        {
+          // Binary Ansible files were left out (a site keeps text): say which before opening the site.
+          onSuccess: (r) => (r.binary.length ? setResult({ skipped: r.binary, binary: r.binary }) : router.push(`/sites/${slug}`)),
+          onError: (err) => setResult({ error: errorSentence(err) }),
+        },
       );
     }
   };
@@ -183,7 +187,9 @@ function ImportSite() {
       {result.error && <div className="notice error" role="alert">{result.error}</div>}
       {result.skipped && (
         <div className="notice warn">
-          Imported. Not imported (not site YAML): {result.skipped.join(", ")}. <Link href={`/sites/${slug}`}>Open the site</Link>
+          Imported. Not imported (not site files): {result.skipped.join(", ")}.
+          {result.binary?.length ? ` Of these, ${result.binary.join(", ")} ${result.binary.length === 1 ? "is Ansible content but binary" : "are Ansible content but binary"}: a site keeps text files only.` : ""}{" "}
+          <Link href={`/sites/${slug}`}>Open the site</Link>
         </div>
       )}
       <div>
