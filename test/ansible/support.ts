@@ -188,9 +188,15 @@ export function assertSameInventory(actual: InventoryView, expected: InventoryVi
   }
 }
 
-/** Write `{relative path: content}` under a new temp dir (content null makes a directory); returns the dir. */
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Write `{relative path: content}` under a new temp dir (content null makes a directory), removed when the process exits; returns the dir. */
 export function fixtureDir(files: Record<string, string | null>, prefix = "flightdeck-ansible-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
   for (const [path, content] of Object.entries(files)) {
     const full = join(dir, path);
     if (content === null) mkdirSync(full, { recursive: true });
