@@ -61,7 +61,9 @@ test("export a site as .tgz and import it back through the dashboard, unchanged"
   await login(page, "admin");
   await page.goto("/");
   const download = page.waitForEvent("download");
-  await page.locator(".site-card", { hasText: "HA MAAS on KVM" }).getByRole("link", { name: "Export .tgz" }).click();
+  const card = page.locator(".site-card", { hasText: "HA MAAS on KVM" });
+  await card.getByTestId("export-menu").click();
+  await card.getByRole("menuitem", { name: /Site archive \(\.tgz\)/ }).click();
   const file = await (await download).path();
 
   const form = page.locator("form", { hasText: "Import a site" });

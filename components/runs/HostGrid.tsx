@@ -467,6 +467,8 @@ const HostRow = memo(function HostRow({ host, top, state, status, model, selecte
 function GroupChip({ host, id, tasks, opStart, state, steps, selected, hrefFor, onOpen }: { host: string; id: string; tasks: string[]; opStart: boolean; state: RunSnapshot["hosts"][string]; steps: RunSteps; selected: boolean; hrefFor: HrefFor; onOpen: Open }) {
   const st = state.steps[id];
   if (!st) return <span className={`chip-group none${opStart ? " op-start" : ""}`} aria-hidden="true" />;
+  // This host's own tasks (a handler or an include that ran elsewhere is not one of them).
+  tasks = tasks.filter((t) => state.steps[t]);
   const { counts, done, running } = taskSummary(state, tasks);
   const tally = BAR_ORDER.filter((s) => counts[s]).map((s) => `${counts[s]} ${STEP_LOOK[s].label}`).join(", ");
   const name = steps.name(id);

@@ -10,6 +10,7 @@ import { RelativeTime } from "~/components/ui/RelativeTime";
 import { useMe } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
 import { useTRPC } from "~/components/trpc/react";
+import { ExportMenu } from "./ExportMenu";
 import { LintBadges } from "./LintBadges";
 
 export function SitesPage() {
@@ -67,9 +68,7 @@ export function SitesPage() {
                 <span className="muted">
                   saved <RelativeTime date={s.updatedAt} /> by {s.updatedBy}
                 </span>
-                <a className="btn small" href={`/api/v1/sites/${s.slug}/export`} download>
-                  Export .tgz
-                </a>
+                <ExportMenu slug={s.slug} />
               </div>
             </li>
           ))}
@@ -94,6 +93,17 @@ export function SitesPage() {
         .two-col { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
         @media (max-width: 800px) { .two-col { grid-template-columns: 1fr; } }
         form.card { display: flex; flex-direction: column; gap: 12px; }
+        .import-format { border: 0; margin: 0; padding: 0; min-width: 0; }
+        .import-format legend { padding: 0; margin-bottom: 4px; font-size: 13px; font-weight: 500; }
+        .format-choice { display: inline-flex; border: 1px solid var(--border); border-radius: var(--radius); overflow: hidden; }
+        .format-choice label { display: inline-flex; align-items: center; gap: 6px; padding: 5px 12px; font-size: 13px; cursor: pointer; background: var(--surface); }
+        .format-choice label + label { border-left: 1px solid var(--border); }
+        .format-choice label.on { background: var(--accent-soft); color: var(--accent); font-weight: 600; }
+        .format-choice label:focus-within { outline: 2px solid var(--focus); outline-offset: -2px; }
+        .format-choice input { margin: 0; accent-color: var(--accent); }
+        .import-error, .import-done { display: flex; flex-direction: column; align-items: stretch; gap: 6px; }
+        .problems { margin: 0; padding-left: 18px; font-size: 12.5px; overflow-wrap: anywhere; max-height: 240px; overflow: auto; }
+        .problems li + li { margin-top: 2px; }
       `}</style>
     </>
   );
@@ -130,71 +140,161 @@ function CreateSite() {
   );
 }
 
+type ImportFormat = "site" | "ansible";
+
+interface ImportResult {
+  error?: string;
+  /** An Ansible inventory's problems, each `file:line:col: message`. */
+  problems?: string[];
+  skipped?: string[];
+  binary?: string[];
+  /** What an Ansible import made, and what Ansible would have warned about. */
+  ansible?: { hosts: number; groups: number; secrets: number; corrections: number; warnings: string[] };
+}
+
+/**
+ * Import a site from an archive or a server directory: a Flightdeck site (its own layout), or an Ansible inventory
+ * (INI or YAML, group_vars/, host_vars/; vaulted values become the new site's secrets with the vault password,
+ * which is sent for this import only).
+ */
 function ImportSite() {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
+  const [format, setFormat] = useState<ImportFormat>("site");
   const [name, setName] = useState("");
   const [path, setPath] = useState("");
   const [file, setFile] = useState<File | null>(null);
-  const [result, setResult] = useState<{ error?: string; skipped?: string[]; binary?: string[] }>({});
+  const [inventory, setInventory] = useState("");
+  const [vault, setVault] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<ImportResult>({});
   const importPath = useMutation(trpc.sites.importPath.mutationOptions());
   const slug = slugify(name);
+  const ansible = format === "ansible";
+
+  // Open the new site, unless something was left out or Ansible had warnings: those are said first.
+  const done = (r: ImportResult) => (r.skipped?.length || r.ansible?.warnings.length ? setResult(r) : router.push(`/sites/${slug}`));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setResult({});
-    if (file) {
-      const form = new FormData();
-      form.set("file", file);
-      form.set("slug", slug);
-      form.set("name", name);
-      // The site in the query lets the server check who may import before it reads the upload.
-      const res = await fetch(`/api/v1/sites/import?${new URLSearchParams({ slug, name })}`, { method: "POST", body: form });
-      const body = (await res.json().catch(() => ({}))) as { error?: string; skipped?: string[]; binary?: string[] };
-      if (res.status === 401) return goToLogin();
-      if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).` });
-      await queryClient.invalidateQueries();
-      if (body.skipped?.length) return setResult({ skipped: body.skipped, binary: body.binary });
-      router.push(`/sites/${slug}`);
-    } else {
-      importPath.mutate(
-        { slug, name, path },
-        {
-          // Binary Ansible files were left out (a site keeps text): say which before opening the site.
-          onSuccess: (r) => (r.binary.length ? setResult({ skipped: r.binary, binary: r.binary }) : router.push(`/sites/${slug}`)),
-          onError: (err) => setResult({ error: errorSentence(err) }),
-        },
-      );
+    setBusy(true);
+    try {
+      if (file) {
+        const form = new FormData();
+        form.set("file", file);
+        form.set("slug", slug);
+        form.set("name", name);
+        if (ansible && vault) form.set("vault_password", vault);
+        if (ansible && inventory) form.set("inventory", inventory);
+        // The site in the query lets the server check who may import before it reads the upload.
+        const query = new URLSearchParams({ slug, name, ...(ansible && { format }) });
+        const res = await fetch(`/api/v1/sites/import?${query}`, { method: "POST", body: form });
+        const body = (await res.json().catch(() => ({}))) as ImportResult;
+        if (res.status === 401) return goToLogin();
+        if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).`, problems: body.problems });
+        await queryClient.invalidateQueries();
+        done({ skipped: body.skipped, binary: body.binary, ansible: body.ansible });
+      } else {
+        const r = await importPath.mutateAsync({ slug, name, path, format, ...(ansible && vault && { vaultPassword: vault }) }).catch((err: unknown) => {
+          // An inventory's problems come one per line, each located.
+          const lines = errorMessage(err).split("\n");
+          setResult(ansible && lines.length > 1 ? { error: `${path} cannot be imported as an Ansible inventory: ${lines.length} problems`, problems: lines } : { error: errorSentence(err) });
+        });
+        // Binary Ansible files were left out (a site keeps text): say which before opening the site.
+        if (r) done({ skipped: r.binary.length ? r.binary : undefined, binary: r.binary, ansible: r.ansible });
+      }
+    } finally {
+      setBusy(false);
     }
   };
   return (
-    <form className="card" onSubmit={(e) => void submit(e)}>
+    <form className="card import-form" onSubmit={(e) => void submit(e)} data-testid="import-form">
       <h2>Import a site</h2>
+      <fieldset className="import-format">
+        <legend>Import</legend>
+        <div className="format-choice">
+          <label className={format === "site" ? "on" : undefined}>
+            <input type="radio" name="import-format" value="site" checked={format === "site"} onChange={() => setFormat("site")} />
+            Flightdeck site
+          </label>
+          <label className={ansible ? "on" : undefined}>
+            <input type="radio" name="import-format" value="ansible" checked={ansible} onChange={() => setFormat("ansible")} data-testid="format-ansible" />
+            Ansible inventory
+          </label>
+        </div>
+      </fieldset>
       <label className="field">
         Name
-        <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Production DC1" required />
-        <span className="hint">An existing id gets the import as a new revision. Id: <code>{slug || "…"}</code></span>
+        <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder={ansible ? "Production (from Ansible)" : "Production DC1"} required />
+        <span className="hint">
+          {ansible ? "A new site; every host resolves to exactly what ansible-inventory gives it." : "An existing id gets the import as a new revision."} Id: <code>{slug || "…"}</code>
+        </span>
       </label>
       <label className="field">
-        Archive <span className="hint">.tgz, .tar or .zip of the site directory</span>
+        Archive <span className="hint">{ansible ? ".tgz or .zip of the inventory: INI or YAML files, group_vars/, host_vars/" : ".tgz, .tar or .zip of the site directory"}</span>
         <input type="file" accept=".tgz,.tar.gz,.tar,.zip" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
       </label>
+      {ansible && file && (
+        <label className="field">
+          Inventory in the archive <span className="hint">optional: a file or folder; by default the archive&apos;s folder, or its one file</span>
+          <input type="text" value={inventory} onChange={(e) => setInventory(e.target.value)} placeholder="hosts.ini" />
+        </label>
+      )}
       <label className="field">
-        …or a directory on the server
-        <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/srv/sites/dc1" disabled={!!file} />
+        {ansible ? "…or an inventory on the server (a file or directory)" : "…or a directory on the server"}
+        <input type="text" value={path} onChange={(e) => setPath(e.target.value)} placeholder={ansible ? "/etc/ansible/inventories/production" : "/srv/sites/dc1"} disabled={!!file} />
       </label>
-      {result.error && <div className="notice error" role="alert">{result.error}</div>}
-      {result.skipped && (
-        <div className="notice warn">
-          Imported. Not imported (not site files): {result.skipped.join(", ")}.
-          {result.binary?.length ? ` Of these, ${result.binary.join(", ")} ${result.binary.length === 1 ? "is Ansible content but binary" : "are Ansible content but binary"}: a site keeps text files only.` : ""}{" "}
-          <Link href={`/sites/${slug}`}>Open the site</Link>
+      {ansible && (
+        <label className="field">
+          Vault password <span className="hint">optional: opens !vault values and vaulted files, which become the site&apos;s secrets; used for this import only, never stored</span>
+          <input type="password" value={vault} onChange={(e) => setVault(e.target.value)} autoComplete="off" data-testid="vault-password" />
+        </label>
+      )}
+      {result.error && (
+        <div className="notice error import-error" role="alert" data-testid="import-error">
+          <div>{result.error}</div>
+          {result.problems && (
+            <ul className="problems" aria-label="Problems">
+              {result.problems.map((p, i) => (
+                <li key={i} className="mono">
+                  {p}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      {(result.skipped || result.ansible) && (
+        <div className="notice warn import-done" data-testid="import-done">
+          <div>
+            Imported
+            {result.ansible &&
+              `: ${result.ansible.hosts} ${result.ansible.hosts === 1 ? "host" : "hosts"}, ${result.ansible.groups} groups${result.ansible.secrets ? `, ${result.ansible.secrets} secrets` : ""}`}
+            .{" "}
+            {result.skipped && (
+              <>
+                Not imported (not site files): {result.skipped.join(", ")}.
+                {result.binary?.length ? ` Of these, ${result.binary.join(", ")} ${result.binary.length === 1 ? "is Ansible content but binary" : "are Ansible content but binary"}: a site keeps text files only.` : ""}{" "}
+              </>
+            )}
+            <Link href={`/sites/${slug}`}>Open the site</Link>
+          </div>
+          {result.ansible && result.ansible.warnings.length > 0 && (
+            <ul className="problems" aria-label="Warnings">
+              {result.ansible.warnings.map((w, i) => (
+                <li key={i} className="mono">
+                  {w}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
       <div>
-        <button className="btn primary" disabled={!slug || (!file && !path) || importPath.isPending}>
-          Import
+        <button className="btn primary" disabled={!slug || (!file && !path) || busy}>
+          {busy ? "Importing…" : "Import"}
         </button>
       </div>
     </form>

@@ -42,9 +42,17 @@ const ZIP_SLICE = 4 << 10;
 /** Inflated bytes between two yields to the event loop (zip entries inflate on it). */
 const YIELD_EVERY = 1 << 20;
 
-export async function readArchive(name: string, data: Uint8Array): Promise<ArchiveContents> {
+export interface ReadArchiveOptions {
+  /**
+   * Which entries to keep, and as what: site files by default. An Ansible inventory keeps every text file (as
+   * "ansible": text only, binary ones skipped and listed), since its files need no extension.
+   */
+  keep?: (path: string) => SiteFileKind | null;
+}
+
+export async function readArchive(name: string, data: Uint8Array, options: ReadArchiveOptions = {}): Promise<ArchiveContents> {
   if (data.byteLength > ARCHIVE_LIMITS.uploadBytes) throw tooLarge(`${name} is ${size(data.byteLength)}; an archive may be at most ${size(ARCHIVE_LIMITS.uploadBytes)}`);
-  const out = new Collector(name);
+  const out = new Collector(name, options.keep ?? siteFileKind);
   if (data[0] === 0x50 && data[1] === 0x4b) await readZip(out, data);
   else if (data[0] === 0x1f && data[1] === 0x8b) await readTar(out, data, true);
   else await readTar(out, data, false);
@@ -62,7 +70,10 @@ class Collector {
   private sinceYield = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true });
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly keep: (path: string) => SiteFileKind | null,
+  ) {}
 
   /** Count bytes as they are inflated, of any entry; past the limit the archive is refused. */
   inflated(bytes: number) {
@@ -85,7 +96,7 @@ class Collector {
     const path = raw.replace(/^\.\//, "");
     if (!path || path.endsWith("/")) return undefined;
     const unsafe = path.startsWith("/") || path.split("/").includes("..");
-    const kind = isFile && !unsafe ? siteFileKind(path) : null;
+    const kind = isFile && !unsafe ? this.keep(path) : null;
     if (!kind) {
       this.skipped.push(path);
       return undefined;

@@ -1,8 +1,11 @@
+import { statSync } from "node:fs";
 import { z } from "zod";
 import { isNamed } from "../../errors";
 import { readSiteDirectory } from "../../inventory";
 import { lintCounts } from "../../site-checks";
-import { InvalidInputError } from "../../store/errors";
+import { formatProblem } from "../../ansible/inventory/errors";
+import { ConflictError, InvalidInputError } from "../../store/errors";
+import { importAnsibleOffThread } from "../../workers/ansible-import";
 import { actorName } from "../../auth";
 import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
 
@@ -43,27 +46,51 @@ export const sitesRouter = createTRPCRouter({
       return created;
     }),
 
+  /**
+   * A site from a directory on the server, or (`format: "ansible"`) a new site from an Ansible inventory there (a
+   * file or directory, as `ansible-inventory -i` takes it), imported off the event loop. The vault password is
+   * used for this import only.
+   */
   importPath: adminProcedure
-    .input(z.object({ slug, name: z.string().trim().min(1).max(200), path: z.string().min(1) }))
+    .input(
+      z.object({
+        slug,
+        name: z.string().trim().min(1).max(200),
+        path: z.string().min(1),
+        format: z.enum(["site", "ansible"]).default("site"),
+        vaultPassword: z.string().max(4096).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       let files, binary: string[];
-      try {
-        ({ files, binary } = readSiteDirectory(input.path));
-      } catch (e) {
-        if (isNamed(e, "SiteNotFoundError")) throw new InvalidInputError(`${input.path} is not a directory on the server`);
-        throw e;
+      let ansible: { hosts: number; groups: number; secrets: number; corrections: number; warnings: string[] } | undefined;
+      if (input.format === "ansible") {
+        if (ctx.sites.exists(input.slug)) throw new ConflictError(`site '${input.slug}' exists: an Ansible inventory is imported as a new site (its whole content would replace this site's files); choose another name`);
+        if (!statSync(input.path, { throwIfNoEntry: false })) throw new InvalidInputError(`${input.path} is not a file or directory on the server`);
+        const server = await ctx.serverIdentity.catch(() => null);
+        const imported = await importAnsibleOffThread({ source: { path: input.path }, label: input.path, vaultPassword: input.vaultPassword, recipients: server?.recipients ?? [] });
+        files = imported.files;
+        binary = [];
+        ansible = { hosts: imported.hosts, groups: imported.groups, secrets: imported.secrets, corrections: imported.corrections, warnings: imported.warnings.map(formatProblem) };
+      } else {
+        try {
+          ({ files, binary } = readSiteDirectory(input.path));
+        } catch (e) {
+          if (isNamed(e, "SiteNotFoundError")) throw new InvalidInputError(`${input.path} is not a directory on the server`);
+          throw e;
+        }
       }
       if (!files.length) throw new InvalidInputError(`${input.path} holds no site files (.yml or .yaml documents, or Ansible content)`);
       // A new site may not run local steps yet, so its playbooks are not run through Ansible until it may.
       const lint = await lintCounts(ctx.env, files, ctx.principal.userId, ctx.sites.exists(input.slug) ? ctx.runner.sitePolicy(input.slug) : undefined);
-      const message = `Imported from ${input.path}`;
+      const message = ansible ? `Imported the Ansible inventory ${input.path}` : `Imported from ${input.path}`;
       const author = actorName(ctx.principal);
       const result = ctx.sites.exists(input.slug)
         ? ctx.sites.replace(input.slug, { files, author, message, lint })
         : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message, lint });
-      ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length } });
+      ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length, ...(ansible && { format: "ansible", hosts: ansible.hosts, secrets: ansible.secrets }) } });
       // Binary Ansible files (a site keeps text only) were left out: the dialog says which.
-      return { ...result, binary };
+      return { ...result, binary, ansible };
     }),
 
   /** Site settings: how many approvals a run needs. */
