@@ -69,6 +69,26 @@ spec:
   - name: more tasks
     include_tasks: more.yml
 `,
+    // A playbook with many tasks (debug runs on the controller: no host needs to answer).
+    "many.yml": `kind: blueprint
+api_version: v1beta1
+spec:
+  name: many
+  steps:
+  - {name: bulk, action: ansible.playbook, params: {playbook: playbooks/many.yml}}
+---
+kind: deployment
+api_version: v1beta1
+meta: {title: Thirty tasks}
+spec:
+  name: many
+  stages: [{name: all, operations: [{blueprints: [many], targets: [role=web]}]}]
+`,
+    "playbooks/many.yml": `- hosts: all
+  gather_facts: false
+  tasks:
+${Array.from({ length: 30 }, (_, i) => `  - name: check ${String(i + 1).padStart(2, "0")}\n    debug: {msg: "check ${i + 1} on {{ inventory_hostname }}"}`).join("\n")}
+`,
     "playbooks/more.yml": `- name: second wait
   wait_for: {path: "{{ gate2 }}", timeout: 120}
 - name: after
@@ -102,6 +122,7 @@ test("a playbook run from the dashboard: tasks appear live, a failed task, an un
   const tasks = preview.getByTestId("plan-tasks-configure");
   await expect(tasks.getByRole("listitem")).toHaveText(["1.1hello", "1.2wait for the test", "1.3fail on pb-2", "1.4more tasks"]);
   await expect(preview.getByRole("heading", { name: /2 steps, in order · 4 playbook tasks/ })).toBeVisible();
+  await expect(preview).toContainText("3 hosts · 2 steps and 4 playbook tasks (18 host-steps)");
   await shot(page, "80-plan-preview-tasks");
   await expectAccessible(page, "the plan preview with playbook tasks");
 
@@ -185,4 +206,48 @@ test("a playbook run from the dashboard: tasks appear live, a failed task, an un
   await shot(page, "85-playbook-grouped");
   await expectAccessible(page, "a playbook run grouped by playbook");
   noExternal();
+});
+
+test("a playbook with many tasks: the review lists them, the grid groups them, the drawer lists each", async ({ page }) => {
+  test.skip(missing !== null, missing ?? "");
+  test.setTimeout(120_000);
+  await login(page, "admin");
+  await trpc(page.request, "sites.importPath", { slug: SLUG, name: "Playbook fleet", path: join(dir, "site") });
+  await trpc(page.request, "sites.localExecution", { slug: SLUG, enabled: true });
+
+  // Under review, the plan lists the playbook's tasks (the first few, then all on request).
+  await trpc(page.request, "sites.settings", { slug: SLUG, approvalsRequired: 1 });
+  const { id: waiting } = await trpc<{ id: number }>(page.request, "runs.launch", { slug: SLUG, deployment: "many", reason: "thirty checks" });
+  await page.goto(`/sites/${SLUG}/runs/${waiting}`);
+  await expect(page.getByTestId("review-plan")).toContainText("3 hosts · 1 step and 30 playbook tasks (93 host-steps)");
+  const tasks = page.getByTestId("plan-tasks-bulk");
+  await expect(tasks.getByRole("listitem")).toHaveCount(12);
+  await tasks.getByRole("button", { name: "Show all 30 tasks" }).click();
+  await expect(tasks.getByRole("listitem")).toHaveCount(30);
+  await shot(page, "86-review-plan-tasks");
+  await expectAccessible(page, "a run under review with a playbook's tasks");
+  await trpc(page.request, "runs.cancel", { id: waiting });
+
+  await trpc(page.request, "sites.settings", { slug: SLUG, approvalsRequired: 0 });
+  const { id } = await trpc<{ id: number }>(page.request, "runs.launch", { slug: SLUG, deployment: "many", reason: "" });
+  await page.goto(`/sites/${SLUG}/runs/${id}`);
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "succeeded");
+  // Thirty tasks: one chip per host with a bar of them, until the user asks for each task.
+  await expect(page.getByTestId("tasks-grouped")).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("group-pb-2-bulk")).toHaveAttribute("data-done", "30");
+  await expect(page.getByTestId("chip-pb-2-bulk/check 07")).toHaveCount(0);
+  await shot(page, "87-many-tasks-grouped");
+  await page.getByTestId("tasks-each").click();
+  await expect(page.getByTestId("chip-pb-2-bulk/check 07")).toHaveAttribute("data-status", "ok");
+  // The rows stay inside the grid: it scrolls sideways rather than overflowing the page.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+
+  await page.getByTestId("group-pb-2-bulk").or(page.getByTestId("chip-pb-2-bulk")).click();
+  const drawer = page.getByTestId("host-drawer");
+  await expect(drawer.getByTestId("drawer-tasks-bulk")).toContainText("30 of 30 tasks done: 30 ok");
+  await expect(drawer.locator("tr[data-parent='bulk']")).toHaveCount(30);
+  await expect(drawer.getByTestId("log-tail")).toContainText("check 30 on pb-2");
+  await shot(page, "88-drawer-many-tasks");
+  await expectAccessible(page, "the drawer on a playbook step with many tasks");
 });

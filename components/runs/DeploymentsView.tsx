@@ -9,7 +9,7 @@ import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import { RunDialog } from "./dialogs";
 import { runHref } from "./paths";
-import { PLAN_CSS, PlanPreview } from "./PlanPreview";
+import { PLAN_CSS, PlanPreview, stepsText } from "./PlanPreview";
 
 type Deployment = RouterOutputs["runs"]["deployments"]["deployments"][number];
 
@@ -108,7 +108,7 @@ function DeploymentCard({ slug, revision, d, canRequest, approvals }: { slug: st
         </div>
         {plan && (
           <span className="muted dep-summary">
-            {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"} · {plan.steps.length} {plan.steps.length === 1 ? "step" : "steps"} ({steps.toLocaleString()} host-steps) · {plan.stages.length} {plan.stages.length === 1 ? "stage" : "stages"}
+            {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"} · {stepsText(plan)} ({steps.toLocaleString()} host-steps) · {plan.stages.length} {plan.stages.length === 1 ? "stage" : "stages"}
           </span>
         )}
         {canRequest && (
@@ -139,7 +139,7 @@ function DeploymentCard({ slug, revision, d, canRequest, approvals }: { slug: st
           }}
         >
           <p className="muted dialog-text">
-            Runs revision #{revision} on {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"}: {plan.steps.length} {plan.steps.length === 1 ? "step" : "steps"} in {plan.stages.length}{" "}
+            Runs revision #{revision} on {plan.hosts.length} {plan.hosts.length === 1 ? "host" : "hosts"}: {stepsText(plan)} in {plan.stages.length}{" "}
             {plan.stages.length === 1 ? "stage" : "stages"}.
           </p>
           {approvals > 0 ? (

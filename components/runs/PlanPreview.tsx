@@ -4,6 +4,14 @@ import { useState } from "react";
 import { formatDuration } from "~/server/engine/duration";
 import type { Plan, PlannedOperation, PlannedStep } from "~/server/engine/plan";
 
+/** "2 steps", or "1 step and 30 playbook tasks": a playbook's tasks are sub-steps of its step, counted apart. */
+export function stepsText(plan: Pick<Plan, "stages">): string {
+  const all = plan.stages.flatMap((s) => s.operations.flatMap((op) => op.steps));
+  const tasks = all.filter((s) => s.parent !== undefined).length;
+  const steps = all.length - tasks;
+  return `${steps} ${steps === 1 ? "step" : "steps"}${tasks ? ` and ${tasks} playbook ${tasks === 1 ? "task" : "tasks"}` : ""}`;
+}
+
 const HOSTS_SHOWN = 12;
 const BATCHES_SHOWN = 4;
 

@@ -19,7 +19,7 @@ import { useTheme } from "~/components/ui/theme";
 import type { RunStatus } from "~/server/engine/events";
 import type { RunRow } from "./feed";
 import { runHref } from "./paths";
-import { PLAN_CSS, PlanPreview } from "./PlanPreview";
+import { PLAN_CSS, PlanPreview, stepsText } from "./PlanPreview";
 
 export type Review = RouterOutputs["runs"]["review"];
 
@@ -57,7 +57,7 @@ export function ReviewView({ slug, run, status, review }: { slug: string; run: R
           <div className="card-head">
             <h2 id="review-plan">{status === "awaiting_approval" ? "What will run" : "What it would have run"}</h2>
             <span className="muted">
-              {plural(plan.hosts.length, "host")} · {plural(plan.steps.length, "step")} ({hostSteps.toLocaleString()} host-steps) · {plural(plan.stages.length, "stage")} · up to {run.options.forks} hosts at once
+              {plural(plan.hosts.length, "host")} · {stepsText(plan)} ({hostSteps.toLocaleString()} host-steps) · {plural(plan.stages.length, "stage")} · up to {run.options.forks} hosts at once
               {run.options.limit?.length ? ` · limited to ${plural(run.options.limit.length, "host")}` : ""}
             </span>
           </div>
