@@ -142,6 +142,19 @@ test("an Ansible inventory imported from the dialog: problems located, vaulted v
   expect(zip.includes(Buffer.from("hosts/hosts.yml"))).toBe(true);
 });
 
+test("the Export menu says why a site cannot be exported as an Ansible bundle", async ({ page }) => {
+  await login(page, "admin");
+  const site = join(dir, "lint-errors");
+  mkdirSync(site, { recursive: true });
+  writeFileSync(join(site, "inventory.yml"), "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - name: web-1\n    groups: [nope]\n");
+  await trpc(page.request, "sites.importPath", { slug: `lint-${suffix}`, name: `Lint ${suffix}`, path: site });
+  await page.goto(`/sites/lint-${suffix}/hosts`);
+  await page.getByTestId("export-menu").click();
+  await page.getByTestId("export-ansible-tgz").click();
+  await expect(page.getByTestId("export-error")).toContainText(`Could not export: revision 1 of site 'lint-${suffix}' has lint errors; fix them to export it: inventory.yml:6:`);
+  await expect(page.getByRole("menu")).toBeVisible();
+});
+
 test("an Ansible inventory from a path on the server: a folder whose inventory is an .ini file is explained", async ({ page }) => {
   await login(page, "admin");
   const inv = join(dir, "server-inventory");

@@ -46,7 +46,6 @@ interface Model {
   /** The plan has playbook steps (the tasks toggle is offered). */
   hasGroups: boolean;
   order: Map<string, number>;
-  label: (id: string) => string;
 }
 
 export type TasksMode = "auto" | "each" | "grouped";
@@ -106,7 +105,6 @@ function buildModel(plan: Plan, snapshot: RunSnapshot, mode: TasksMode): Model {
     grouped,
     hasGroups: steps.groups.size > 0,
     order: new Map(plan.hosts.map((h, i) => [h, i])),
-    label: (id) => steps.label(id),
   };
 }
 
