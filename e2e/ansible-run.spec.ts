@@ -192,6 +192,11 @@ test("a playbook run from the dashboard: tasks appear live, a failed task, an un
   await expect(log).toContainText("after pb-1");
   await expect(log).not.toContainText("verified");
   await shot(page, "84-drawer-playbook-step");
+  await page.locator('button[aria-label="Switch to the dark theme"]').first().click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await shot(page, "84-drawer-playbook-step-dark");
+  await page.locator('button[aria-label="Switch to the light theme"]').first().click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
   // Folding the step hides its tasks.
   await drawer.getByTestId("drawer-fold-configure").click();
   await expect(drawer.getByTestId("drawer-step-configure/hello")).toHaveCount(0);
