@@ -6,8 +6,9 @@
  * real links (copy one for curl); a click on an Ansible one fetches it first, so a refusal (lint errors, a variable
  * Ansible cannot hold) is said here instead of being saved as a file.
  */
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
+import { useId, useState, type MouseEvent } from "react";
 import { goToLogin } from "~/components/trpc/auth-redirect";
+import { useMenu } from "~/components/ui/useMenu";
 
 interface Item {
   href: string;
@@ -19,11 +20,9 @@ interface Item {
 }
 
 export function ExportMenu({ slug, small = true }: { slug: string; small?: boolean }) {
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, buttonRef, menuRef, onKey } = useMenu();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuRef = useRef<HTMLDivElement>(null);
   const id = useId();
   const base = `/api/v1/sites/${encodeURIComponent(slug)}`;
   const items: { label: string; items: Item[] }[] = [
@@ -36,32 +35,6 @@ export function ExportMenu({ slug, small = true }: { slug: string; small?: boole
       ],
     },
   ];
-
-  useEffect(() => {
-    if (!open) return;
-    const away = (e: globalThis.MouseEvent) => {
-      if (!menuRef.current?.contains(e.target as Node) && !buttonRef.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", away);
-    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    return () => document.removeEventListener("mousedown", away);
-  }, [open]);
-
-  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
-    const all = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const at = all.indexOf(document.activeElement as HTMLElement);
-    const focus = (i: number) => all[(i + all.length) % all.length]?.focus();
-    if (e.key === "ArrowDown") focus(at + 1);
-    else if (e.key === "ArrowUp") focus(at - 1);
-    else if (e.key === "Home") focus(0);
-    else if (e.key === "End") focus(all.length - 1);
-    else if (e.key === "Escape") {
-      setOpen(false);
-      buttonRef.current?.focus();
-    } else if (e.key === "Tab") setOpen(false);
-    else return;
-    if (e.key !== "Tab") e.preventDefault();
-  };
 
   const select = (item: Item) => (e: MouseEvent) => {
     setError(null);

@@ -1,8 +1,9 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useId, useState } from "react";
 import { signOut, useMe } from "./session";
+import { useMenu } from "./useMenu";
 
 interface Item {
   href?: string;
@@ -15,22 +16,9 @@ interface Item {
 export function UserMenu() {
   const me = useMe();
   const user = me.data;
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, buttonRef, menuRef, onKey } = useMenu();
   const [signingOut, setSigningOut] = useState(false);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-  const menuRef = useRef<HTMLDivElement>(null);
   const id = useId();
-
-  useEffect(() => {
-    if (!open) return;
-    const away = (e: MouseEvent) => {
-      if (!menuRef.current?.contains(e.target as Node) && !buttonRef.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", away);
-    // Focus the first item when the menu opens (keyboard users land in it, as in any menu).
-    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    return () => document.removeEventListener("mousedown", away);
-  }, [open]);
 
   if (!user) return null;
   const restricted = user.mustChangePassword;
@@ -55,22 +43,6 @@ export function UserMenu() {
       setSigningOut(true);
       void signOut();
     },
-  };
-
-  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
-    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const at = items.indexOf(document.activeElement as HTMLElement);
-    const focus = (i: number) => items[(i + items.length) % items.length]?.focus();
-    if (e.key === "ArrowDown") focus(at + 1);
-    else if (e.key === "ArrowUp") focus(at - 1);
-    else if (e.key === "Home") focus(0);
-    else if (e.key === "End") focus(items.length - 1);
-    else if (e.key === "Escape") {
-      setOpen(false);
-      buttonRef.current?.focus();
-    } else if (e.key === "Tab") setOpen(false);
-    else return;
-    if (e.key !== "Tab") e.preventDefault();
   };
 
   const render = (item: Item) =>
