@@ -77,7 +77,7 @@ test("rescued and ignored failures are ok and say so; unlisted tasks appear wher
     debug: {msg: "handler on {{ inventory_hostname }}"}
 `,
     "playbooks/extra.yml": "- name: included\n  debug: {msg: included}\n",
-    "roles/greeter/tasks/main.yml": "- name: greet\n  debug: {msg: '{{ greeting }} from the role'}\n",
+    "roles/greeter/tasks/main.yml": "- name: greet\n  debug: {msg: '{{ greeting }} from the role'}\n- debug: {msg: unnamed}\n",
   });
   const run = new Exec(site);
   assert.equal(await run.exited, 0, run.stderr);
@@ -87,6 +87,7 @@ test("rescued and ignored failures are ok and say so; unlisted tasks appear wher
     "pb",
     "pb/Gathering Facts",
     "pb/greeter : greet",
+    "pb/debug",
     "pb/breaks",
     "pb/mends",
     "pb/ignored",
@@ -101,6 +102,7 @@ test("rescued and ignored failures are ok and say so; unlisted tasks appear wher
     pb: "changed",
     "pb/Gathering Facts": "ok",
     "pb/greeter : greet": "ok",
+    "pb/debug": "ok",
     "pb/breaks": "ok",
     "pb/mends": "ok",
     "pb/ignored": "ok",
@@ -121,9 +123,9 @@ test("rescued and ignored failures are ok and say so; unlisted tasks appear wher
   assert.equal(run.summary.hosts.b!.steps["pb/retry"], "ok");
   assert.match(run.output("b", "pb/retry"), /failed, retrying \(1 of 2 attempts made\): non-zero return code/);
   assert.match(String(final("a", "pb").message), /^ok=\d+ changed=\d+ skipped=\d+ rescued=1 ignored=1$/);
-  // The plan listed what --list-tasks lists: the role's task and the playbook's 5, not facts, rescue sections,
-  // included tasks or handlers.
-  assert.equal(run.events[0]!.steps, 1 + 6 + 1);
+  // The plan listed what --list-tasks lists: the role's 2 tasks (the unnamed one by its action, as it ran) and
+  // the playbook's 5, not facts, rescue sections, included tasks or handlers.
+  assert.equal(run.events[0]!.steps, 1 + 7 + 1);
 });
 
 test("tags: only the tagged tasks are planned and run", { skip, timeout: 120_000 }, async () => {

@@ -70,7 +70,10 @@ class CallbackModule(CallbackBase):
         return result._host.get_name()
 
     def _task_event(self, task, handler):
-        self._emit({"e": "task", "uuid": task._uuid, "name": task.get_name().strip(), "handler": handler})
+        # An unnamed task goes by its action, as --list-tasks prints it (get_name() would prefix a role's with
+        # "ROLE : "), so it takes the planned step instead of appearing beside it.
+        name = task.get_name().strip() if task.name else task.action
+        self._emit({"e": "task", "uuid": task._uuid, "name": name, "handler": handler})
 
     def _fields(self, result):
         res = result._result
