@@ -9,8 +9,9 @@ export function isLabelSelector(target: string): boolean {
   return target.includes("=");
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+/** A shell-style glob (`*`, `?`; everything else literal) as an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
 }
 

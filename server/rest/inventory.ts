@@ -8,6 +8,7 @@
  */
 import { formatDiagnostic, hasErrors, type Site } from "../inventory";
 import { ALL } from "../inventory/model";
+import { globToRegExp } from "../inventory/targets";
 import { bundleTgz, bundleZip } from "../ansible/export/archive";
 import { bundleFiles } from "../ansible/export/bundle";
 import { ansibleInventory } from "../ansible/export/inventory";
@@ -71,7 +72,7 @@ function filtered(site: Site, query: URLSearchParams): string[] | undefined {
   }
   for (const glob of query.getAll("glob")) {
     if (!glob) throw new InvalidInputError("glob: empty pattern");
-    const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    const re = globToRegExp(glob);
     tests.push((h) => re.test(h));
   }
   if (!tests.length) return undefined;
