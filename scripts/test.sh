@@ -14,6 +14,7 @@ command -v age >/dev/null || need_apt+=(age)
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 command -v tmux >/dev/null || need_apt+=(tmux)
 command -v ansible-playbook >/dev/null || need_apt+=(ansible-core)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${need_apt[*]} with apt-get…"
@@ -43,6 +44,14 @@ echo "== type check"; npx tsc --noEmit
 echo "== lint"; npx eslint --max-warnings 0 .
 echo "== build"; npm run build
 unchanged "installing and building"
+# One PostgreSQL cluster for the whole run (the store suite on PostgreSQL, the multi-process tests): in a
+# temporary directory outside the checkout, stopped at exit whatever happens.
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/flightdeck-test-pg-XXXXXX")
+stop_pg() { node --import tsx test/support/postgres.ts stop "$pg_dir" || true; rm -rf "$pg_dir"; }
+trap stop_pg EXIT
+FLIGHTDECK_TEST_PG_URL=$(node --import tsx test/support/postgres.ts start "$pg_dir")
+export FLIGHTDECK_TEST_PG_URL
+echo "== PostgreSQL for the tests: $FLIGHTDECK_TEST_PG_URL"
 echo "== unit and integration tests"; npm run test:unit
 echo "== browser tests"; npx playwright test
 unchanged "the tests"
