@@ -33,6 +33,7 @@ export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable
 export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "warn" | "accent" | "" }> = {
   awaiting_approval: { label: "awaiting approval", icon: "◷", tone: "warn" },
   approved: { label: "queued", icon: "◷", tone: "accent" },
+  queued: { label: "queued", icon: "◷", tone: "accent" },
   rejected: { label: "rejected", icon: "✕", tone: "error" },
   running: { label: "running", icon: "▶", tone: "accent" },
   succeeded: { label: "succeeded", icon: "✓", tone: "ok" },
@@ -41,4 +42,4 @@ export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "w
   interrupted: { label: "interrupted", icon: "⚠", tone: "warn" },
 };
 
-export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "approved", "running"]);
+export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "approved", "queued", "running"]);

@@ -7,7 +7,8 @@
 export const STEP_STATUSES = ["pending", "running", "ok", "changed", "skipped", "failed", "unreachable", "cancelled", "interrupted"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export type HostStatus = StepStatus;
-export const RUN_STATUSES = ["awaiting_approval", "approved", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+/** `queued`: approved, waiting for a free slot (its worker's, its site's); FIFO by the time it was queued. */
+export const RUN_STATUSES = ["awaiting_approval", "approved", "queued", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type EngineEvent =
