@@ -15,6 +15,8 @@ export const sites = sqliteTable("sites", {
   approvalsRequired: integer("approvals_required").notNull().default(1),
   /** Whether `transport: local` (commands on the server itself, sandboxed) is allowed; only server admins change it. */
   localExecution: integer("local_execution", { mode: "boolean" }).notNull().default(false),
+  /** Runs of this site at once, across all workers (1: one at a time). */
+  parallelRuns: integer("parallel_runs").notNull().default(1),
 });
 
 export const blobs = sqliteTable("blobs", {
@@ -74,8 +76,18 @@ export const runs = sqliteTable(
     startedAt: integer("started_at", { mode: "timestamp_ms" }),
     finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
     message: text("message"),
+    /** The newest stored event's seq: the store numbers appended events from it, inside the append transaction. */
+    lastSeq: integer("last_seq").notNull().default(0),
+    /** When it was approved and entered the queue: the queue is FIFO by (queued_at, id). */
+    queuedAt: integer("queued_at", { mode: "timestamp_ms" }),
+    /** The process (workers.id) executing it. */
+    worker: text("worker"),
+    /** The worker renews this while it runs; past it, the run's worker is taken for dead. */
+    leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
+    /** Who asked to cancel the run while it ran (its worker acts on it, whichever process got the click). */
+    cancelRequestedBy: text("cancel_requested_by"),
   },
-  (t) => [index("runs_site").on(t.siteId, t.id), index("runs_status").on(t.status)],
+  (t) => [index("runs_site").on(t.siteId, t.id), index("runs_status").on(t.status), index("runs_queue").on(t.status, t.queuedAt, t.id)],
 );
 
 /** The state stream of a run: every event with its per-run sequence number, stored before it is broadcast. */
@@ -254,3 +266,30 @@ export const runApprovals = sqliteTable(
   },
   (t) => [uniqueIndex("run_approvals_once").on(t.runId, t.userId)],
 );
+
+/**
+ * Introspection tokens of running runs, by the token's sha256 (the token itself is never stored): any process
+ * may answer a machine's request, whichever one executes the run. Deleted when the run ends.
+ */
+export const introspectionTokens = sqliteTable(
+  "introspection_tokens",
+  {
+    hash: text("hash").primaryKey(),
+    runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    site: text("site").notNull(),
+    revision: integer("revision").notNull(),
+    host: text("host").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("introspection_tokens_run").on(t.runId)],
+);
+
+/** Live processes (run workers and web replicas) with their heartbeat. */
+export const workers = sqliteTable("workers", {
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  version: text("version").notNull(),
+  startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
+  seenAt: integer("seen_at", { mode: "timestamp_ms" }).notNull(),
+});
