@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_REQUESTS: 429,
+  UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
@@ -88,6 +89,17 @@ export class TooManyRequestsError extends FlightdeckError {
   override name = "TooManyRequestsError";
   constructor(message: string, retryAfterSeconds: number) {
     super("TOO_MANY_REQUESTS", message, { retryAfterSeconds });
+  }
+}
+
+/**
+ * The database cannot be used: unreachable, a refused login, or at a schema this build does not match (newer, or
+ * older for a process that does not migrate). At start it stops the process with its one-line message.
+ */
+export class UnavailableError extends FlightdeckError {
+  override name = "UnavailableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UNAVAILABLE", message, options);
   }
 }
 

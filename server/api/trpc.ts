@@ -42,6 +42,7 @@ const TRPC_CODE = {
   PRECONDITION_FAILED: "PRECONDITION_FAILED",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  UNAVAILABLE: "SERVICE_UNAVAILABLE",
 } as const satisfies Record<ErrorCode, ConstructorParameters<typeof TRPCError>[0]["code"]>;
 
 const domainErrors = t.middleware(async ({ next }) => {
