@@ -7,7 +7,7 @@ import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { chmodSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import * as schema from "../db/schema";
+import * as schema from "../../../db/schema";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
