@@ -51,11 +51,17 @@ export class Broadcaster {
   /** Kiosk boards showing the site hear of it too (the board rooms are looked up per event: boards change rarely). */
   siteRuns(site: string, run: number) {
     this.io?.to(siteRoom(site)).emit("site.runs", { site, run });
-    for (const board of this.boardsOf(site)) this.io?.to(boardRoom(board)).emit("site.runs", { site, run });
+    // The boards come from the (async) store; a failed lookup only costs the kiosk boards this notification.
+    void Promise.resolve(this.boardsOf(site)).then(
+      (boards) => {
+        for (const board of boards) this.io?.to(boardRoom(board)).emit("site.runs", { site, run });
+      },
+      () => undefined,
+    );
   }
 
   /** Set by the server once the access store exists. */
-  boardsOf: (site: string) => string[] = () => [];
+  boardsOf: (site: string) => Promise<string[]> | string[] = () => [];
 
   runEvents(run: number, events: RunEvent[]) {
     this.io?.to(runRoom(run)).emit("run.events", { run, events });
