@@ -204,7 +204,7 @@ export class RunWorker {
     // Registered before anything is awaited, so a cancel message arriving now finds it.
     this.active.set(id, entry);
     void this.run(id, entry)
-      .catch((e: unknown) => {
+      .catch((e: unknown): RunStatus => {
         this.log(`run ${id}: ${errorText(e)}`);
         return "failed";
       })
