@@ -13,7 +13,7 @@ import { services } from "./services";
 import type { ClientToServerEvents, ServerToClientEvents } from "./broadcaster";
 
 const dev = process.argv.includes("--dev");
-const svc = services();
+const svc = await services();
 const app = next({ dev, dir: process.cwd() });
 const handle = app.getRequestHandler();
 
@@ -51,8 +51,7 @@ const stop = () => {
   console.log("flightdeck: stopping");
   void io.close();
   http.close(() => {
-    svc.db.$client.close();
-    process.exit(0);
+    void svc.close().finally(() => process.exit(0));
   });
   // Keep-alive sockets can hold close() open; don't wait for them forever.
   setTimeout(() => process.exit(0), 3000).unref();

@@ -7,20 +7,20 @@
  */
 import { createHash } from "node:crypto";
 import { loadSite, withPolicy, type Site, type SiteFile, type SitePolicy } from "./inventory";
-import type { SiteStore } from "./store/sites";
+import type { SiteStore } from "./store/types";
 
 const MAX = 16;
 const cache = new Map<string, Site>();
 
-export function loadRevision(store: SiteStore, slug: string, revision?: number, policy?: SitePolicy): { revision: number; site: Site } {
-  const manifest = store.manifest(slug, revision);
+export async function loadRevision(store: SiteStore, slug: string, revision?: number, policy?: SitePolicy): Promise<{ revision: number; site: Site }> {
+  const manifest = await store.manifest(slug, revision);
   const key = manifestKey(manifest.files);
   let site = cache.get(key);
   if (site) {
     // Most recently used last, so the oldest entry is the one to drop.
     cache.delete(key);
   } else {
-    site = loadSite(store.files(slug, manifest.revision).files);
+    site = loadSite((await store.files(slug, manifest.revision)).files);
     if (cache.size >= MAX) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, site);
@@ -28,8 +28,8 @@ export function loadRevision(store: SiteStore, slug: string, revision?: number, 
 }
 
 /** The site as it would be with `overrides` applied (null content deletes), without saving anything. */
-export function loadWithOverrides(store: SiteStore, slug: string, overrides: { path: string; content: string | null }[], revision?: number, policy?: SitePolicy): Site {
-  const files = new Map(store.files(slug, revision).files.map((f) => [f.path, f.content]));
+export async function loadWithOverrides(store: SiteStore, slug: string, overrides: { path: string; content: string | null }[], revision?: number, policy?: SitePolicy): Promise<Site> {
+  const files = new Map((await store.files(slug, revision)).files.map((f) => [f.path, f.content]));
   for (const o of overrides) {
     if (o.content === null) files.delete(o.path);
     else files.set(o.path, o.content);

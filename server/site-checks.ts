@@ -59,8 +59,8 @@ export function withChanges(files: readonly SiteFile[], changes: readonly FileCh
 }
 
 /** The files a save of `changes` on `baseRevision` would store (paths normalised as the store does). */
-export function savedFiles(store: SiteStore, slug: string, baseRevision: number, changes: readonly FileChange[]): SiteFile[] {
-  return withChanges(store.files(slug, baseRevision).files, changes.map((c) => ({ path: checkPath(c.path), content: c.content })));
+export async function savedFiles(store: SiteStore, slug: string, baseRevision: number, changes: readonly FileChange[]): Promise<SiteFile[]> {
+  return withChanges((await store.files(slug, baseRevision)).files, changes.map((c) => ({ path: checkPath(c.path), content: c.content })));
 }
 
 /**

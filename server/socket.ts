@@ -13,10 +13,10 @@ type FdSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToClientEvents>, svc: Services) {
   const principal = (socket: FdSocket): Promise<Principal> => svc.auth.principal(headersOf(socket.request, socket.handshake.auth, svc.env.FLIGHTDECK_TRUST_PROXY));
-  const join = (socket: FdSocket, room: string, allowed: (p: Principal) => boolean, ack?: JoinAck) => {
+  const join = (socket: FdSocket, room: string, allowed: (p: Principal) => boolean | Promise<boolean>, ack?: JoinAck) => {
     principal(socket)
       .then(async (p) => {
-        if (!allowed(p)) return ack?.(p.kind === "anonymous" ? { ok: false, code: "UNAUTHORIZED", error: "sign in first" } : { ok: false, code: "FORBIDDEN", error: "you may not watch this" });
+        if (!(await allowed(p))) return ack?.(p.kind === "anonymous" ? { ok: false, code: "UNAUTHORIZED", error: "sign in first" } : { ok: false, code: "FORBIDDEN", error: "you may not watch this" });
         await socket.join(room);
         ack?.({ ok: true });
       })
@@ -25,14 +25,8 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
         ack?.({ ok: false, code: "INTERNAL", error: "could not check who you are" });
       });
   };
-  const readsSite = (p: Principal, site: string) => (p.kind !== "user" || !p.mustChangePassword) && svc.auth.access.roleOn(p, site) !== null;
-  const runSite = (run: number) => {
-    try {
-      return svc.runs.get(run).site;
-    } catch {
-      return undefined;
-    }
-  };
+  const readsSite = async (p: Principal, site: string) => (p.kind !== "user" || !p.mustChangePassword) && (await svc.auth.access.roleOn(p, site)) !== null;
+  const runSite = (run: number): Promise<string | undefined> => svc.runs.get(run).then((r) => r.site, () => undefined);
 
   io.on("connection", (socket) => {
     socket.on("site.watch", (site, ack) => {
@@ -43,18 +37,28 @@ export function attachSocketHandlers(io: Server<ClientToServerEvents, ServerToCl
       if (typeof site === "string") void socket.leave(siteRoom(site));
     });
     socket.on("run.watch", (run, ack) => {
-      const site = Number.isSafeInteger(run) && run > 0 ? runSite(run) : undefined;
-      if (site === undefined) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such run" });
-      join(socket, runRoom(run), (p) => readsSite(p, site) || svc.auth.access.kioskSees(p, site), ack);
+      void (Number.isSafeInteger(run) && run > 0 ? runSite(run) : Promise.resolve(undefined)).then((site) => {
+        if (site === undefined) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such run" });
+        join(socket, runRoom(run), async (p) => (await readsSite(p, site)) || (await svc.auth.access.kioskSees(p, site)), ack);
+      });
     });
     socket.on("run.unwatch", (run) => {
       if (Number.isSafeInteger(run)) void socket.leave(runRoom(run));
     });
     // A kiosk follows new runs of its board's sites through the board's room (run ids only).
     socket.on("board.watch", (board, ack) => {
-      const found = typeof board === "string" ? svc.auth.access.boards().find((b) => b.slug === board) : undefined;
-      if (!found) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such board" });
-      join(socket, boardRoom(found.slug), (p) => (p.kind === "kiosk" && p.boardId === found.id) || (p.kind === "user" && p.isAdmin), ack);
+      const boards = typeof board === "string" ? svc.auth.access.boards() : Promise.resolve([]);
+      void boards.then(
+        (all) => {
+          const found = all.find((b) => b.slug === board);
+          if (!found) return ack?.({ ok: false, code: "NOT_FOUND", error: "no such board" });
+          join(socket, boardRoom(found.slug), (p) => (p.kind === "kiosk" && p.boardId === found.id) || (p.kind === "user" && p.isAdmin), ack);
+        },
+        (e: unknown) => {
+          console.error(`socket: could not read the kiosk boards: ${e instanceof Error ? e.message : String(e)}`);
+          ack?.({ ok: false, code: "INTERNAL", error: "could not read the boards" });
+        },
+      );
     });
   });
 }

@@ -11,10 +11,10 @@ import { errorCode, type ErrorCode } from "../errors";
 
 // 1. Context: the server's parts and the caller, resolved from the request's cookie or bearer token.
 export async function createContext(headers: Headers): Promise<Context> {
-  const svc = services();
+  const svc = await services();
   return contextFor(svc, await svc.auth.principal(headers), clientIp(headers));
 }
-export type Context = Services & { principal: Principal; ip: string | null; audit: (entry: AuditEntry) => void };
+export type Context = Services & { principal: Principal; ip: string | null; audit: (entry: AuditEntry) => Promise<void> };
 
 /** A context for a known caller (tests use it too): `audit` records as that caller, from that address. */
 export function contextFor(svc: Services, principal: Principal, ip: string | null): Context {
@@ -96,15 +96,15 @@ const callerReady = authedProcedure.use(({ ctx, next }) => {
 
 /** Procedures on one site: the input has `slug`, and the caller needs at least `role` there. */
 export function siteProcedure(role: Role) {
-  return callerReady.input(z.object({ slug: z.string().min(1).max(63) })).use(({ ctx, input, next }) => {
-    return next({ ctx: { role: ctx.auth.access.require(ctx.principal, input.slug, role), site: input.slug } });
+  return callerReady.input(z.object({ slug: z.string().min(1).max(63) })).use(async ({ ctx, input, next }) => {
+    return next({ ctx: { role: await ctx.auth.access.require(ctx.principal, input.slug, role), site: input.slug } });
   });
 }
 
 /** Procedures on one run: the input has `id`, and the caller needs at least `role` on the run's site. */
 export function runProcedure(role: Role) {
-  return callerReady.input(z.object({ id: z.number().int().positive() })).use(({ ctx, input, next }) => {
-    const run = ctx.runs.get(input.id);
-    return next({ ctx: { role: ctx.auth.access.require(ctx.principal, run.site, role), run } });
+  return callerReady.input(z.object({ id: z.number().int().positive() })).use(async ({ ctx, input, next }) => {
+    const run = await ctx.runs.get(input.id);
+    return next({ ctx: { role: await ctx.auth.access.require(ctx.principal, run.site, role), run } });
   });
 }

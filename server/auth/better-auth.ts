@@ -1,15 +1,12 @@
 /**
  * Sessions and sign-in, by better-auth: maintained, made for Next.js, and its drizzle adapter keeps users and
- * sessions in our own SQLite file. It brings scrypt password hashing, httpOnly SameSite=Lax session cookies,
+ * sessions in our own database (the store's, SQLite or PostgreSQL). It brings scrypt password hashing, httpOnly SameSite=Lax session cookies,
  * origin checks on its endpoints and a login rate limiter. Sign-up is off: admins create users.
  */
 import { betterAuth } from "better-auth";
-import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { APIError } from "better-auth/api";
 import { username } from "better-auth/plugins";
-import { account, session, user, verification } from "../../db/schema";
-import type { Db } from "../db";
-import { eq } from "drizzle-orm";
+import type { Store } from "../store/types";
 
 /** The custom server sets this header from the socket's address, replacing any value a client sent. */
 export const CLIENT_IP_HEADER = "x-flightdeck-client-ip";
@@ -56,14 +53,14 @@ export interface AuthOptions {
   trustProxy: boolean;
 }
 
-export function createBetterAuth(db: Db, options: AuthOptions) {
+export function createBetterAuth(store: Store, options: AuthOptions) {
   return betterAuth({
     appName: "Flightdeck",
     secret: options.secret,
     // Without a configured URL, each request's own host (the origin check below still refuses other origins).
     baseURL: options.baseURL ?? { allowedHosts: ["*"], protocol: "auto" },
     basePath: "/api/auth",
-    database: drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
+    database: store.betterAuthAdapter(),
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: 256 },
     plugins: [username({ minUsernameLength: 2, maxUsernameLength: 32, usernameValidator: (name) => USERNAME_PATTERN.test(name) })],
     user: {
@@ -98,11 +95,11 @@ export function createBetterAuth(db: Db, options: AuthOptions) {
       session: {
         create: {
           // A disabled user's correct password opens nothing, and says so (not as a server failure).
-          before: (s) => {
-            if (db.select({ disabled: user.disabled }).from(user).where(eq(user.id, s.userId)).get()?.disabled) {
-              return Promise.reject(new APIError("FORBIDDEN", { message: "this account is disabled", code: "ACCOUNT_DISABLED" }));
+          before: async (s) => {
+            if ((await store.accounts.user(s.userId))?.disabled) {
+              throw new APIError("FORBIDDEN", { message: "this account is disabled", code: "ACCOUNT_DISABLED" });
             }
-            return Promise.resolve(true);
+            return true;
           },
         },
       },

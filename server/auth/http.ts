@@ -17,16 +17,16 @@ export function authRouteHandler(svc: Services) {
     const before = signOut ? await svc.auth.principal(req.headers) : undefined;
     const res = await svc.auth.auth.handler(req);
     if (signIn) {
-      const user = svc.auth.users.byUsername(attempted.toLowerCase());
+      const user = await svc.auth.users.byUsername(attempted.toLowerCase());
       const code = res.ok ? undefined : ((await res.clone().json().catch(() => ({}))) as { code?: string }).code;
       const reason = res.status === 429 ? "rate limited" : code === "ACCOUNT_DISABLED" ? "account disabled" : res.status === 403 ? "refused (origin check)" : "wrong user name or password";
-      svc.auth.audit.record(
+      await svc.auth.audit.record(
         { name: attempted || "(no name)", id: res.ok ? user?.id : null },
         { action: res.ok ? "login.succeeded" : "login.failed", target: attempted, detail: res.ok ? {} : { status: res.status, reason } },
         ip,
       );
     }
-    if (signOut && before && before.kind === "user" && res.ok) svc.auth.audit.record(before, { action: "logout", target: before.username }, ip);
+    if (signOut && before && before.kind === "user" && res.ok) await svc.auth.audit.record(before, { action: "logout", target: before.username }, ip);
     return res;
   };
 }

@@ -2,8 +2,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Db } from "../db";
 import type { Env } from "../env";
+import type { Store } from "../store/types";
 import { Access } from "./access";
 import { AuditLog } from "./audit";
 import { CLIENT_IP_HEADER, createBetterAuth, type BetterAuth } from "./better-auth";
@@ -23,18 +23,18 @@ export class AuthService {
   readonly users: Users;
   readonly auth: BetterAuth;
 
-  constructor(db: Db, private readonly env: Env) {
-    this.access = new Access(db);
-    this.audit = new AuditLog(db);
-    this.users = new Users(db);
-    this.auth = createBetterAuth(db, { secret: env.FLIGHTDECK_AUTH_SECRET ?? authSecret(env.FLIGHTDECK_DATA), baseURL: env.FLIGHTDECK_URL, loginLimit: env.FLIGHTDECK_LOGIN_LIMIT, trustProxy: env.FLIGHTDECK_TRUST_PROXY });
+  constructor(store: Store, private readonly env: Env) {
+    this.access = new Access(store.accounts);
+    this.audit = new AuditLog(store.audit);
+    this.users = new Users(store.accounts);
+    this.auth = createBetterAuth(store, { secret: env.FLIGHTDECK_AUTH_SECRET ?? authSecret(env.FLIGHTDECK_DATA), baseURL: env.FLIGHTDECK_URL, loginLimit: env.FLIGHTDECK_LOGIN_LIMIT, trustProxy: env.FLIGHTDECK_TRUST_PROXY });
   }
 
   /** Who sent these headers: a bearer token, else the session cookie, else anonymous. */
   async principal(headers: Headers): Promise<Principal> {
     const token = bearerToken(headers);
     // A bad token is anonymous, never a fall-through to the cookie: a client that sends one means to use it.
-    if (token !== undefined) return this.access.fromToken(token) ?? ANONYMOUS;
+    if (token !== undefined) return (await this.access.fromToken(token)) ?? ANONYMOUS;
     if (!headers.get("cookie") || !sameOrigin(headers, this.env.FLIGHTDECK_URL, this.env.FLIGHTDECK_TRUST_PROXY)) return ANONYMOUS;
     const found = await this.auth.api.getSession({ headers });
     if (!found) return ANONYMOUS;
@@ -45,9 +45,9 @@ export class AuthService {
 
   /** On first start with no users: an `admin` with FLIGHTDECK_ADMIN_PASSWORD, or a printed one-time password. */
   async ensureAdmin(say: (line: string) => void): Promise<void> {
-    if (this.users.count() > 0) return;
+    if ((await this.users.count()) > 0) return;
     const created = await this.users.create({ username: "admin", name: "Administrator", password: this.env.FLIGHTDECK_ADMIN_PASSWORD, isAdmin: true });
-    this.audit.record({ name: "flightdeck" }, { action: "user.created", target: "admin", detail: { isAdmin: true, firstStart: true } });
+    await this.audit.record({ name: "flightdeck" }, { action: "user.created", target: "admin", detail: { isAdmin: true, firstStart: true } });
     if (created.oneTimePassword) say(`flightdeck: created user 'admin' with the one-time password ${created.oneTimePassword} (it must be changed at first sign-in)`);
     else say("flightdeck: created user 'admin' with the password from FLIGHTDECK_ADMIN_PASSWORD");
   }

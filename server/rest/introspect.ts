@@ -14,16 +14,16 @@ import { json } from "./respond";
 
 export async function introspect(svc: Services, req: Request): Promise<Response> {
   const token = bearerToken(req.headers);
-  const grant = token ? svc.runner.introspection.lookup(token) : undefined;
+  const grant = token ? await svc.runner.introspection.lookup(token) : undefined;
   if (!grant) throw new UnauthorizedError("send the introspection token from your user_data as 'Authorization: Bearer <token>'; tokens end with their run");
-  const { site } = loadRevision(svc.sites, grant.site, grant.revision);
+  const { site } = await loadRevision(svc.sites, grant.site, grant.revision);
   const resolved = site.resolver.resolve(grant.host);
   const withheld: string[] = [];
   const selector = machineSelector(resolved.vars);
   const allowed = selector ? (site.design.regions.get(selector.region)?.introspection_secrets ?? false) : false;
   let vars = strip(resolved.vars, [], withheld);
   if (allowed && withheld.length) {
-    const secrets = new RunSecrets(svc.runner.secretsSource(grant.site, grant.revision), new MaskingSink({ event: () => undefined, output: () => undefined }));
+    const secrets = new RunSecrets(await svc.runner.secretsSource(grant.site, grant.revision), new MaskingSink({ event: () => undefined, output: () => undefined }));
     vars = await reveal(resolved.vars, (ref) => secrets.resolve(ref));
     withheld.length = 0;
   }

@@ -26,11 +26,11 @@ export function inventoryResponse(req: Request, params: Promise<{ slug: string }
   return handle(async () => {
     const { slug } = await params;
     const { caller, svc } = await restCaller(req);
-    svc.auth.access.require(caller, slug, "viewer");
+    await svc.auth.access.require(caller, slug, "viewer");
     const query = new URL(req.url).searchParams;
     for (const key of query.keys()) if (!PARAMS.has(key)) throw new InvalidInputError(`unknown query parameter '${key}' (filters: group, selector, glob; and revision)`);
     const revision = revisionOf(query.get("revision"));
-    const { revision: number, site } = loadRevision(svc.sites, slug, revision);
+    const { revision: number, site } = await loadRevision(svc.sites, slug, revision);
     if (hasErrors(site.diagnostics)) {
       const first = site.diagnostics.filter((d) => d.severity === "error").slice(0, 3).map(formatDiagnostic);
       throw new InvalidInputError(`revision ${number} of site '${slug}' has lint errors; fix them to export it: ${first.join("; ")}`);

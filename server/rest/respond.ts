@@ -35,8 +35,8 @@ export type Caller = Exclude<Principal, { kind: "anonymous" } | { kind: "kiosk" 
  * Every REST route starts here: the caller from `Authorization: Bearer` or the session cookie. Kiosk tokens
  * read their board through the dashboard's API only, so they are refused here like anonymous callers.
  */
-export async function restCaller(req: Request): Promise<{ caller: Caller; svc: Services; actor: string; audit: (entry: AuditEntry) => void }> {
-  const svc = services();
+export async function restCaller(req: Request): Promise<{ caller: Caller; svc: Services; actor: string; audit: (entry: AuditEntry) => Promise<void> }> {
+  const svc = await services();
   const p = await svc.auth.principal(req.headers);
   if (p.kind === "anonymous") throw new UnauthorizedError("send an API token as 'Authorization: Bearer <token>' (create one in the dashboard under Tokens)");
   if (p.kind === "kiosk") throw new ForbiddenError("a kiosk token reads its board and nothing else");

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Env } from "../env";
 import type { SitePolicy } from "../inventory";
 import { identityPaths, prepareWorkspaces, sandboxFinder, type Sandbox, type SandboxStatus } from "../transports/sandbox";
-import type { SiteStore } from "../store/sites";
+import type { SiteStore } from "../store/types";
 
 /** The site setting's name, as the Members page shows it. */
 export const LOCAL_EXECUTION_SETTING = "Local execution";
@@ -50,10 +50,10 @@ export class ServerPolicies {
   }
 
   /** What `slug` may use, and the sandbox its local steps run in when they may run at all. */
-  forSite(slug: string): { policy: SitePolicy; sandbox?: Sandbox } {
+  async forSite(slug: string): Promise<{ policy: SitePolicy; sandbox?: Sandbox }> {
     let localRefused: string | undefined = LOCAL_REFUSED;
     let sandbox: Sandbox | undefined;
-    if (this.sites.get(slug).localExecution) {
+    if ((await this.sites.get(slug)).localExecution) {
       const status = this.sandbox();
       if (status.ok) {
         localRefused = undefined;

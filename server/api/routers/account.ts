@@ -14,6 +14,6 @@ export const accountRouter = createTRPCRouter({
     .input(z.object({ current: z.string().min(1).max(256), next: z.string().min(1).max(256) }))
     .mutation(async ({ ctx, input }) => {
       await ctx.auth.users.changeOwnPassword(ctx.principal.userId, input.current, input.next);
-      ctx.audit({ action: "password.changed", target: ctx.principal.username });
+      await ctx.audit({ action: "password.changed", target: ctx.principal.username });
     }),
 });

@@ -9,14 +9,14 @@ export const boardsRouter = createTRPCRouter({
 
   save: adminProcedure
     .input(z.object({ slug, title: z.string().trim().min(1).max(200), sites: z.array(z.string().min(1).max(63)).min(1).max(100) }))
-    .mutation(({ ctx, input }) => {
-      const board = ctx.auth.access.saveBoard(input);
-      ctx.audit({ action: "board.created", target: input.slug, detail: { title: input.title, sites: input.sites } });
+    .mutation(async ({ ctx, input }) => {
+      const board = await ctx.auth.access.saveBoard(input);
+      await ctx.audit({ action: "board.created", target: input.slug, detail: { title: input.title, sites: input.sites } });
       return board;
     }),
 
-  delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
-    ctx.auth.access.deleteBoard(input.slug);
-    ctx.audit({ action: "board.deleted", target: input.slug });
+  delete: adminProcedure.input(z.object({ slug })).mutation(async ({ ctx, input }) => {
+    await ctx.auth.access.deleteBoard(input.slug);
+    await ctx.audit({ action: "board.deleted", target: input.slug });
   }),
 });

@@ -21,10 +21,10 @@ export const filesRouter = createTRPCRouter({
     .mutation(async ({ ctx, input }) => {
       const author = actorName(ctx.principal);
       // Checked off the event loop first; a stale base is left to the store to refuse (a conflict), unchecked.
-      const stale = ctx.sites.head(input.slug) !== input.baseRevision;
-      const lint = stale ? undefined : await lintCounts(ctx.env, savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId, ctx.runner.sitePolicy(input.slug));
-      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint });
-      ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
+      const stale = (await ctx.sites.head(input.slug)) !== input.baseRevision;
+      const lint = stale ? undefined : await lintCounts(ctx.env, await savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId, await ctx.runner.sitePolicy(input.slug));
+      const saved = await ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint });
+      await ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message: input.message });
       return saved;
     }),
@@ -32,9 +32,9 @@ export const filesRouter = createTRPCRouter({
   /** Diagnostics of the whole site with unsaved buffers applied (and what this server refuses): the editor's live markers. */
   lint: siteProcedure("viewer")
     .input(z.object({ baseRevision: z.number().int().positive().optional(), changes }))
-    .query(({ ctx, input }) => {
-      const files = withChanges(ctx.sites.files(input.slug, input.baseRevision).files, input.changes);
-      return lintSite(ctx.env, files, ctx.principal.userId, ctx.runner.sitePolicy(input.slug));
+    .query(async ({ ctx, input }) => {
+      const files = withChanges((await ctx.sites.files(input.slug, input.baseRevision)).files, input.changes);
+      return lintSite(ctx.env, files, ctx.principal.userId, await ctx.runner.sitePolicy(input.slug));
     }),
 
   /** The JSON Schema the editor validates against, generated from the same zod schemas as lint. */

@@ -7,8 +7,8 @@ import { createTRPCRouter, siteProcedure } from "../trpc";
 const where = z.object({ revision: z.number().int().positive().optional() });
 
 export const hostsRouter = createTRPCRouter({
-  list: siteProcedure("viewer").input(where).query(({ ctx, input }) => {
-    const { revision, site } = loadRevision(ctx.sites, input.slug, input.revision);
+  list: siteProcedure("viewer").input(where).query(async ({ ctx, input }) => {
+    const { revision, site } = await loadRevision(ctx.sites, input.slug, input.revision);
     const hosts = [...site.model.hosts.values()].map((h) => {
       const r = site.resolver.resolve(h.name);
       return { name: h.name, groups: r.groups, profile: r.profile, labels: r.labels, address: String(r.connection.address), transport: String(r.connection.transport) };
@@ -16,8 +16,8 @@ export const hostsRouter = createTRPCRouter({
     return { revision, hosts, errors: site.diagnostics.filter((d) => d.severity === "error").length };
   }),
 
-  get: siteProcedure("viewer").input(where.extend({ name: z.string().min(1) })).query(({ ctx, input }) => {
-    const { revision, site } = loadRevision(ctx.sites, input.slug, input.revision);
+  get: siteProcedure("viewer").input(where.extend({ name: z.string().min(1) })).query(async ({ ctx, input }) => {
+    const { revision, site } = await loadRevision(ctx.sites, input.slug, input.revision);
     if (!site.model.hosts.has(input.name)) throw new NotFoundError(`no host '${input.name}' in site '${input.slug}' at revision ${revision}`);
     const host = site.resolver.resolve(input.name, true);
     return {

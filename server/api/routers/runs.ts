@@ -20,7 +20,7 @@ const reviewProcedure = runProcedure("approver").use(({ ctx, next }) => {
 export const runsRouter = createTRPCRouter({
   /** The deployments of the newest revision, each with its plan (or why it cannot be planned, on this server). */
   deployments: siteProcedure("viewer").query(async ({ ctx, input }) => {
-    const { revision, site } = loadRevision(ctx.sites, input.slug, undefined, ctx.runner.sitePolicy(input.slug));
+    const { revision, site } = await loadRevision(ctx.sites, input.slug, undefined, await ctx.runner.sitePolicy(input.slug));
     const errors = site.diagnostics.filter((d) => d.severity === "error").length;
     return {
       revision,
@@ -44,7 +44,7 @@ export const runsRouter = createTRPCRouter({
     .input(z.object({ deployment: z.string().min(1), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
     .mutation(async ({ ctx, input }) => {
       const id = await ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
-      ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } });
+      await ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } });
       return { id };
     }),
 
@@ -53,20 +53,20 @@ export const runsRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.runs.list(input.slug, 50, input.status)),
 
   /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
-  get: runProcedure("viewer").query(({ ctx, input }) => ({ run: ctx.run, ...ctx.runner.snapshot(input.id), role: ctx.role })),
+  get: runProcedure("viewer").query(async ({ ctx, input }) => ({ run: ctx.run, ...(await ctx.runner.snapshot(input.id)), role: ctx.role })),
 
   /** What a reviewer needs: the decisions so far, the revision to diff against, and whether the request is stale. */
-  review: runProcedure("viewer").query(({ ctx }) => {
+  review: runProcedure("viewer").query(async ({ ctx }) => {
     const run = ctx.run;
-    const site = ctx.sites.get(run.site);
+    const site = await ctx.sites.get(run.site);
     const principal = ctx.principal;
     const own = run.requestedById !== null && run.requestedById === principal.userId;
     return {
-      reviews: ctx.runs.reviews(run.id),
+      reviews: await ctx.runs.reviews(run.id),
       required: site.approvalsRequired,
       head: site.revision,
       stale: run.status === "awaiting_approval" && site.revision !== run.revision,
-      lastApproved: ctx.runs.lastApproved(run.site, run.id) ?? null,
+      lastApproved: (await ctx.runs.lastApproved(run.site, run.id)) ?? null,
       own,
       canReview: run.status === "awaiting_approval" && !own && principal.kind === "user" && atLeast(ctx.role, "approver"),
       canCancel: canCancel(ctx.role, own),
@@ -75,18 +75,18 @@ export const runsRouter = createTRPCRouter({
 
   approve: reviewProcedure
     .input(z.object({ comment }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const reviewer = { userId: ctx.principal.userId, username: actorName(ctx.principal) };
-      const result = ctx.runner.approve(input.id, reviewer, input.comment);
-      ctx.audit({ action: "run.approved", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment, approvals: result.approvals, required: result.required } });
+      const result = await ctx.runner.approve(input.id, reviewer, input.comment);
+      await ctx.audit({ action: "run.approved", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment, approvals: result.approvals, required: result.required } });
       return result;
     }),
 
   reject: reviewProcedure
     .input(z.object({ comment }))
-    .mutation(({ ctx, input }) => {
-      ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
-      ctx.audit({ action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } });
+    .mutation(async ({ ctx, input }) => {
+      await ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
+      await ctx.audit({ action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } });
     }),
 
   /** Events after `after`: what a reconnecting client missed. */
@@ -99,11 +99,11 @@ export const runsRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.runs.output(input.id, input.host, input.step, input.after)),
 
   /** Operators cancel their own runs; approvers and admins any run. */
-  cancel: runProcedure("operator").mutation(({ ctx, input }) => {
+  cancel: runProcedure("operator").mutation(async ({ ctx, input }) => {
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators cancel only their own runs`);
-    ctx.runner.cancel(input.id, actorName(ctx.principal));
-    ctx.audit({ action: "run.cancelled", site: ctx.run.site, target: `run ${input.id}`, detail: { status: ctx.run.status } });
+    await ctx.runner.cancel(input.id, actorName(ctx.principal));
+    await ctx.audit({ action: "run.cancelled", site: ctx.run.site, target: `run ${input.id}`, detail: { status: ctx.run.status } });
   }),
 
   /** Ask again at the newest revision (a stale request cannot be approved). */
@@ -111,13 +111,13 @@ export const runsRouter = createTRPCRouter({
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
     const id = await ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
-    ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
+    await ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
     return { id };
   }),
 
   rerunFailed: runProcedure("operator").mutation(async ({ ctx, input }) => {
     const id = await ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
-    ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } });
+    await ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } });
     return { id };
   }),
 });

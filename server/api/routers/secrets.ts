@@ -10,7 +10,7 @@ const key = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "a key path:
 export const secretsRouter = createTRPCRouter({
   /** Key names and recipients of the newest revision's secrets file: no value, no private key needed. */
   list: siteProcedure("viewer").query(async ({ ctx, input }) => {
-    const { revision, files } = ctx.sites.files(input.slug);
+    const { revision, files } = await ctx.sites.files(input.slug);
     const server = await ctx.serverIdentity.catch(() => null);
     return { revision, ...viewSecrets(files), server: { recipients: server?.recipients ?? [], locked: server?.locked ?? true } };
   }),
@@ -19,7 +19,7 @@ export const secretsRouter = createTRPCRouter({
   set: siteProcedure("operator")
     .input(z.object({ baseRevision: z.number().int().positive(), key, value: z.string().max(1 << 20).nullable() }))
     .mutation(async ({ ctx, input }) => {
-      const { files } = ctx.sites.files(input.slug, input.baseRevision);
+      const { files } = await ctx.sites.files(input.slug, input.baseRevision);
       const path = secretsPath(files);
       const previous = path ? files.find((f) => f.path === path)! : null;
       const server = await ctx.serverIdentity;
@@ -27,8 +27,8 @@ export const secretsRouter = createTRPCRouter({
       const next = await editSecret(previous, input.key, input.value ?? undefined, { sources: [server.source] }, server.recipients);
       const message = `${input.value === null ? "Removed" : "Set"} secret ${input.key}`;
       const author = actorName(ctx.principal);
-      const saved = ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author, message });
-      ctx.audit({ action: input.value === null ? "secret.removed" : "secret.set", site: input.slug, target: input.key, detail: { revision: saved.number } });
+      const saved = await ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: [next], author, message });
+      await ctx.audit({ action: input.value === null ? "secret.removed" : "secret.set", site: input.slug, target: input.key, detail: { revision: saved.number } });
       ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message });
       return saved;
     }),
@@ -37,18 +37,18 @@ export const secretsRouter = createTRPCRouter({
   unlock: adminProcedure.input(z.object({ passphrase: z.string().min(1).max(1000) })).mutation(async ({ ctx, input }) => {
     const server = await ctx.serverIdentity;
     await unlockServerIdentity(server, input.passphrase);
-    ctx.audit({ action: "secrets.unlocked", target: "server identity" });
+    await ctx.audit({ action: "secrets.unlocked", target: "server identity" });
     return { recipients: server.recipients };
   }),
 
   /** One value, shown because a site admin asked for it; the audit log says who saw which key. */
   reveal: siteProcedure("admin").input(z.object({ key })).mutation(async ({ ctx, input }) => {
-    const { files } = ctx.sites.files(input.slug);
+    const { files } = await ctx.sites.files(input.slug);
     const path = secretsPath(files);
     if (!path) throw new InvalidInputError("this site has no secrets file");
     const server = await ctx.serverIdentity;
     const value = await revealSecret(files.find((f) => f.path === path)!, input.key, { sources: [server.source] });
-    ctx.audit({ action: "secret.revealed", site: input.slug, target: input.key });
+    await ctx.audit({ action: "secret.revealed", site: input.slug, target: input.key });
     return { value };
   }),
 });

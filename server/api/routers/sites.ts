@@ -28,21 +28,19 @@ spec:
 
 export const sitesRouter = createTRPCRouter({
   /** The sites the caller can read, each with the caller's role there. */
-  list: authedProcedure.query(({ ctx }) => {
-    const readable = new Set(ctx.auth.access.readableSites(ctx.principal));
-    return ctx.sites
-      .list()
-      .filter((s) => readable.has(s.slug))
-      .map((s) => ({ ...s, role: ctx.auth.access.roleOn(ctx.principal, s.slug) }));
+  list: authedProcedure.query(async ({ ctx }) => {
+    const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
+    const sites = (await ctx.sites.list()).filter((s) => readable.has(s.slug));
+    return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
   }),
 
-  get: siteProcedure("viewer").query(({ ctx, input }) => ({ ...ctx.sites.get(input.slug), role: ctx.role })),
+  get: siteProcedure("viewer").query(async ({ ctx, input }) => ({ ...(await ctx.sites.get(input.slug)), role: ctx.role })),
 
   create: adminProcedure
     .input(z.object({ slug, name: z.string().trim().min(1).max(200) }))
-    .mutation(({ ctx, input }) => {
-      const created = ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
-      ctx.audit({ action: "site.created", site: input.slug, target: input.name });
+    .mutation(async ({ ctx, input }) => {
+      const created = await ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
+      await ctx.audit({ action: "site.created", site: input.slug, target: input.name });
       return created;
     }),
 
@@ -65,7 +63,7 @@ export const sitesRouter = createTRPCRouter({
       let files, binary: string[];
       let ansible: { hosts: number; groups: number; secrets: number; corrections: number; warnings: string[] } | undefined;
       if (input.format === "ansible") {
-        if (ctx.sites.exists(input.slug)) throw new ConflictError(`site '${input.slug}' exists: an Ansible inventory is imported as a new site (its whole content would replace this site's files); choose another name`);
+        if (await ctx.sites.exists(input.slug)) throw new ConflictError(`site '${input.slug}' exists: an Ansible inventory is imported as a new site (its whole content would replace this site's files); choose another name`);
         if (!statSync(input.path, { throwIfNoEntry: false })) throw new InvalidInputError(`${input.path} is not a file or directory on the server`);
         const server = await ctx.serverIdentity.catch(() => null);
         const imported = await importAnsibleOffThread({ source: { path: input.path }, label: input.path, vaultPassword: input.vaultPassword, recipients: server?.recipients ?? [] });
@@ -82,13 +80,14 @@ export const sitesRouter = createTRPCRouter({
       }
       if (!files.length) throw new InvalidInputError(`${input.path} holds no site files (.yml or .yaml documents, or Ansible content)`);
       // A new site may not run local steps yet, so its playbooks are not run through Ansible until it may.
-      const lint = await lintCounts(ctx.env, files, ctx.principal.userId, ctx.sites.exists(input.slug) ? ctx.runner.sitePolicy(input.slug) : undefined);
+      const exists = await ctx.sites.exists(input.slug);
+      const lint = await lintCounts(ctx.env, files, ctx.principal.userId, exists ? await ctx.runner.sitePolicy(input.slug) : undefined);
       const message = ansible ? `Imported the Ansible inventory ${input.path}` : `Imported from ${input.path}`;
       const author = actorName(ctx.principal);
-      const result = ctx.sites.exists(input.slug)
-        ? ctx.sites.replace(input.slug, { files, author, message, lint })
-        : ctx.sites.create({ slug: input.slug, name: input.name, files, author, message, lint });
-      ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length, ...(ansible && { format: "ansible", hosts: ansible.hosts, secrets: ansible.secrets }) } });
+      const result = (await ctx.sites.exists(input.slug))
+        ? await ctx.sites.replace(input.slug, { files, author, message, lint })
+        : await ctx.sites.create({ slug: input.slug, name: input.name, files, author, message, lint });
+      await ctx.audit({ action: "site.imported", site: input.slug, target: input.path, detail: { files: files.length, ...(ansible && { format: "ansible", hosts: ansible.hosts, secrets: ansible.secrets }) } });
       // Binary Ansible files (a site keeps text only) were left out: the dialog says which.
       return { ...result, binary, ansible };
     }),
@@ -96,21 +95,21 @@ export const sitesRouter = createTRPCRouter({
   /** Site settings: how many approvals a run needs. */
   settings: siteProcedure("admin")
     .input(z.object({ approvalsRequired: z.number().int().min(0).max(10) }))
-    .mutation(({ ctx, input }) => {
-      const before = ctx.sites.get(input.slug).approvalsRequired;
-      ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired });
-      ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } });
+    .mutation(async ({ ctx, input }) => {
+      const before = (await ctx.sites.get(input.slug)).approvalsRequired;
+      await ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired });
+      await ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } });
     }),
 
   /** Whether the site may run `transport: local` steps on this server (sandboxed): a server admin's decision. */
-  localExecution: adminProcedure.input(z.object({ slug, enabled: z.boolean() })).mutation(({ ctx, input }) => {
-    const before = ctx.sites.get(input.slug).localExecution;
-    ctx.sites.setLocalExecution(input.slug, input.enabled);
-    ctx.audit({ action: "site.settings", site: input.slug, target: "local execution", detail: { from: before, to: input.enabled } });
+  localExecution: adminProcedure.input(z.object({ slug, enabled: z.boolean() })).mutation(async ({ ctx, input }) => {
+    const before = (await ctx.sites.get(input.slug)).localExecution;
+    await ctx.sites.setLocalExecution(input.slug, input.enabled);
+    await ctx.audit({ action: "site.settings", site: input.slug, target: "local execution", detail: { from: before, to: input.enabled } });
   }),
 
-  delete: adminProcedure.input(z.object({ slug })).mutation(({ ctx, input }) => {
-    ctx.sites.delete(input.slug);
-    ctx.audit({ action: "site.deleted", site: input.slug });
+  delete: adminProcedure.input(z.object({ slug })).mutation(async ({ ctx, input }) => {
+    await ctx.sites.delete(input.slug);
+    await ctx.audit({ action: "site.deleted", site: input.slug });
   }),
 });

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** The audit log in SQLite (append-only: the table's triggers refuse UPDATE and DELETE). */
 import { and, desc, eq, gte, inArray, like, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLog } from "../../../db/schema";

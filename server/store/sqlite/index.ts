@@ -35,8 +35,9 @@ export function sqliteStore(db: Db): SqliteStore {
     introspection: new SqliteIntrospectionStore(db),
     workers: new SqliteWorkerRegistry(db),
     betterAuthAdapter: () => drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
-    close: async () => {
+    close: () => {
       if (db.$client.open) db.$client.close();
+      return Promise.resolve();
     },
   };
 }

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Introspection grants in SQLite, by token hash. */
 import { eq } from "drizzle-orm";
 import { introspectionTokens } from "../../../db/schema";

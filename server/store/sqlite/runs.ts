@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /**
  * Runs, their events and their output in SQLite. Events go in batched transactions, numbered from the run's
  * last_seq inside the same transaction; the hot path (append) uses prepared statements, not per-row queries.
@@ -37,7 +38,7 @@ export class SqliteRunStore implements RunStore {
         if (!row) throw new NotFoundError(`no run ${runId}`);
         let seq = row.last_seq - events.length;
         for (const e of events) {
-          const numbered = { ...e, seq: ++seq } as RunEvent;
+          const numbered: RunEvent = { ...e, seq: ++seq };
           insertEvent.run(runId, seq, e.t, e.type, "host" in e ? (e.host ?? null) : null, "step" in e ? e.step : null, JSON.stringify(numbered));
           stored.push(numbered);
         }

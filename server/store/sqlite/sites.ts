@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Sites and revisions in SQLite. better-sqlite3 is synchronous: each method runs its transaction at once. */
 import { and, desc, eq, sql } from "drizzle-orm";
 import { blobs, revisionFiles, revisions, sites } from "../../../db/schema";

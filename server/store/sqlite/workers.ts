@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Live processes and their heartbeats in SQLite. */
 import { asc, eq, gte } from "drizzle-orm";
 import { workers } from "../../../db/schema";

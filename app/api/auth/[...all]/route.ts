@@ -3,6 +3,6 @@ import { services } from "~/server/services";
 
 export const dynamic = "force-dynamic";
 
-const handler = (req: Request) => authRouteHandler(services())(req);
+const handler = async (req: Request) => authRouteHandler(await services())(req);
 
 export { handler as GET, handler as POST };

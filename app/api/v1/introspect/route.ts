@@ -6,5 +6,5 @@ export const dynamic = "force-dynamic";
 
 /** GET /api/v1/introspect: a deploying machine's own variables (Bearer: its introspection token). */
 export function GET(req: Request) {
-  return handle(() => introspect(services(), req));
+  return handle(async () => introspect(await services(), req));
 }

@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 export function GET(req: Request) {
   return handle(async () => {
     const { caller, svc } = await restCaller(req);
-    const readable = new Set(svc.auth.access.readableSites(caller));
-    return json({ sites: svc.sites.list().filter((s) => readable.has(s.slug)) });
+    const readable = new Set(await svc.auth.access.readableSites(caller));
+    return json({ sites: (await svc.sites.list()).filter((s) => readable.has(s.slug)) });
   });
 }

@@ -10,9 +10,9 @@ export function GET(req: Request, { params }: { params: Promise<{ id: string }> 
     const id = Number(raw);
     if (!Number.isSafeInteger(id) || id <= 0) throw new NotFoundError(`no run ${raw}`);
     const { caller, svc } = await restCaller(req);
-    const run = svc.runs.get(id);
-    svc.auth.access.require(caller, run.site, "viewer");
-    const { snapshot, lastSeq } = svc.runner.snapshot(id);
+    const run = await svc.runs.get(id);
+    await svc.auth.access.require(caller, run.site, "viewer");
+    const { snapshot, lastSeq } = await svc.runner.snapshot(id);
     const hosts = Object.fromEntries(Object.entries(snapshot.hosts).map(([name, h]) => [name, { status: h.status, steps: Object.fromEntries(Object.entries(h.steps).map(([s, st]) => [s, st.status])) }]));
     return json({
       id,

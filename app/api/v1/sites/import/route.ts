@@ -44,7 +44,7 @@ export function POST(req: Request) {
     const type = req.headers.get("content-type") ?? "";
     const multipart = type.startsWith("multipart/form-data");
     let target = query.has("slug") ? parsed({ slug: query.get("slug"), name: query.get("name") ?? query.get("slug") }) : undefined;
-    let created = target && allowed(svc, caller, target.slug, ansible);
+    let created = target && (await allowed(svc, caller, target.slug, ansible));
     if (!target && !multipart) throw new InvalidInputError("name the site in the query (?slug=ID&name=NAME), or send multipart/form-data with 'file', 'slug' and 'name'");
 
     const body = await readBody(req, ARCHIVE_LIMITS.uploadBytes + (multipart ? MULTIPART_SLACK : 0), "the upload");
@@ -66,7 +66,7 @@ export function POST(req: Request) {
       inventory = field("inventory") ?? inventory;
       if (!target) {
         target = parsed({ slug: form.get("slug"), name: form.get("name") ?? form.get("slug") });
-        created = allowed(svc, caller, target.slug, ansible);
+        created = await allowed(svc, caller, target.slug, ansible);
       }
     }
 
@@ -86,11 +86,11 @@ export function POST(req: Request) {
       files = imported.files;
     } else ({ files, skipped, binary } = await readArchive(file.name, file.data));
     // A new site may not run local steps yet, so its playbooks are not run through Ansible until it may.
-    const lint = await lintCounts(svc.env, files, caller.userId, created ? undefined : svc.runner.sitePolicy(target!.slug));
+    const lint = await lintCounts(svc.env, files, caller.userId, created ? undefined : await svc.runner.sitePolicy(target!.slug));
     const { slug, name } = target!;
     const message = ansible ? `Imported the Ansible inventory ${file.name}` : `Imported ${file.name}`;
-    const revision = created ? svc.sites.create({ slug, name, files, author, message, lint }) : svc.sites.replace(slug, { files, author, message, lint });
-    audit({ action: "site.imported", site: slug, target: file.name, detail: { files: files.length, revision: revision.number, ...(imported && { format: "ansible", hosts: imported.hosts, secrets: imported.secrets }) } });
+    const revision = created ? await svc.sites.create({ slug, name, files, author, message, lint }) : await svc.sites.replace(slug, { files, author, message, lint });
+    await audit({ action: "site.imported", site: slug, target: file.name, detail: { files: files.length, revision: revision.number, ...(imported && { format: "ansible", hosts: imported.hosts, secrets: imported.secrets }) } });
     if (!created) svc.broadcaster.siteRevision({ site: slug, revision: revision.number, author, message });
     const summary = imported && { hosts: imported.hosts, groups: imported.groups, secrets: imported.secrets, corrections: imported.corrections, warnings: imported.warnings.map(formatProblem) };
     return json({ slug, created, revision, files: files.map((f) => f.path), skipped, binary, ...(summary && { ansible: summary }) }, created ? 201 : 200);
@@ -108,10 +108,10 @@ function parsed(input: { slug: unknown; name: unknown }) {
  * (operators). An Ansible inventory always makes a new site: it holds only inventory (and secrets), so replacing
  * a site's files with it would drop the site's blueprints, deployments and playbooks.
  */
-function allowed(svc: Services, caller: Caller, slug: string, ansible = false): boolean {
-  const created = !svc.sites.exists(slug);
+async function allowed(svc: Services, caller: Caller, slug: string, ansible = false): Promise<boolean> {
+  const created = !(await svc.sites.exists(slug));
   if (created && !(caller.kind === "user" && caller.isAdmin)) throw new ForbiddenError("only a server admin can create a site");
-  if (!created) svc.auth.access.require(caller, slug, "operator");
+  if (!created) await svc.auth.access.require(caller, slug, "operator");
   if (!created && ansible) throw new ConflictError(`site '${slug}' exists: an Ansible inventory is imported as a new site (its whole content would replace this site's files); choose another name`);
   return created;
 }

@@ -13,10 +13,10 @@ export function GET(req: Request, { params }: { params: Promise<{ slug: string }
     const revision = raw === null ? undefined : z.coerce.number().int().positive().safeParse(raw).data;
     if (raw !== null && revision === undefined) throw new InvalidInputError(`revision must be a positive number, not '${raw}'`);
     const { caller, svc } = await restCaller(req);
-    svc.auth.access.require(caller, slug, "viewer");
+    await svc.auth.access.require(caller, slug, "viewer");
     const { sites } = svc;
-    const { revision: number, files } = sites.files(slug, revision);
-    const when = sites.revisions(slug).find((r) => r.number === number)!.createdAt;
+    const { revision: number, files } = await sites.files(slug, revision);
+    const when = (await sites.revisions(slug)).find((r) => r.number === number)!.createdAt;
     const body = writeTgz(files, when);
     return new Response(Buffer.from(body), {
       headers: {

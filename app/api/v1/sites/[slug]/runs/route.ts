@@ -16,12 +16,12 @@ export function POST(req: Request, { params }: { params: Promise<{ slug: string 
   return handle(async () => {
     const { slug } = await params;
     const { caller, svc, actor, audit } = await restCaller(req);
-    svc.auth.access.require(caller, slug, "operator");
+    await svc.auth.access.require(caller, slug, "operator");
     const parsed = body.safeParse(await req.json().catch(() => ({})));
     if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
     const id = await svc.runner.launch({ site: slug, ...parsed.data, requestedBy: actor, requestedById: caller.userId });
-    audit({ action: "run.requested", site: slug, target: `run ${id}`, detail: { deployment: parsed.data.deployment ?? null, reason: parsed.data.reason, via: "rest" } });
-    const run = svc.runs.get(id);
+    await audit({ action: "run.requested", site: slug, target: `run ${id}`, detail: { deployment: parsed.data.deployment ?? null, reason: parsed.data.reason, via: "rest" } });
+    const run = await svc.runs.get(id);
     return json({ id, status: run.status, revision: run.revision, deployment: run.deployment, url: `/sites/${slug}/runs/${id}` }, 201);
   });
 }
@@ -31,7 +31,7 @@ export function GET(req: Request, { params }: { params: Promise<{ slug: string }
   return handle(async () => {
     const { slug } = await params;
     const { caller, svc } = await restCaller(req);
-    svc.auth.access.require(caller, slug, "viewer");
-    return json({ runs: svc.runs.list(slug) });
+    await svc.auth.access.require(caller, slug, "viewer");
+    return json({ runs: await svc.runs.list(slug) });
   });
 }
