@@ -1,0 +1,285 @@
+/**
+ * Runs, their events and output in PostgreSQL. What the database guarantees here, for any number of processes:
+ * - `append` numbers events from `runs.last_seq`, raised by the batch's size in the same transaction as the
+ *   inserts: the UPDATE locks the run's row, so concurrent appenders of one run take turns and every event gets
+ *   a unique seq with no gap (a failed batch rolls the counter back with its rows).
+ * - `claim` locks the site's row (SELECT ... FOR UPDATE), so claims of one site are serialised: the per-site
+ *   limit counts running runs under that lock, and an older queued run of the site goes first (FIFO).
+ * - `transition` is one conditional UPDATE (compare-and-set on the status).
+ */
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import type pg from "pg";
+import { runApprovals, runEvents, runOutput, runs, sites } from "../../../db/pg/schema";
+import type { Plan, RunEvent, RunStatus } from "../../engine";
+import { NotFoundError } from "../errors";
+import type {
+  ClaimResult,
+  CreateRunRequest,
+  RunListItem,
+  RunOptions,
+  RunOutputRow,
+  RunReview,
+  RunRow,
+  RunStatusExtra,
+  RunStore,
+  StoredOutputChunk,
+  UnnumberedEvent,
+} from "../types";
+import type { PgDb } from "./db";
+
+const IN_FLIGHT: RunStatus[] = ["running", "approved", "queued"];
+
+// The append path is hot (a 10,000-host run stores tens of thousands of events a second), so it is three
+// prepared statements on one connection: arrays of columns, unnested into one multi-row insert per table.
+const TAKE_SEQ = { name: "fd_take_seq", text: "update runs set last_seq = last_seq + $2 where id = $1 returning last_seq" };
+const INSERT_EVENTS = {
+  name: "fd_insert_events",
+  text:
+    "insert into run_events (run_id, seq, t, type, host, step, data) " +
+    "select $1, * from unnest($2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])",
+};
+const INSERT_OUTPUT = {
+  name: "fd_insert_output",
+  text: "insert into run_output (run_id, host, step, stream, t, data) select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])",
+};
+
+export class PgRunStore implements RunStore {
+  constructor(
+    private readonly db: PgDb,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  async create(input: CreateRunRequest): Promise<number> {
+    const [site] = await this.db.select({ id: sites.id }).from(sites).where(eq(sites.slug, input.site));
+    if (!site) throw new NotFoundError(`no site '${input.site}'`);
+    const [row] = await this.db
+      .insert(runs)
+      .values({
+        siteId: site.id,
+        revision: input.revision,
+        deployment: input.plan.deployment,
+        title: input.plan.title,
+        status: input.status,
+        requestedBy: input.requestedBy || "unknown",
+        requestedById: input.requestedById ?? null,
+        reason: input.reason,
+        plan: JSON.stringify(input.plan),
+        options: JSON.stringify(input.options),
+        createdAt: new Date(),
+      })
+      .returning({ id: runs.id });
+    return row!.id;
+  }
+
+  async get(id: number): Promise<RunRow> {
+    const [row] = await this.db.select({ run: runs, site: sites.slug }).from(runs).innerJoin(sites, eq(sites.id, runs.siteId)).where(eq(runs.id, id));
+    if (!row) throw new NotFoundError(`no run ${id}`);
+    const { plan, options, ...rest } = row.run;
+    return { ...rest, site: row.site, status: rest.status as RunStatus, plan: JSON.parse(plan) as Plan, options: JSON.parse(options) as RunOptions };
+  }
+
+  async list(site: string, limit = 50, status?: RunStatus): Promise<RunListItem[]> {
+    const rows = await this.db
+      .select({
+        id: runs.id,
+        revision: runs.revision,
+        deployment: runs.deployment,
+        title: runs.title,
+        status: runs.status,
+        requestedBy: runs.requestedBy,
+        requestedById: runs.requestedById,
+        reason: runs.reason,
+        createdAt: runs.createdAt,
+        queuedAt: runs.queuedAt,
+        startedAt: runs.startedAt,
+        finishedAt: runs.finishedAt,
+        message: runs.message,
+      })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(and(eq(sites.slug, site), status ? eq(runs.status, status) : undefined))
+      .orderBy(desc(runs.id))
+      .limit(limit);
+    return rows.map((r) => ({ ...r, status: r.status as RunStatus }));
+  }
+
+  async addReview(runId: number, review: { userId: string; username: string; decision: "approve" | "reject"; comment: string }): Promise<boolean> {
+    const rows = await this.db
+      .insert(runApprovals)
+      .values({ runId, ...review, createdAt: new Date() })
+      .onConflictDoNothing()
+      .returning({ id: runApprovals.id });
+    return rows.length > 0;
+  }
+
+  reviews(runId: number): Promise<RunReview[]> {
+    return this.db
+      .select({ userId: runApprovals.userId, username: runApprovals.username, decision: runApprovals.decision, comment: runApprovals.comment, createdAt: runApprovals.createdAt })
+      .from(runApprovals)
+      .where(eq(runApprovals.runId, runId))
+      .orderBy(asc(runApprovals.id));
+  }
+
+  async lastApproved(site: string, before: number) {
+    const [row] = await this.db
+      .select({ id: runs.id, revision: runs.revision, approvedAt: runs.approvedAt })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(and(eq(sites.slug, site), lt(runs.id, before), isNotNull(runs.approvedAt)))
+      .orderBy(desc(runs.id))
+      .limit(1);
+    return row;
+  }
+
+  async setStatus(id: number, status: RunStatus, extra: RunStatusExtra = {}): Promise<void> {
+    await this.db.update(runs).set({ status, ...defined(extra) }).where(eq(runs.id, id));
+  }
+
+  async transition(id: number, from: readonly RunStatus[], to: RunStatus, extra: RunStatusExtra = {}): Promise<boolean> {
+    if (!from.length) return false;
+    const rows = await this.db
+      .update(runs)
+      .set({ status: to, ...defined(extra) })
+      .where(and(eq(runs.id, id), inArray(runs.status, [...from])))
+      .returning({ id: runs.id });
+    return rows.length > 0;
+  }
+
+  async inFlight(): Promise<number[]> {
+    const rows = await this.db.select({ id: runs.id }).from(runs).where(inArray(runs.status, IN_FLIGHT)).orderBy(asc(runs.id));
+    return rows.map((r) => r.id);
+  }
+
+  async append(runId: number, events: readonly UnnumberedEvent[], output: readonly StoredOutputChunk[]): Promise<RunEvent[]> {
+    if (!events.length && !output.length) return [];
+    const client = await this.pool.connect();
+    try {
+      await client.query("begin");
+      let stored: RunEvent[] = [];
+      if (events.length) {
+        const taken = await client.query<{ last_seq: number }>({ ...TAKE_SEQ, values: [runId, events.length] });
+        if (!taken.rows[0]) throw new NotFoundError(`no run ${runId}`);
+        const first = taken.rows[0].last_seq - events.length + 1;
+        stored = events.map((e, i) => ({ ...e, seq: first + i }));
+        const seq: number[] = [];
+        const t: number[] = [];
+        const type: string[] = [];
+        const host: (string | null)[] = [];
+        const step: (string | null)[] = [];
+        const data: string[] = [];
+        for (const e of stored) {
+          seq.push(e.seq);
+          t.push(e.t);
+          type.push(e.type);
+          host.push("host" in e ? (e.host ?? null) : null);
+          step.push("step" in e ? e.step : null);
+          data.push(JSON.stringify(e));
+        }
+        await client.query({ ...INSERT_EVENTS, values: [runId, seq, t, type, host, step, data] });
+      }
+      if (output.length) {
+        await client.query({
+          ...INSERT_OUTPUT,
+          values: [runId, output.map((o) => o.host), output.map((o) => o.step), output.map((o) => o.stream), output.map((o) => o.t), output.map((o) => o.data)],
+        });
+      }
+      await client.query("commit");
+      return stored;
+    } catch (e) {
+      await client.query("rollback").catch(() => {});
+      if ((e as { code?: string }).code === "23503") throw new NotFoundError(`no run ${runId}`);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async lastSeq(runId: number): Promise<number> {
+    const [row] = await this.db.select({ seq: runs.lastSeq }).from(runs).where(eq(runs.id, runId));
+    return row?.seq ?? 0;
+  }
+
+  async events(runId: number, after = 0): Promise<RunEvent[]> {
+    const rows = await this.db
+      .select({ data: runEvents.data })
+      .from(runEvents)
+      .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after)))
+      .orderBy(asc(runEvents.seq));
+    return rows.map((r) => JSON.parse(r.data) as RunEvent);
+  }
+
+  output(runId: number, host: string, step?: string, afterId = 0): Promise<RunOutputRow[]> {
+    return this.db
+      .select({ id: runOutput.id, step: runOutput.step, stream: runOutput.stream, t: runOutput.t, data: runOutput.data })
+      .from(runOutput)
+      .where(and(eq(runOutput.runId, runId), eq(runOutput.host, host), step ? eq(runOutput.step, step) : undefined, gt(runOutput.id, afterId)))
+      .orderBy(asc(runOutput.id));
+  }
+
+  async claim(runId: number, workerId: string, leaseMs: number): Promise<ClaimResult> {
+    return this.db.transaction(async (tx) => {
+      const [run] = await tx.select({ siteId: runs.siteId }).from(runs).where(eq(runs.id, runId));
+      if (!run) return "gone";
+      // The site's row lock serialises every claim of the site: the count and the FIFO check below cannot race.
+      const [site] = await tx.select({ parallelRuns: sites.parallelRuns }).from(sites).where(eq(sites.id, run.siteId)).for("update");
+      if (!site) return "gone";
+      // Read after the lock (READ COMMITTED: each statement sees what committed before it), so a run another
+      // process claimed while we waited is seen as taken.
+      const [current] = await tx.select({ status: runs.status, queuedAt: runs.queuedAt }).from(runs).where(eq(runs.id, runId));
+      if (!current || current.status !== "queued") return "gone";
+      const [{ running, older }] = (await tx.execute<{ running: number; older: boolean }>(sql`
+        select
+          (select count(*)::int from runs where site_id = ${run.siteId} and status = 'running') as running,
+          exists (
+            select 1 from runs
+            where site_id = ${run.siteId} and status = 'queued' and id <> ${runId}
+              and (coalesce(queued_at, '-infinity'::timestamptz), id) < (coalesce(${current.queuedAt}::timestamptz, '-infinity'::timestamptz), ${runId})
+          ) as older`)).rows as [{ running: number; older: boolean }];
+      if (running >= site.parallelRuns || older) return "busy";
+      const now = new Date();
+      await tx
+        .update(runs)
+        .set({ status: "running", startedAt: now, worker: workerId, leaseExpiresAt: new Date(now.getTime() + leaseMs) })
+        .where(and(eq(runs.id, runId), eq(runs.status, "queued")));
+      return "claimed";
+    });
+  }
+
+  async renewLeases(workerId: string, runIds: readonly number[], leaseMs: number): Promise<{ id: number; cancelRequestedBy: string | null }[]> {
+    if (!runIds.length) return [];
+    return this.db
+      .update(runs)
+      .set({ leaseExpiresAt: new Date(Date.now() + leaseMs) })
+      .where(and(inArray(runs.id, [...runIds]), eq(runs.worker, workerId), eq(runs.status, "running")))
+      .returning({ id: runs.id, cancelRequestedBy: runs.cancelRequestedBy });
+  }
+
+  async expiredLeases(now: Date): Promise<number[]> {
+    const rows = await this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(and(eq(runs.status, "running"), lt(runs.leaseExpiresAt, now)))
+      .orderBy(asc(runs.id));
+    return rows.map((r) => r.id);
+  }
+
+  async queued(): Promise<{ id: number; site: string; queuedAt: Date }[]> {
+    const rows = await this.db
+      .select({ id: runs.id, site: sites.slug, queuedAt: runs.queuedAt, createdAt: runs.createdAt })
+      .from(runs)
+      .innerJoin(sites, eq(sites.id, runs.siteId))
+      .where(eq(runs.status, "queued"))
+      // NULLS FIRST as SQLite sorts them (a run queued before queued_at existed has none, and goes first).
+      .orderBy(sql`${runs.queuedAt} asc nulls first`, asc(runs.id));
+    return rows.map((r) => ({ id: r.id, site: r.site, queuedAt: r.queuedAt ?? r.createdAt }));
+  }
+
+  async requestCancel(id: number, by: string): Promise<void> {
+    await this.db.update(runs).set({ cancelRequestedBy: by }).where(and(eq(runs.id, id), isNull(runs.cancelRequestedBy)));
+  }
+}
+
+/** The extra columns that were given (undefined means "leave as is"; null clears). */
+function defined(extra: RunStatusExtra): RunStatusExtra {
+  return Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+}
