@@ -42,7 +42,7 @@ async function migrationRows(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query("select count(*)::int as n from drizzle.__drizzle_migrations")).rows[0].n as number;
+    return (await client.query<{ n: number }>("select count(*)::int as n from drizzle.__drizzle_migrations")).rows[0]!.n;
   } finally {
     await client.end();
   }
@@ -127,7 +127,7 @@ describe("openStore on PostgreSQL", () => {
     assert.ok(rows >= 2);
     const client = new pg.Client({ connectionString: d.url });
     await client.connect();
-    const distinct = (await client.query("select count(distinct hash)::int as n from drizzle.__drizzle_migrations")).rows[0].n as number;
+    const distinct = (await client.query<{ n: number }>("select count(distinct hash)::int as n from drizzle.__drizzle_migrations")).rows[0]!.n;
     await client.end();
     assert.equal(distinct, rows, "each migration recorded once");
   });
