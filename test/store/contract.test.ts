@@ -350,6 +350,18 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.runs.lastSeq(9999), 0);
     });
 
+    test("output holding NUL bytes (binary on stdout) is stored, not a failed batch", async () => {
+      await site(store);
+      const id = await run(store);
+      const data = "ELF\u0000\u0001\u0000end\n";
+      const [stored] = await store.runs.append(id, [{ type: "notice", host: "web-1", message: "a\u0000b", t: 1 }], [{ host: "web-1", step: "ping", stream: "stdout", data, t: 1 }]);
+      assert.equal(stored?.seq, 1);
+      assert.deepEqual(await store.runs.events(id), [{ type: "notice", host: "web-1", message: "a\u0000b", t: 1, seq: 1 }], "event JSON keeps it");
+      const [row] = await store.runs.output(id, "web-1");
+      // SQLite keeps the NUL; PostgreSQL's text cannot hold one and stores U+FFFD in its place.
+      assert.equal(row?.data.replace(/\uFFFD/g, "\u0000"), data);
+    });
+
     test("append under 8 concurrent writers: seq numbers are exactly 1..N, each batch contiguous", async () => {
       await site(store);
       const id = await run(store);

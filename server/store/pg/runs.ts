@@ -29,6 +29,15 @@ import type { PgDb } from "./db";
 
 const IN_FLIGHT: RunStatus[] = ["running", "approved", "queued"];
 
+/**
+ * PostgreSQL's text cannot hold NUL (SQLite's can), and a command's output may contain it (binary on stdout):
+ * stored as U+FFFD, the replacement character, rather than failing the whole batch. Event JSON escapes it.
+ */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is replaced
+const NUL = /\u0000/g;
+const text = (s: string) => (s.includes("\u0000") ? s.replace(NUL, "\uFFFD") : s);
+const textOrNull = (s: string | null | undefined) => (s == null ? null : text(s));
+
 // The append path is hot (a 10,000-host run stores tens of thousands of events a second), so it is three
 // prepared statements on one connection: arrays of columns, unnested into one multi-row insert per table.
 const TAKE_SEQ = { name: "fd_take_seq", text: "update runs set last_seq = last_seq + $2 where id = $1 returning last_seq" };
@@ -171,8 +180,8 @@ export class PgRunStore implements RunStore {
           seq.push(e.seq);
           t.push(e.t);
           type.push(e.type);
-          host.push("host" in e ? (e.host ?? null) : null);
-          step.push("step" in e ? e.step : null);
+          host.push("host" in e ? textOrNull(e.host) : null);
+          step.push("step" in e ? textOrNull(e.step) : null);
           data.push(JSON.stringify(e));
         }
         await client.query({ ...INSERT_EVENTS, values: [runId, seq, t, type, host, step, data] });
@@ -180,7 +189,7 @@ export class PgRunStore implements RunStore {
       if (output.length) {
         await client.query({
           ...INSERT_OUTPUT,
-          values: [runId, output.map((o) => o.host), output.map((o) => o.step), output.map((o) => o.stream), output.map((o) => o.t), output.map((o) => o.data)],
+          values: [runId, output.map((o) => text(o.host)), output.map((o) => text(o.step)), output.map((o) => o.stream), output.map((o) => o.t), output.map((o) => text(o.data))],
         });
       }
       await client.query("commit");
