@@ -135,7 +135,7 @@ export async function run(args: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "fd-bench-ansible-"));
   const sandbox = findSandbox({ hide: [], runUser: "nobody" });
   const server = !values["no-server"] && sandbox.ok;
-  const services = server ? createServices(readEnv({ FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: "", FLIGHTDECK_KEY_DIRS: fleet.dir })) : undefined;
+  const services = server ? await createServices(readEnv({ FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: "", FLIGHTDECK_KEY_DIRS: fleet.dir })) : undefined;
   const rows = new Map<string, Sample[]>([
     ["plain ansible-playbook", []],
     ["flightdeck exec (CLI)", []],
@@ -151,9 +151,9 @@ export async function run(args: string[]): Promise<number> {
   try {
     const { site, plain, inventory } = files(fleet, hosts, tasks, dir);
     if (services) {
-      services.sites.create({ slug: "bench", name: "bench", files: [{ path: "site.yml", content: inventory }, { path: "playbooks/bench.yml", content: playbook(tasks) }], author: "bench", message: "bench" });
-      services.sites.setSettings("bench", { approvalsRequired: 0 });
-      services.sites.setLocalExecution("bench", true);
+      await services.sites.create({ slug: "bench", name: "bench", files: [{ path: "site.yml", content: inventory }, { path: "playbooks/bench.yml", content: playbook(tasks) }], author: "bench", message: "bench" });
+      await services.sites.setSettings("bench", { approvalsRequired: 0 });
+      await services.sites.setLocalExecution("bench", true);
     }
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ANSIBLE_"))) as NodeJS.ProcessEnv;
     for (let r = 0; r < runs; r++) {
@@ -183,7 +183,7 @@ export async function run(args: string[]): Promise<number> {
         const status = await services.runner.done(id);
         const wallMs = performance.now() - approved;
         const used = process.cpuUsage(cpu);
-        const stored = services.runs.events(id);
+        const stored = await services.runs.events(id);
         if (status !== "succeeded") throw new Error(`server run ${id} ${status}`);
         // This process only (the engine, the event store): ansible-playbook runs in the sandbox, whose CPU is not
         // counted here (bwrap's pid namespace reaps it).
@@ -194,7 +194,7 @@ export async function run(args: string[]): Promise<number> {
     wrong++;
     process.stderr.write(`bench ansible: ${(e as Error).message}\n`);
   } finally {
-    services?.db.$client.close();
+    await services?.close();
     await fleet.stop();
     rmSync(dir, { recursive: true, force: true });
   }

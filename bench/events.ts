@@ -55,14 +55,14 @@ spec:
 `;
 }
 
-function storage(hosts: number, steps: number): { events: number; ms: number } {
+async function storage(hosts: number, steps: number): Promise<{ events: number; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), "fd-bench-events-"));
-  const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
+  const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
   try {
     const site = loadSite([{ path: "site.yml", content: siteYaml(hosts, steps) }]);
-    services.sites.create({ slug: "bench", name: "bench", files: site.files.map((f) => ({ ...f })), author: "bench", message: "bench" });
+    await services.sites.create({ slug: "bench", name: "bench", files: site.files.map((f) => ({ ...f })), author: "bench", message: "bench" });
     const plan: Plan = planDeployment(site);
-    const id = services.runs.create({ site: "bench", revision: 1, plan, requestedBy: "bench", reason: "", options: { forks: 50 }, status: "running" });
+    const id = await services.runs.create({ site: "bench", revision: 1, plan, requestedBy: "bench", reason: "", options: { forks: 50 }, status: "running" });
     const sink = new StoredSink(id, services.runs, new Broadcaster());
     const t = performance.now();
     let events = 0;
@@ -74,12 +74,12 @@ function storage(hosts: number, steps: number): { events: number; ms: number } {
         events += 2;
       }
     }
-    sink.flush();
+    await sink.flush();
     const ms = performance.now() - t;
-    if (services.runs.events(id).length !== events) throw new Error("storage: events missing");
+    if ((await services.runs.events(id)).length !== events) throw new Error("storage: events missing");
     return { events, ms };
   } finally {
-    services.db.$client.close();
+    await services.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -215,7 +215,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { hosts: { type: "string", default: "1000" }, steps: { type: "string", default: "20" }, "skip-browser": { type: "boolean" }, "second-run": { type: "boolean" } } });
   const hosts = Number(values.hosts);
   const steps = Number(values.steps);
-  const s = storage(hosts, steps);
+  const s = await storage(hosts, steps);
   console.log(`\n${hosts} hosts x ${steps} steps; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`storage: ${s.events} events (+ ${s.events / 2} output chunks) stored in ${(s.ms / 1000).toFixed(2)} s = ${Math.round((s.events / s.ms) * 1000)} events/s (target >= 20,000/s)`);
   if (values["skip-browser"]) return 0;

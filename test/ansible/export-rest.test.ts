@@ -24,15 +24,15 @@ const c: Record<string, Client> = {};
 before(async () => {
   server = await startHttpServer();
   const { services, url } = server;
-  services.sites.create({ slug: "dc1", name: "DC1", files: HA_KVM, author: "t", message: "m" });
+  await services.sites.create({ slug: "dc1", name: "DC1", files: HA_KVM, author: "t", message: "m" });
   const recipient = await identityToRecipient(await generateX25519Identity());
   const secrets = await writeSecretsFile(null, { db: { password: "rest-secret-value" } }, [recipient, ...(await services.serverIdentity).recipients]);
   const withSecrets: SiteFile[] = [
     { path: "inv.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - {name: a, data: {db_password: \"secret:db.password\"}}\n" },
     { path: "secrets.yml", content: secrets },
   ];
-  services.sites.create({ slug: "vaulted", name: "Vaulted", files: withSecrets, author: "t", message: "m" });
-  services.sites.create({ slug: "broken", name: "Broken", files: [{ path: "inv.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - {name: a, profile: nope}\n" }], author: "t", message: "m" });
+  await services.sites.create({ slug: "vaulted", name: "Vaulted", files: withSecrets, author: "t", message: "m" });
+  await services.sites.create({ slug: "broken", name: "Broken", files: [{ path: "inv.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - {name: a, profile: nope}\n" }], author: "t", message: "m" });
   const admin = new Client(url, "admin", undefined, "127.0.0.2");
   assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
   c.admin = admin;

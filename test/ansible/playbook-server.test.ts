@@ -32,12 +32,12 @@ before(async () => {
   fleet = await startFleet({ hosts: 2, namePrefix: "srv-", logLevel: "ERROR" });
   // A variable of the server's own environment: nothing of the playbook may see it.
   process.env.FD_PLAYBOOK_MARKER = MARKER;
-  services = createServices(readEnv({ FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: "", FLIGHTDECK_KEY_DIRS: fleet.dir }));
+  services = await createServices(readEnv({ FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: "", FLIGHTDECK_KEY_DIRS: fleet.dir }));
   ({ api } = await asUser(services, "ana", { isAdmin: true }));
 });
 after(async () => {
   delete process.env.FD_PLAYBOOK_MARKER;
-  services?.db.$client.close();
+  await services?.close();
   await fleet?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -76,14 +76,14 @@ echo "ENV $(env | base64 -w0)"
 echo "UID $(id -u)"`;
 
 test("refused where local execution is not allowed, by lint and by the run", { skip, timeout: 60_000 }, async () => {
-  services.sites.create({ slug: "closed", name: "closed", files: site(`- hosts: all\n  tasks: []\n`), author: "t", message: "m" });
-  noApprovals(services, "closed");
+  await services.sites.create({ slug: "closed", name: "closed", files: site(`- hosts: all\n  tasks: []\n`), author: "t", message: "m" });
+  await noApprovals(services, "closed");
   await assert.rejects(api.runs.launch({ slug: "closed", deployment: "d" }), /deploy\.yml:\d+:\d+: error: ansible\.playbook runs ansible-playbook on the Flightdeck server, so it needs what a local step needs: /);
 });
 
 test("the playbook reaches the fleet over ssh, and reads nothing of the server", { skip, timeout: 180_000 }, async () => {
   const data = join(dir, "data");
-  services.sites.create({
+  await services.sites.create({
     slug: "lab",
     name: "lab",
     files: site(`- hosts: all:!box
@@ -104,8 +104,8 @@ ${PROBE(data)
     author: "t",
     message: "m",
   });
-  noApprovals(services, "lab");
-  allowLocal(services, "lab");
+  await noApprovals(services, "lab");
+  await allowLocal(services, "lab");
   const { id } = await api.runs.launch({ slug: "lab", deployment: "d" });
   const status = await services.runner.done(id);
   const { snapshot, run } = await api.runs.get({ id });
@@ -133,9 +133,9 @@ ${PROBE(data)
 });
 
 test("cancel ends ansible-playbook and every ssh process in its sandbox", { skip, timeout: 180_000 }, async () => {
-  services.sites.create({ slug: "slow", name: "slow", files: site(`- hosts: all:!box\n  gather_facts: false\n  tasks:\n  - {name: long, command: sleep 30}\n`), author: "t", message: "m" });
-  noApprovals(services, "slow");
-  allowLocal(services, "slow");
+  await services.sites.create({ slug: "slow", name: "slow", files: site(`- hosts: all:!box\n  gather_facts: false\n  tasks:\n  - {name: long, command: sleep 30}\n`), author: "t", message: "m" });
+  await noApprovals(services, "slow");
+  await allowLocal(services, "slow");
   const { id } = await api.runs.launch({ slug: "slow", deployment: "d" });
   const end = Date.now() + 60_000;
   while ((await api.runs.get({ id })).snapshot.hosts["srv-2"]!.steps["configure/long"]?.status !== "running") {
@@ -155,9 +155,9 @@ test("cancel ends ansible-playbook and every ssh process in its sandbox", { skip
 test("accept-new: keys ssh recorded in the sandbox's copy reach the site's known_hosts, with a notice", { skip, timeout: 120_000 }, async () => {
   const known = join(fleet.dir, "known_hosts_accept");
   writeFileSync(known, "");
-  services.sites.create({ slug: "accept", name: "accept", files: site(`- hosts: all:!box\n  gather_facts: false\n  tasks:\n  - {name: hi, command: "true"}\n`, known), author: "t", message: "m" });
-  noApprovals(services, "accept");
-  allowLocal(services, "accept");
+  await services.sites.create({ slug: "accept", name: "accept", files: site(`- hosts: all:!box\n  gather_facts: false\n  tasks:\n  - {name: hi, command: "true"}\n`, known), author: "t", message: "m" });
+  await noApprovals(services, "accept");
+  await allowLocal(services, "accept");
   const { id } = await api.runs.launch({ slug: "accept", deployment: "d" });
   assert.equal(await services.runner.done(id), "succeeded");
   const recorded = readFileSync(known, "utf8");

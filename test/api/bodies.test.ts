@@ -16,7 +16,7 @@ describe("files.save over HTTP", () => {
     await admin.ok("sites.create", { slug: "alpha", name: "Alpha" });
     base = (await admin.ok<{ revision: number }>("sites.get", { slug: "alpha" }, "query")).revision;
   });
-  after(() => server.close());
+  after(async () => server.close());
 
   const save = (bytes: Buffer) =>
     fetch(`${server.url}/api/trpc/files.save`, { method: "POST", headers: { ...admin.headers(), "content-type": "application/json" }, body: new Blob([new Uint8Array(bytes)]) });
@@ -27,20 +27,20 @@ describe("files.save over HTTP", () => {
     const r = await save(Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xfe]), Buffer.from(tail)]));
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /not valid UTF-8/);
-    assert.equal(server.services.sites.head("alpha"), base);
+    assert.equal(await server.services.sites.head("alpha"), base);
   });
 
   test("a path holding a NUL byte is refused with 400", async () => {
     const r = await save(Buffer.from(JSON.stringify({ slug: "alpha", baseRevision: base, changes: [{ path: "a\u0000b.yml", content: "a: 1\n" }], message: "m" })));
     assert.equal(r.status, 400);
     assert.match(((await r.json()) as { error: { message: string } }).error.message, /control character/);
-    assert.equal(server.services.sites.head("alpha"), base);
+    assert.equal(await server.services.sites.head("alpha"), base);
   });
 
   test("valid text, U+FFFD and emoji included, is saved as sent", async () => {
     const content = "a: \ufffd \u{1F600}\n";
     const r = await save(Buffer.from(JSON.stringify({ slug: "alpha", baseRevision: base, changes: [{ path: "ok.yml", content }], message: "m" })));
     assert.equal(r.status, 200, await r.text());
-    assert.equal(server.services.sites.files("alpha").files.find((f) => f.path === "ok.yml")?.content, content);
+    assert.equal((await server.services.sites.files("alpha")).files.find((f) => f.path === "ok.yml")?.content, content);
   });
 });

@@ -32,7 +32,7 @@ const importUrl = (query: Record<string, string>) => `${server.url}/api/v1/sites
 
 before(async () => {
   server = await startHttpServer({ FLIGHTDECK_CHECK_TIMEOUT: "3" });
-  server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "inventory.yml", content: INVENTORY }], author: "t", message: "m" });
+  await server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "inventory.yml", content: INVENTORY }], author: "t", message: "m" });
   admin = new Client(server.url, "admin");
   assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
   viewer = await user("viewer", "viewer");
@@ -95,7 +95,7 @@ describe("archive import", () => {
       assert.equal(r.status, 413, JSON.stringify(r.body));
       assert.equal(r.body.error, "site.archive expands to more than 64 MiB, the most an archive may expand to");
     }
-    assert.equal(server.services.sites.exists("bombed"), false);
+    assert.equal(await server.services.sites.exists("bombed"), false);
   });
 
   test("a good archive as the body imports; the revision's lint counts come from the checking thread", async () => {

@@ -17,7 +17,7 @@ import { CLIENT_IP_HEADER } from "../../server/auth";
 import { authRouteHandler } from "../../server/auth/http";
 import { readEnv } from "../../server/env";
 import { TRPC_BODY_BYTES } from "../../server/limits";
-import { createServices, type Services } from "../../server/services";
+import { createServices, provideServices, type Services } from "../../server/services";
 import { attachSocketHandlers } from "../../server/socket";
 import { closeCheckPool } from "../../server/workers/check-pool";
 import * as introspectRoute from "../../app/api/v1/introspect/route";
@@ -43,13 +43,11 @@ const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
   [/^\/api\/v1\/introspect$/, [], introspectRoute as unknown as Partial<Record<string, Handler>>],
 ];
 
-const KEY = Symbol.for("flightdeck.services");
-
 export async function startHttpServer(env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "fd-http-"));
-  const services: Services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ADMIN_PASSWORD: "admin-password-1", ...env }));
+  const services: Services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ADMIN_PASSWORD: "admin-password-1", ...env }));
   // Route handlers and tRPC's context find the services the way they do inside Next: on globalThis.
-  (globalThis as { [KEY]?: Services })[KEY] = services;
+  provideServices(services);
   await services.auth.ensureAdmin(() => undefined);
   const auth = authRouteHandler(services);
 
@@ -87,7 +85,7 @@ export async function startHttpServer(env: Record<string, string> = {}) {
       await io.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await closeCheckPool();
-      services.db.$client.close();
+      await services.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -30,7 +30,7 @@ const work = mkdtempSync(join(tmpdir(), "fd-import-ansible-"));
 
 before(async () => {
   server = await startHttpServer();
-  server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "inventory.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - name: web-1\n" }], author: "t", message: "m" });
+  await server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "inventory.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - name: web-1\n" }], author: "t", message: "m" });
   admin = new Client(server.url, "admin");
   assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
   const { id } = await admin.ok<{ id: string }>("users.create", { username: "olga", password: PASSWORD });
@@ -50,7 +50,7 @@ const tgzOf = (dir: string) => new Uint8Array(execFileSync("tar", ["-czf", "-", 
 /** The stored site as Ansible would see it, its secrets opened with the server's own identity. */
 async function storedAsAnsible(slug: string) {
   const dir = mkdtempSync(join(work, `${slug}-`));
-  for (const f of server.services.sites.files(slug).files) {
+  for (const f of (await server.services.sites.files(slug)).files) {
     mkdirSync(dirname(join(dir, f.path)), { recursive: true });
     writeFileSync(join(dir, f.path), f.content);
   }
@@ -76,7 +76,7 @@ describe("archives", { skip }, () => {
       assertSameInventory(await storedAsAnsible(slug), expected, f.name);
       if (f.vault) assert.ok(summary.secrets > 0);
       // The password is in no stored file, audit entry or answer.
-      const stored = JSON.stringify([server.services.sites.files(slug).files, r.body, await admin.ok("audit.query", {}, "query")]);
+      const stored = JSON.stringify([(await server.services.sites.files(slug)).files, r.body, await admin.ok("audit.query", {}, "query")]);
       assert.ok(!stored.includes(VAULT_PASSWORD), "the vault password was kept somewhere");
     });
   }
@@ -92,7 +92,7 @@ describe("archives", { skip }, () => {
     const problems = r.body.problems as string[];
     assert.equal(problems[0], "inv/hosts:4:1: section [web:children] names the group 'missing', which is never declared: add a [missing] section");
     assert.match(problems[1]!, /^inv\/group_vars\/web\.yml:3:1: YAML syntax: /);
-    assert.equal(server.services.sites.exists("broken"), false);
+    assert.equal(await server.services.sites.exists("broken"), false);
   });
 
   test("an operator may not create a site, and an existing site is never replaced: both said before the upload is read", async () => {

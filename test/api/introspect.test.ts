@@ -41,8 +41,8 @@ kind: deployment
 api_version: v1beta1
 spec: {name: d, stages: [{name: metal, operations: [{blueprints: [metal], targets: [all]}]}]}
 `;
-  server.services.sites.create({ slug: "metal", name: "Metal", files: [{ path: "site.yml", content: site }], author: "t", message: "m" });
-  server.services.sites.setSettings("metal", { approvalsRequired: 0 });
+  await server.services.sites.create({ slug: "metal", name: "Metal", files: [{ path: "site.yml", content: site }], author: "t", message: "m" });
+  await server.services.sites.setSettings("metal", { approvalsRequired: 0 });
 });
 after(async () => {
   await server.close();
@@ -58,8 +58,8 @@ function tokenOf(systemId: string): { url: string; token: string } {
 
 test("each deploying machine reads its own variables, without secrets, until the run ends", async () => {
   const id = await server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
-  await Promise.all([sim.waitForStatus("m1", "Deploying"), sim.waitForStatus("m2", "Deploying")]).catch((e: Error) => {
-    throw new Error(`${e.message}; run events: ${JSON.stringify(server.services.runs.events(id))}`);
+  await Promise.all([sim.waitForStatus("m1", "Deploying"), sim.waitForStatus("m2", "Deploying")]).catch(async (e: Error) => {
+    throw new Error(`${e.message}; run events: ${JSON.stringify(await server.services.runs.events(id))}`);
   });
   const one = tokenOf("m1");
   const two = tokenOf("m2");
@@ -84,15 +84,15 @@ test("each deploying machine reads its own variables, without secrets, until the
   assert.equal((await read("fdi_" + "A".repeat(43))).status, 401);
   assert.equal((await new Client(server.url, "anon").rest("GET", "/api/v1/introspect")).status, 401);
 
-  server.services.runner.cancel(id, "t");
+  await server.services.runner.cancel(id, "t");
   assert.equal(await server.services.runner.done(id), "cancelled");
   assert.equal((await read(one.token)).status, 401, "tokens end with the run");
 });
 
 test("a region that allows it gives deploying machines their secret values too", async () => {
-  const { files } = server.services.sites.files("metal");
+  const { files } = await server.services.sites.files("metal");
   const content = files[0]!.content.replace("poll_interval: 20ms}", "poll_interval: 20ms, introspection: {secrets: true}}");
-  server.services.sites.save("metal", { baseRevision: 1, changes: [{ path: "site.yml", content }], author: "t", message: "allow" });
+  await server.services.sites.save("metal", { baseRevision: 1, changes: [{ path: "site.yml", content }], author: "t", message: "allow" });
   for (const m of ["m1", "m2"]) sim.inject({ type: "status", machine: m, status: "Ready", owner: null });
   const id = await server.services.runner.launch({ site: "metal", deployment: "d", requestedBy: "t" });
   await sim.waitForStatus("m1", "Deploying");
@@ -100,6 +100,6 @@ test("a region that allows it gives deploying machines their secret values too",
   const body = reply.body as { vars: Record<string, unknown>; withheld: string[] };
   assert.equal(body.vars.api_token, KEY);
   assert.deepEqual(body.withheld, []);
-  server.services.runner.cancel(id, "t");
+  await server.services.runner.cancel(id, "t");
   await server.services.runner.done(id);
 });

@@ -14,8 +14,8 @@ let approver: Client;
 before(async () => {
   server = await startHttpServer();
   const site = `${localInventory(["a", "b"])}---\n${workflow(`  - {name: one, action: cmd.run, params: {cmd: "echo hi"}}`, "", "[all]", "dep")}`;
-  server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "site.yml", content: site }], author: "t", message: "m" });
-  server.services.sites.setLocalExecution("alpha", true);
+  await server.services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "site.yml", content: site }], author: "t", message: "m" });
+  await server.services.sites.setLocalExecution("alpha", true);
   const admin = new Client(server.url, "admin");
   await admin.signIn("admin", "admin-password-1");
   for (const [name, role] of [["ci", "operator"], ["rev", "approver"]] as const) {

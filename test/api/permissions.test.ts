@@ -10,6 +10,7 @@ import { io, type Socket } from "socket.io-client";
 import { atLeast, type Role } from "../../server/auth";
 import { localInventory, workflow } from "../engine/fleet-site";
 import { Client, join } from "./client";
+import type { SqliteStore } from "../../server/store/sqlite";
 import { startHttpServer } from "./http-server";
 
 const PASSWORD = "correct horse battery";
@@ -34,9 +35,9 @@ const ids: Record<string, string> = {};
 before(async () => {
   server = await startHttpServer({ FLIGHTDECK_LOGIN_LIMIT: "5" });
   const { services, url } = server;
-  services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
-  services.sites.create({ slug: "beta", name: "Beta", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
-  for (const slug of ["alpha", "beta"]) services.sites.setLocalExecution(slug, true);
+  await services.sites.create({ slug: "alpha", name: "Alpha", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
+  await services.sites.create({ slug: "beta", name: "Beta", files: [{ path: "site.yml", content: SITE }], author: "t", message: "m" });
+  for (const slug of ["alpha", "beta"]) await services.sites.setLocalExecution(slug, true);
   const admin = new Client(url, "admin", undefined, "127.0.0.2");
   assert.equal(await admin.signIn("admin", "admin-password-1"), 200);
   clients.admin = admin;
@@ -74,7 +75,7 @@ before(async () => {
   await clients.operator!.ok("runs.cancel", { id: cancelledRun });
 });
 
-after(() => server.close());
+after(async () => server.close());
 
 const CALLS: Call[] = [
   { path: "files.list", kind: "query", need: { site: "viewer" }, input: () => ({ slug: "alpha" }) },
@@ -243,7 +244,7 @@ describe("accounts", () => {
     const actions = new Set(entries.map((e) => e.action));
     for (const a of ["user.created", "role.changed", "token.created", "token.revoked", "run.requested", "run.cancelled", "board.created", "login.failed", "login.succeeded", "password.changed", "user.updated"]) assert.ok(actions.has(a), `audited: ${a}`);
     assert.ok(entries.some((e) => e.action === "run.requested" && e.actor === "operator (token ci)"));
-    const sqlite = server.services.db.$client;
+    const sqlite = (server.services.store as SqliteStore).db.$client;
     assert.throws(() => sqlite.prepare("update audit_log set actor = 'x'").run(), /append-only/);
     assert.throws(() => sqlite.prepare("delete from audit_log").run(), /append-only/);
     // Site admins read their site's entries only; viewers read none.
@@ -277,11 +278,11 @@ describe("cross-origin requests", () => {
     const evil = await mutate("http://127.0.0.1:1");
     assert.equal(evil.status, 401);
     // (tRPC itself refuses the body a plain HTML form could send: 415.)
-    assert.equal(server.services.sites.get("alpha").approvalsRequired, 1, "nothing changed");
+    assert.equal((await server.services.sites.get("alpha")).approvalsRequired, 1, "nothing changed");
     const same = await mutate(server.url);
     assert.equal(same.status, 200);
-    assert.equal(server.services.sites.get("alpha").approvalsRequired, 3);
-    server.services.sites.setSettings("alpha", { approvalsRequired: 1 });
+    assert.equal((await server.services.sites.get("alpha")).approvalsRequired, 3);
+    await server.services.sites.setSettings("alpha", { approvalsRequired: 1 });
   });
 
   test("X-Forwarded-Host names another origin only when a proxy is configured", async () => {

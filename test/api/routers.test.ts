@@ -12,12 +12,12 @@ import { asUser } from "./callers";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-api-"));
 // The demo's MAAS region reads env:MAAS_API_KEY: allowed here as npm start allows it.
-const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY" }));
-const { db, sites, broadcaster } = services;
+const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "MAAS_API_KEY" }));
+const { sites, broadcaster } = services;
 const events: SiteRevisionEvent[] = [];
 broadcaster.siteRevision = (e) => void events.push(e);
 const { api } = await asUser(services, "ana", { isAdmin: true });
-sites.create({ slug: "demo", name: "Demo", files: readSiteDir("examples/ha-kvm"), author: "seed", message: "seed" });
+await sites.create({ slug: "demo", name: "Demo", files: readSiteDir("examples/ha-kvm"), author: "seed", message: "seed" });
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -30,8 +30,8 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 describe("tRPC routers over a real store", () => {
-  after(() => {
-    db.$client.close();
+  after(async () => {
+    await services.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

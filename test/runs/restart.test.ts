@@ -52,11 +52,11 @@ test("a run in flight when the server is killed comes back interrupted, with eve
   child.removeAllListeners("exit");
 
   // "Restart": the same data directory, the real start-up path.
-  const services = createServices(readEnv({ FLIGHTDECK_DATA: dataDir, FLIGHTDECK_DEMO: "" }));
+  const services = await createServices(readEnv({ FLIGHTDECK_DATA: dataDir, FLIGHTDECK_DEMO: "" }));
   try {
-    const run = services.runs.get(runId);
+    const run = await services.runs.get(runId);
     assert.equal(run.status, "interrupted");
-    const events = services.runs.events(runId);
+    const events = await services.runs.events(runId);
     const stored = new Set(events.map((e) => e.seq));
     for (const seq of broadcast) assert.ok(stored.has(seq), `broadcast event ${seq} is stored`);
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), "sequence numbers have no gap");
@@ -72,6 +72,6 @@ test("a run in flight when the server is killed comes back interrupted, with eve
       assert.ok(tracker.snapshot.notices.some((n) => n.host === host && /interrupted at step 'long'/.test(n.message)), `${host}'s last step is said`);
     }
   } finally {
-    services.db.$client.close();
+    await services.close();
   }
 });

@@ -7,10 +7,10 @@ import { readEnv } from "../../server/env";
 import { createServices } from "../../server/services";
 
 const [dataDir, siteDir] = process.argv.slice(2);
-const services = createServices(readEnv({ FLIGHTDECK_DATA: dataDir, FLIGHTDECK_DEMO: siteDir }));
+const services = await createServices(readEnv({ FLIGHTDECK_DATA: dataDir, FLIGHTDECK_DEMO: siteDir }));
 services.broadcaster.runEvents = (run, events) => {
   for (const e of events) process.stdout.write(`broadcast ${run} ${e.seq} ${e.type}\n`);
 };
-services.sites.setSettings("ha-kvm", { approvalsRequired: 0 });
+await services.sites.setSettings("ha-kvm", { approvalsRequired: 0 });
 const id = await services.runner.launch({ site: "ha-kvm", deployment: "long", requestedBy: "test" });
 process.stdout.write(`launched ${id}\n`);

@@ -11,10 +11,10 @@ import { allowLocal, asUser, noApprovals } from "../api/callers";
 import { localInventory, workflow } from "../engine/fleet-site";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-service-"));
-const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
+const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
 const { api } = await asUser(services, "ana", { isAdmin: true });
-after(() => {
-  services.db.$client.close();
+after(async () => {
+  await services.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -23,9 +23,9 @@ ${workflow(`  - {name: one, action: cmd.run, params: {cmd: "echo one {{ host.nam
   - {name: two, action: cmd.run, params: {cmd: "[ {{ host.name }} != ${fail} ]"}}`, "{max_fail_percentage: 100}", "[all]", "dep")}`;
 
 test("launch, the folded snapshot, output, and re-running only the failed host", async () => {
-  services.sites.create({ slug: "svc", name: "svc", files: [{ path: "site.yml", content: SITE("b") }], author: "t", message: "m" });
-  noApprovals(services, "svc");
-  allowLocal(services, "svc");
+  await services.sites.create({ slug: "svc", name: "svc", files: [{ path: "site.yml", content: SITE("b") }], author: "t", message: "m" });
+  await noApprovals(services, "svc");
+  await allowLocal(services, "svc");
   const { id } = await api.runs.launch({ slug: "svc", deployment: "dep", reason: "test" });
   assert.equal(await services.runner.done(id), "failed");
 
@@ -40,7 +40,7 @@ test("launch, the folded snapshot, output, and re-running only the failed host",
   assert.deepEqual((await api.runs.output({ id, host: "c", step: "one" })).map((o) => o.data).join(""), "one c\n");
 
   // Fix the site (a new revision); the re-run plans the newest revision on the failed host only.
-  services.sites.save("svc", { baseRevision: 1, changes: [{ path: "site.yml", content: SITE("nobody") }], author: "t", message: "fix" });
+  await services.sites.save("svc", { baseRevision: 1, changes: [{ path: "site.yml", content: SITE("nobody") }], author: "t", message: "fix" });
   const rerun = await api.runs.rerunFailed({ id });
   assert.equal(await services.runner.done(rerun.id), "succeeded");
   const again = await api.runs.get({ id: rerun.id });
@@ -51,15 +51,15 @@ test("launch, the folded snapshot, output, and re-running only the failed host",
 });
 
 test("cancel a running run through the API", async () => {
-  services.sites.create({
+  await services.sites.create({
     slug: "slow",
     name: "slow",
     files: [{ path: "site.yml", content: SITE("x").replace(`"echo one {{ host.name }}"`, `"sleep 30"`) }],
     author: "t",
     message: "m",
   });
-  noApprovals(services, "slow");
-  allowLocal(services, "slow");
+  await noApprovals(services, "slow");
+  await allowLocal(services, "slow");
   const { id } = await api.runs.launch({ slug: "slow", deployment: "dep" });
   // Cancel once every host is inside the long step (the state is polled from the store, bounded).
   const end = Date.now() + 10_000;
@@ -76,9 +76,9 @@ test("cancel a running run through the API", async () => {
 });
 
 test("approvals: waiting, nobody approves their own run, N approvals, stale refused, only the frozen revision runs", async () => {
-  services.sites.create({ slug: "appr", name: "appr", files: [{ path: "site.yml", content: SITE("nobody") }], author: "t", message: "m" });
-  allowLocal(services, "appr");
-  services.sites.setSettings("appr", { approvalsRequired: 2 });
+  await services.sites.create({ slug: "appr", name: "appr", files: [{ path: "site.yml", content: SITE("nobody") }], author: "t", message: "m" });
+  await allowLocal(services, "appr");
+  await services.sites.setSettings("appr", { approvalsRequired: 2 });
   const op = await asUser(services, "olga", { roles: { appr: "operator" } });
   const r1 = await asUser(services, "rita", { roles: { appr: "approver" } });
   const r2 = await asUser(services, "raj", { roles: { appr: "approver" } });
@@ -106,7 +106,7 @@ test("approvals: waiting, nobody approves their own run, N approvals, stale refu
 
   // A request goes stale when the site changes; approving it is refused, asking again works at the new head.
   const stale = await op.api.runs.launch({ slug: "appr", deployment: "dep" });
-  services.sites.save("appr", { baseRevision: 1, changes: [{ path: "site.yml", content: SITE("a") }], author: "t", message: "change" });
+  await services.sites.save("appr", { baseRevision: 1, changes: [{ path: "site.yml", content: SITE("a") }], author: "t", message: "change" });
   await assert.rejects(r1.api.runs.approve({ id: stale.id, comment: "" }), (e: Error & { code?: string }) => e.code === "CONFLICT" && /stale/.test(e.message));
   assert.equal((await r1.api.runs.review({ id: stale.id })).stale, true);
   const fresh = await op.api.runs.rerequest({ id: stale.id });
@@ -115,7 +115,7 @@ test("approvals: waiting, nobody approves their own run, N approvals, stale refu
 
   // The frozen revision is what runs, even when approved after another save... which is refused as stale; so
   // approve first, then check the plan executed is revision 2's (host a fails there).
-  services.sites.setSettings("appr", { approvalsRequired: 1 });
+  await services.sites.setSettings("appr", { approvalsRequired: 1 });
   await r1.api.runs.approve({ id: fresh.id, comment: "" });
   assert.equal(await services.runner.done(fresh.id), "failed");
 

@@ -14,34 +14,34 @@ import { createServices } from "../../server/services";
 import { localInventory, workflow } from "../engine/fleet-site";
 
 const dir = mkdtempSync(join(tmpdir(), "fd-sink-"));
-const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
-after(() => {
-  services.db.$client.close();
+const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
+after(async () => {
+  await services.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("output past the per-step cap is cut in storage, and the cut is said; events are stored before broadcast", () => {
+test("output past the per-step cap is cut in storage, and the cut is said; events are stored before broadcast", async () => {
   const content = `${localInventory(["a"])}---\n${workflow(`  - {name: loud, action: cmd.run, params: {cmd: "true"}}`)}`;
-  services.sites.create({ slug: "sink", name: "sink", files: [{ path: "site.yml", content }], author: "t", message: "m" });
+  await services.sites.create({ slug: "sink", name: "sink", files: [{ path: "site.yml", content }], author: "t", message: "m" });
   const plan = planDeployment(loadSite([{ path: "site.yml", content }]));
-  const id = services.runs.create({ site: "sink", revision: 1, plan, requestedBy: "t", reason: "", options: { forks: 1 }, status: "running" });
+  const id = await services.runs.create({ site: "sink", revision: 1, plan, requestedBy: "t", reason: "", options: { forks: 1 }, status: "running" });
 
   const broadcaster = new Broadcaster();
-  const seenStored: boolean[] = [];
+  const seenStored: Promise<boolean>[] = [];
   broadcaster.runEvents = (run: number, events: RunEvent[]) => {
-    // At broadcast time every event is already in the store.
-    for (const e of events) seenStored.push(services.runs.events(run, e.seq - 1).some((s) => s.seq === e.seq));
+    // At broadcast time every event is already in the store (the read starts now, before anything else runs).
+    for (const e of events) seenStored.push(services.runs.events(run, e.seq - 1).then((stored) => stored.some((s) => s.seq === e.seq)));
   };
   const sink = new StoredSink(id, services.runs, broadcaster);
   const chunk = "x".repeat(64 * 1024);
   for (let i = 0; i < 6; i++) sink.output({ host: "a", step: "loud", stream: "stdout", data: chunk });
   sink.output({ host: "a", step: "other", stream: "stdout", data: "small\n" });
   sink.event({ type: "step.status", host: "a", step: "loud", status: "changed" });
-  sink.flush();
+  await sink.flush();
 
-  const stored = services.runs.output(id, "a", "loud").map((o) => o.data).join("");
+  const stored = (await services.runs.output(id, "a", "loud")).map((o) => o.data).join("");
   assert.equal(stored.startsWith("x".repeat(OUTPUT_CAP_BYTES)), true);
   assert.match(stored.slice(OUTPUT_CAP_BYTES), /^\n\[flightdeck: output truncated: only the first 256 KiB of this step are kept\]\n$/);
-  assert.equal(services.runs.output(id, "a", "other")[0]!.data, "small\n", "the cap is per step");
-  assert.deepEqual(seenStored, [true]);
+  assert.equal((await services.runs.output(id, "a", "other"))[0]!.data, "small\n", "the cap is per step");
+  assert.deepEqual(await Promise.all(seenStored), [true]);
 });

@@ -18,7 +18,7 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
   writeFileSync(join(dir, SERVER_IDENTITY_FILE), await lockIdentityFile(text, "correct horse", 10), { mode: 0o600 });
   const previous = process.env.FLIGHTDECK_AGE_PASSPHRASE;
   delete process.env.FLIGHTDECK_AGE_PASSPHRASE;
-  const services = createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "examples/ha-kvm" }));
+  const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "examples/ha-kvm" }));
   if (previous !== undefined) process.env.FLIGHTDECK_AGE_PASSPHRASE = previous;
   const { api } = await asUser(services, "ana", { isAdmin: true });
   try {
@@ -42,7 +42,7 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
     assert.ok(!stored.includes("hunter22"));
     assert.deepEqual(await api.secrets.reveal({ slug: "ha-kvm", key: "db.password" }), { value: "hunter22" });
     // Who saw which key is audited, never the value.
-    const audit = services.auth.audit.query({ action: "secret." });
+    const audit = await services.auth.audit.query({ action: "secret." });
     assert.deepEqual(audit.entries.map((e) => [e.action, e.actor, e.target]).slice(0, 2), [["secret.revealed", "ana", "db.password"], ["secret.set", "ana", "db.password"]]);
     assert.ok(!JSON.stringify(audit).includes("hunter22"));
 
@@ -50,6 +50,6 @@ test("a passphrase-locked server identity is unlocked from the dashboard; values
     assert.deepEqual((await api.secrets.list({ slug: "ha-kvm" })).keys, []);
     await assert.rejects(api.secrets.set({ slug: "ha-kvm", baseRevision: 3, key: "nope", value: null }), /no key 'nope'/);
   } finally {
-    services.db.$client.close();
+    await services.close();
   }
 });

@@ -188,7 +188,7 @@ describe("masking sink", () => {
 describe("secrets at run time (server)", () => {
   test("the server's identity decrypts; the database files and the server's output hold no value", async () => {
     const data = mkdtempSync(join(dir, "data-"));
-    const services = createServices(readEnv({ FLIGHTDECK_DATA: data, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "FD_TEST_TOKEN" }));
+    const services = await createServices(readEnv({ FLIGHTDECK_DATA: data, FLIGHTDECK_DEMO: "", FLIGHTDECK_ENV_ALLOW: "FD_TEST_TOKEN" }));
     const { api } = await asUser(services, "ana", { isAdmin: true });
     try {
       const identity = await services.serverIdentity;
@@ -197,9 +197,9 @@ describe("secrets at run time (server)", () => {
       // On the server a local step runs sandboxed, with its own /tmp: the values are checked where they were written.
       const out = "/tmp/secrets-run";
       const steps = `  - {name: mkdir, action: cmd.run, params: {cmd: "mkdir -p OUT"}}\n${STEPS}\n  - {name: check, action: cmd.run, params: {cmd: "test \\"$(cat OUT/pw.txt)\\" = \\"{{ vars.password }}\\""}}`;
-      services.sites.create({ slug: "sec", name: "sec", files: [{ path: "site.yml", content: site(out, steps) }, { path: "secrets.yml", content: text }], author: "t", message: "m" });
-      services.sites.setSettings("sec", { approvalsRequired: 0 });
-      services.sites.setLocalExecution("sec", true);
+      await services.sites.create({ slug: "sec", name: "sec", files: [{ path: "site.yml", content: site(out, steps) }, { path: "secrets.yml", content: text }], author: "t", message: "m" });
+      await services.sites.setSettings("sec", { approvalsRequired: 0 });
+      await services.sites.setLocalExecution("sec", true);
 
       // The server's own output while the run goes: everything written to this process's stdout and stderr.
       const logged: string[] = [];
@@ -233,7 +233,7 @@ describe("secrets at run time (server)", () => {
       }
       assert.ok(existsSync(join(data, "flightdeck.db")));
     } finally {
-      services.db.$client.close();
+      await services.close();
     }
   });
 });

@@ -10,11 +10,12 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { zipSync } from "fflate";
-import { openDb, type Db } from "../../server/db";
 import { loadSite, readSiteDirectory, type SiteFile } from "../../server/inventory";
 import { readArchive, writeTgz } from "../../server/store/archive";
 import { InvalidInputError } from "../../server/store/errors";
-import { checkPath, SiteStore } from "../../server/store/sites";
+import { checkPath } from "../../server/store/sites";
+import { openSqliteStore, type SqliteStore } from "../../server/store/sqlite";
+import type { SiteStore } from "../../server/store/types";
 
 const FILES: SiteFile[] = [
   { path: "inventory.yml", content: "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - name: web-1\n  groups:\n  - name: web\n    members: [web-1]\n" },
@@ -44,19 +45,19 @@ function siteDir(files: readonly { path: string; content: string | Uint8Array }[
 }
 
 describe("Ansible content in revisions", () => {
-  let db: Db;
+  let opened: SqliteStore;
   let store: SiteStore;
   before(() => {
-    db = openDb(mkdtempSync(join(temp, "db-")));
-    store = new SiteStore(db);
+    opened = openSqliteStore(mkdtempSync(join(temp, "db-")));
+    store = opened.sites;
   });
-  after(() => db.$client.close());
+  after(() => opened.close());
 
-  test("a site with playbooks, a role and requirements.yml is stored, edited and read back exactly", () => {
-    const first = store.create({ slug: "web", name: "Web", files: FILES, author: "ann", message: "import" });
+  test("a site with playbooks, a role and requirements.yml is stored, edited and read back exactly", async () => {
+    const first = await store.create({ slug: "web", name: "Web", files: FILES, author: "ann", message: "import" });
     assert.deepEqual({ errors: first.errors, warnings: first.warnings, hosts: first.hosts }, { errors: 0, warnings: 0, hosts: 1 });
     const template = "<h1>{{ site_title | upper }}</h1>\n";
-    const second = store.save("web", {
+    const second = await store.save("web", {
       baseRevision: 1,
       changes: [
         { path: "roles/web/templates/index.html.j2", content: template },
@@ -67,14 +68,14 @@ describe("Ansible content in revisions", () => {
       message: "template",
     });
     assert.equal(second.number, 2);
-    assert.deepEqual(store.files("web", 1).files, FILES);
-    const now = store.files("web", 2).files;
+    assert.deepEqual((await store.files("web", 1)).files, FILES);
+    const now = (await store.files("web", 2)).files;
     assert.deepEqual(
       now.map((f) => f.path),
       ["deploy.yml", "inventory.yml", "playbooks/site.yml", "requirements.yml", "roles/web/files/motd", "roles/web/tasks/main.yml", "roles/web/templates/index.html.j2"],
     );
     assert.equal(now.find((f) => f.path === "roles/web/templates/index.html.j2")!.content, template);
-    assert.equal(store.list().find((s) => s.slug === "web")!.files, 7);
+    assert.equal((await store.list()).find((s) => s.slug === "web")!.files, 7);
   });
 
   test("paths: Ansible content of any extension is accepted; other files are refused, naming the rule", () => {
