@@ -84,24 +84,28 @@ export class PgSiteStore implements SiteStore {
 
   async save(slug: string, request: SaveRequest): Promise<SavedRevision> {
     const changes = checkChanges(request.changes);
-    return this.db
-      .transaction(async (tx) => {
+    try {
+      return await this.db.transaction(async (tx) => {
         const { siteId, head } = await lockedHead(tx, slug);
         checkBase(head, request.baseRevision);
         const files = applyChanges(await readFiles(tx, head.id), changes);
         return writeRevision(tx, siteId, head.number + 1, files, request.author, request.message, request.lint);
-      })
-      .catch((e: unknown) => Promise.reject(notText(e)));
+      });
+    } catch (e) {
+      throw notText(e);
+    }
   }
 
   async replace(slug: string, input: ReplaceRequest): Promise<SavedRevision> {
     const files = normalise(input.files);
-    return this.db
-      .transaction(async (tx) => {
+    try {
+      return await this.db.transaction(async (tx) => {
         const { siteId, head } = await lockedHead(tx, slug);
         return writeRevision(tx, siteId, head.number + 1, files, input.author, input.message, input.lint);
-      })
-      .catch((e: unknown) => Promise.reject(notText(e)));
+      });
+    } catch (e) {
+      throw notText(e);
+    }
   }
 
   async revisions(slug: string): Promise<RevisionSummary[]> {
