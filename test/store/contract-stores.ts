@@ -27,10 +27,8 @@ export async function freshStore(dialect: Dialect): Promise<StoreUnderTest> {
     const store = (await openStore({ FLIGHTDECK_DATA: dir })) as SqliteStore;
     return {
       store,
-      raw: (statement) => {
-        store.db.$client.prepare(statement).run();
-        return Promise.resolve();
-      },
+      // A promise that rejects (rather than a synchronous throw) when SQLite refuses the statement.
+      raw: (statement) => new Promise<void>((resolve) => resolve(void store.db.$client.prepare(statement).run())),
       dispose: async () => {
         await store.close();
         rmSync(dir, { recursive: true, force: true });
