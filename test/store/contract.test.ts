@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import type { Plan, RunStatus } from "../../server/engine";
+import { AuthService } from "../../server/auth";
+import { readEnv } from "../../server/env";
 import { errorCode } from "../../server/errors";
 import type { RunOptions, Store, UnnumberedEvent } from "../../server/store/types";
 import { DIALECTS, freshStore, type StoreUnderTest } from "./contract-stores";
@@ -451,6 +453,30 @@ for (const dialect of DIALECTS) {
       assert.ok(user.createdAt instanceof Date);
       await store.accounts.deleteSessions("u-bo");
       assert.equal(await adapter.count({ model: "session", where: [{ field: "userId", value: "u-bo" }] }), 0);
+    });
+
+    test("better-auth over the store: a user signs in by name, the cookie resolves to them, sign-out ends it", async () => {
+      const env = readEnv({ FLIGHTDECK_AUTH_SECRET: "x".repeat(32), FLIGHTDECK_URL: "http://flightdeck.test", FLIGHTDECK_DATA: "/nonexistent" });
+      const auth = new AuthService(store, env);
+      await auth.users.create({ username: "dora", password: "correct horse battery" });
+      const signIn = (password: string) =>
+        auth.auth.handler(
+          new Request("http://flightdeck.test/api/auth/sign-in/username", {
+            method: "POST",
+            headers: { "content-type": "application/json", origin: "http://flightdeck.test" },
+            body: JSON.stringify({ username: "dora", password }),
+          }),
+        );
+      assert.equal((await signIn("wrong password!")).status, 401);
+      const ok = await signIn("correct horse battery");
+      assert.equal(ok.status, 200, await ok.clone().text());
+      const cookie = ok.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const headers = new Headers({ cookie, host: "flightdeck.test" });
+      const who = await auth.principal(headers);
+      assert.equal(who.kind === "user" && who.username, "dora");
+      const user = await store.accounts.userByUsername("dora");
+      await auth.users.signOutEverywhere(user!.id);
+      assert.equal((await auth.principal(headers)).kind, "anonymous");
     });
 
     test("memberships: set (upsert), read, listed by user name, removed", async () => {
