@@ -1,10 +1,10 @@
 /**
- * How the broadcast reports trouble with PostgreSQL: the first failure of an outage is logged (each distinct
- * message once), the rest stay quiet until something works again, which is logged too. A database that is away
- * for an hour gives two lines, not one per event batch. Messages never carry the connection URL's password.
+ * How the broadcast reports trouble with PostgreSQL: the first failure of an outage is logged, the rest stay
+ * quiet until something works again, which is logged too (with how many failures were not). A database that is
+ * away for an hour gives two lines, not one per event batch. Messages never carry the connection URL's password.
  */
 export class OutageLog {
-  private readonly seen = new Set<string>();
+  private down = false;
   private suppressed = 0;
 
   constructor(
@@ -16,23 +16,22 @@ export class OutageLog {
   ) {}
 
   get failing(): boolean {
-    return this.seen.size > 0;
+    return this.down;
   }
 
   fail(err: unknown) {
-    const message = redact(describe(err), this.url);
-    if (this.seen.has(message) || this.seen.size >= 5) {
+    if (this.down) {
       this.suppressed++;
       return;
     }
-    this.seen.add(message);
-    this.log(`flightdeck: ${this.what}: ${message}${this.seen.size === 1 ? " (browsers on other processes catch up from the store when it is back)" : ""}`);
+    this.down = true;
+    this.log(`flightdeck: ${this.what}: ${redact(describe(err), this.url)} (browsers catch up from the store meanwhile)`);
   }
 
   ok() {
-    if (!this.seen.size) return;
+    if (!this.down) return;
     const more = this.suppressed ? ` (${this.suppressed} more failure${this.suppressed === 1 ? "" : "s"} not logged)` : "";
-    this.seen.clear();
+    this.down = false;
     this.suppressed = 0;
     this.log(`flightdeck: ${this.what}: working again${more}`);
   }

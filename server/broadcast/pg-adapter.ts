@@ -27,6 +27,22 @@ const PROBE_EVERY_MS = 30_000;
 const PROBE_TIMEOUT_MS = 10_000;
 const START_TIMEOUT_MS = 30_000;
 
+/**
+ * The adapter handles each notification on its own (reading an attachment first when there is one), so a small
+ * message could overtake a large one notified before it. Its handlers on this client are made to run one after
+ * another, in the order the notifications came.
+ */
+function inOrder(client: pg.PoolClient) {
+  const on = client.on.bind(client);
+  let previous: Promise<unknown> = Promise.resolve();
+  client.on = ((event: string, listener: (...args: unknown[]) => unknown) => {
+    if (event !== "notification") return on(event as "error", listener);
+    return on("notification", (msg) => {
+      previous = previous.then(() => listener(msg)).catch(() => undefined);
+    });
+  }) as typeof client.on;
+}
+
 export interface PostgresAdapterHandle {
   /** After `io.close()` (which closes the adapter and gives its LISTEN connection back): closes the pool. */
   close(): Promise<void>;
@@ -70,6 +86,7 @@ export async function usePostgresAdapter(
       outage.ok();
       listener = client;
       client.on("notification", hear);
+      inOrder(client);
       // The adapter removes every "end" listener before it releases the client itself (io.close()), so this one
       // only runs when the connection was lost, when nobody else will release it.
       client.once("end", () => {
@@ -129,7 +146,8 @@ export async function usePostgresAdapter(
   try {
     await probe(START_TIMEOUT_MS);
   } catch (err) {
-    await io.close();
+    // Stops the adapter's timers and reconnections; the socket.io server stays its owner's.
+    await io.of("/").adapter.close();
     await pool.end().catch(() => undefined);
     throw new Error(`broadcast: ${err instanceof Error ? err.message : String(err)}`);
   }
