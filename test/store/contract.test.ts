@@ -255,6 +255,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await store.runs.queued(), []);
     });
 
+    test("claim: one run claimed by eight workers at once goes to exactly one", async () => {
+      await site(store);
+      const id = await queuedRun(store, "lab", new Date());
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.runs.claim(id, `w${i}`, 60_000)));
+      assert.equal(results.filter((r) => r === "claimed").length, 1, results.join(", "));
+      assert.deepEqual(results.filter((r) => r !== "claimed"), Array(7).fill("gone"));
+      assert.equal((await store.runs.get(id)).worker, `w${results.indexOf("claimed")}`);
+    });
+
     test("claim under concurrency: the oldest runs, never more than parallel_runs", async () => {
       await site(store);
       await store.sites.setSettings("lab", { parallelRuns: 2 });

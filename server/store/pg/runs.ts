@@ -3,8 +3,9 @@
  * - `append` numbers events from `runs.last_seq`, raised by the batch's size in the same transaction as the
  *   inserts: the UPDATE locks the run's row, so concurrent appenders of one run take turns and every event gets
  *   a unique seq with no gap (a failed batch rolls the counter back with its rows).
- * - `claim` locks the site's row (SELECT ... FOR UPDATE), so claims of one site are serialised: the per-site
- *   limit counts running runs under that lock, and an older queued run of the site goes first (FIFO).
+ * - `claim` locks the site's row (SELECT ... FOR NO KEY UPDATE), so claims of one site are serialised: the
+ *   per-site limit counts running runs under that lock, and an older queued run of the site goes first (FIFO).
+ *   NO KEY UPDATE rather than UPDATE: inserts that reference the site (a new run) need not wait for it.
  * - `transition` is one conditional UPDATE (compare-and-set on the status).
  */
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
@@ -230,7 +231,7 @@ export class PgRunStore implements RunStore {
       const [run] = await tx.select({ siteId: runs.siteId }).from(runs).where(eq(runs.id, runId));
       if (!run) return "gone";
       // The site's row lock serialises every claim of the site: the count and the FIFO check below cannot race.
-      const [site] = await tx.select({ parallelRuns: sites.parallelRuns }).from(sites).where(eq(sites.id, run.siteId)).for("update");
+      const [site] = await tx.select({ parallelRuns: sites.parallelRuns }).from(sites).where(eq(sites.id, run.siteId)).for("no key update");
       if (!site) return "gone";
       // Read after the lock (READ COMMITTED: each statement sees what committed before it), so a run another
       // process claimed while we waited is seen as taken.
@@ -246,11 +247,12 @@ export class PgRunStore implements RunStore {
           ) as older`)).rows as [{ running: number; older: boolean }];
       if (running >= site.parallelRuns || older) return "busy";
       const now = new Date();
-      await tx
+      const started = await tx
         .update(runs)
         .set({ status: "running", startedAt: now, worker: workerId, leaseExpiresAt: new Date(now.getTime() + leaseMs) })
-        .where(and(eq(runs.id, runId), eq(runs.status, "queued")));
-      return "claimed";
+        .where(and(eq(runs.id, runId), eq(runs.status, "queued")))
+        .returning({ id: runs.id });
+      return started.length ? "claimed" : "gone";
     });
   }
 

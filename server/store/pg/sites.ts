@@ -191,7 +191,7 @@ async function headOf(tx: PgTx, slug: string) {
 
 /** The head revision read under the site row's lock: writers of one site go one at a time. */
 async function lockedHead(tx: PgTx, slug: string) {
-  const [site] = await tx.select({ id: sites.id }).from(sites).where(eq(sites.slug, slug)).for("update");
+  const [site] = await tx.select({ id: sites.id }).from(sites).where(eq(sites.slug, slug)).for("no key update");
   if (!site) throw noSite(slug);
   return headOf(tx, slug);
 }
