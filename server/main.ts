@@ -10,7 +10,7 @@ import { dropUntrustedForwarding } from "./auth/forwarded";
 import { isGatedPage, loginLocation, toHeaders } from "./auth/page-gate";
 import { attachSocketHandlers } from "./socket";
 import { services } from "./services";
-import type { ClientToServerEvents, ServerToClientEvents } from "./broadcaster";
+import { usePostgresAdapter, type ClientToServerEvents, type ServerToClientEvents } from "./broadcast";
 
 const dev = process.argv.includes("--dev");
 const svc = await services();
@@ -38,6 +38,16 @@ async function serve(req: IncomingMessage, res: ServerResponse) {
   await handle(req, res);
 }
 const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, { path: "/socket.io", serveClient: false });
+// On PostgreSQL other processes (replicas, workers) broadcast too: their events reach this replica's sockets, and
+// this one's reach theirs. Installed before the port opens, so a replica that says it is up hears the others.
+const crossProcess =
+  svc.store.dialect === "postgres"
+    ? await usePostgresAdapter(io, process.env.FLIGHTDECK_DATABASE_URL ?? "").catch((e: Error) => {
+        // Its message is one located line without the password; a stack trace would add nothing.
+        console.error(`flightdeck: ${e.message}`);
+        process.exit(1);
+      })
+    : undefined;
 attachSocketHandlers(io, svc);
 svc.broadcaster.attach(io);
 
@@ -49,9 +59,10 @@ http.listen(svc.env.PORT, svc.env.HOST, () => {
 
 const stop = () => {
   console.log("flightdeck: stopping");
-  void io.close();
+  // io.close() closes the adapter (its LISTEN connection goes back to the broadcast's pool) before that pool ends.
+  const closed = io.close().then(() => crossProcess?.close());
   http.close(() => {
-    void svc.close().finally(() => process.exit(0));
+    void closed.then(() => svc.close()).finally(() => process.exit(0));
   });
   // Keep-alive sockets can hold close() open; don't wait for them forever.
   setTimeout(() => process.exit(0), 3000).unref();
