@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createServer } from "node:net";
+import { sql as drizzleSql } from "drizzle-orm";
 import pg from "pg";
 import { errorCode } from "../../server/errors";
 import { openStore } from "../../server/store/open";
@@ -115,6 +116,28 @@ describe("openStore on PostgreSQL", () => {
     const known = await migrationRows(d.url);
     await sql(d.url, "delete from drizzle.__drizzle_migrations where created_at = (select max(created_at) from drizzle.__drizzle_migrations)");
     await refused(openStore({ FLIGHTDECK_DATABASE_URL: d.url }, { migrate: false }), new RegExp(`^the database is at schema ${known - 1}, this Flightdeck needs ${known}: run`));
+  });
+
+  test("a connection lost mid-transaction fails that call only: the process and the store go on", async () => {
+    const d = await fresh();
+    const store = (await openStore({ FLIGHTDECK_DATABASE_URL: d.url })) as PostgresStore;
+    try {
+      let pid!: (n: number) => void;
+      const started = new Promise<number>((resolve) => (pid = resolve));
+      const inside = store.db.transaction(async (tx) => {
+        const [row] = (await tx.execute<{ pid: number }>(drizzleSql`select pg_backend_pid() as pid`)).rows;
+        pid(row!.pid);
+        await tx.execute(drizzleSql`select pg_sleep(30)`);
+      });
+      await admin(await testServerUrl(), `select pg_terminate_backend(${await started})`);
+      // The caller of that transaction sees its own rejection...
+      await assert.rejects(inside);
+      // ...and the next call works on a fresh connection (an unheard 'error' event would have ended this process).
+      await store.sites.create({ slug: "after", name: "After", files: [], author: "a", message: "" });
+      assert.equal(await store.sites.exists("after"), true);
+    } finally {
+      await store.close();
+    }
   });
 
   test("replicas starting at once migrate once (advisory lock)", async () => {

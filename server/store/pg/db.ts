@@ -18,6 +18,10 @@ export function createPool(url: string, size = DEFAULT_POOL_SIZE): pg.Pool {
   // An idle connection that the server drops (a restart, a network cut) emits here; without a listener the
   // process would crash. The next query takes a fresh connection, and its own error reaches its caller.
   pool.on("error", (err) => console.warn(`flightdeck: an idle PostgreSQL connection failed (${err.message}); the next query opens another`));
+  // A connection lost while checked out (inside a transaction: drizzle's and append's) also emits 'error' on
+  // its client, which nobody else listens to then: unheard, it would end the process. The query under way
+  // rejects with the same error and reaches its caller; the pool discards the broken client on release.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
 
