@@ -5,7 +5,7 @@
  * batches are stored, and broadcast, in the order they were made. Output is capped per step in storage (the cut
  * is said in the output itself).
  */
-import type { Broadcaster } from "../broadcaster";
+import type { Broadcaster } from "../broadcast";
 import type { EngineEvent, EventSink, OutputChunk } from "../engine";
 import { OutputCap } from "../engine/output-cap";
 import type { RunStore, StoredOutputChunk, UnnumberedEvent } from "../store/types";

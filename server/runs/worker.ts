@@ -390,6 +390,9 @@ class RunTokens {
   }
 }
 
-function errorText(e: unknown) {
-  return e instanceof Error ? e.message : String(e);
+/** One line: drizzle's "Failed query: <sql> params: ..." is said by its cause (the database's own words). */
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.message.startsWith("Failed query") && e.cause instanceof Error) return e.cause.message;
+  return e.message;
 }

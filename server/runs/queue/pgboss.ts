@@ -52,10 +52,27 @@ export class PgBossQueue implements RunQueue {
   start(): Promise<void> {
     this.ready ??= (async () => {
       await this.boss.start();
-      // A nudge that a dead worker fetched expires after a minute and is dropped (the sweeper nudges again).
-      await this.boss.createQueue(NUDGE_QUEUE, { name: NUDGE_QUEUE, policy: "short", retryLimit: 0, expireInSeconds: 60 });
+      await this.createQueue();
     })();
     return this.ready;
+  }
+
+  /**
+   * A nudge that a dead worker fetched expires after a minute and is dropped (the sweeper nudges again).
+   * Processes starting together may both create the queue (a table partition each): PostgreSQL then reports a
+   * deadlock or a duplicate to one of them, which looks again and finds the queue made.
+   */
+  private async createQueue() {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.boss.getQueue(NUDGE_QUEUE)) return;
+      try {
+        await this.boss.createQueue(NUDGE_QUEUE, { name: NUDGE_QUEUE, policy: "short", retryLimit: 0, expireInSeconds: 60 });
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 5 || (code !== "40P01" && code !== "23505" && code !== "42P07")) throw e;
+      }
+    }
   }
 
   async submit(run: number): Promise<void> {
@@ -168,6 +185,9 @@ export class PgBossDispatcher implements Dispatcher {
   }
 }
 
-function errorText(e: unknown) {
-  return e instanceof Error ? e.message : String(e);
+/** One line: drizzle's "Failed query: <sql> params: ..." is said by its cause (the database's own words). */
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (e.message.startsWith("Failed query") && e.cause instanceof Error) return e.cause.message;
+  return e.message;
 }
