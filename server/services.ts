@@ -3,15 +3,18 @@
  * route handlers (bundled separately, same process) find the same instance on globalThis. Opening the store is
  * asynchronous (a PostgreSQL pool connects and migrates), so what is kept is the promise of the services.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { AuthService } from "./auth";
 import { Broadcaster } from "./broadcaster";
 import { readEnv, type Env } from "./env";
 import { readSiteDir } from "./inventory";
 import { loadServerIdentity, type ServerIdentity } from "./secrets/keys";
 import { ServerPolicies } from "./runs/policy";
+import { RunParts } from "./runs/queue/setup";
 import { RunService } from "./runs/service";
-import { openSqliteStore } from "./store/sqlite";
+import { workerSettings } from "./runs/worker";
+import { openStore } from "./store/open";
 import type { RunStore, SiteStore, Store } from "./store/types";
 
 export interface Services {
@@ -26,8 +29,23 @@ export interface Services {
   serverIdentity: Promise<ServerIdentity>;
   /** Users, sessions, roles, tokens and the audit log. */
   auth: AuthService;
-  /** Stops what the services hold open (the store's connection). */
-  close(): Promise<void>;
+  /** Control channel, queue, this process's worker (unless it executes nothing) and the lease sweeper (PostgreSQL). */
+  runParts: RunParts;
+  /**
+   * Stops taking runs, lets running ones finish within FLIGHTDECK_WORKER_GRACE_SECONDS (then interrupts them,
+   * saying `reason`), and closes what the services hold open (connections, the store).
+   */
+  close(reason?: string): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /**
+   * Whether this process executes runs (default true). `serve --no-worker` on PostgreSQL: false, the dashboard
+   * only queues them for `flightdeck worker` processes. On SQLite the one process always executes.
+   */
+  executes?: boolean;
+  /** FLIGHTDECK_DATABASE_URL (default: the process's); unset or empty, the embedded SQLite file in FLIGHTDECK_DATA. */
+  databaseUrl?: string;
 }
 
 const KEY = Symbol.for("flightdeck.services");
@@ -44,20 +62,51 @@ export function provideServices(svc: Services | Promise<Services>): void {
   (globalThis as Holder)[KEY] = Promise.resolve(svc);
 }
 
-export async function createServices(env: Env): Promise<Services> {
-  const store = openSqliteStore(env.FLIGHTDECK_DATA);
-  const sites = store.sites;
-  await seedDemo(env, sites);
-  const broadcaster = new Broadcaster();
-  const runs = store.runs;
-  const serverIdentity = loadServerIdentity(env.FLIGHTDECK_DATA, { passphrase: process.env.FLIGHTDECK_AGE_PASSPHRASE });
-  // A failure (a wrong passphrase) is reported by the first run that needs a secret, not as an unhandled rejection.
-  serverIdentity.catch(() => undefined);
-  const runner = new RunService(runs, sites, broadcaster, new ServerPolicies(env, sites), serverIdentity, env.FLIGHTDECK_URL ?? `http://${env.HOST}:${env.PORT}`, store.introspection);
-  await runner.recover();
-  const auth = new AuthService(store, env);
-  broadcaster.boardsOf = async (site) => (await auth.access.boards()).filter((b) => b.sites.includes(site)).map((b) => b.slug);
-  return { env, store, sites, broadcaster, runs, runner, serverIdentity, auth, close: () => store.close() };
+export async function createServices(env: Env, options: ServiceOptions = {}): Promise<Services> {
+  const databaseUrl = options.databaseUrl ?? process.env.FLIGHTDECK_DATABASE_URL ?? "";
+  const settings = workerSettings(process.env);
+  const store = await openStore({ FLIGHTDECK_DATABASE_URL: databaseUrl, FLIGHTDECK_DATABASE_POOL: process.env.FLIGHTDECK_DATABASE_POOL, FLIGHTDECK_DATA: env.FLIGHTDECK_DATA });
+  try {
+    const sites = store.sites;
+    await seedDemo(env, sites);
+    const broadcaster = new Broadcaster();
+    const serverIdentity = loadServerIdentity(env.FLIGHTDECK_DATA, { passphrase: process.env.FLIGHTDECK_AGE_PASSPHRASE });
+    // A failure (a wrong passphrase) is reported by the first run that needs a secret, not as an unhandled rejection.
+    serverIdentity.catch(() => undefined);
+    const publicUrl = env.FLIGHTDECK_URL ?? `http://${env.HOST}:${env.PORT}`;
+    const runParts = new RunParts({
+      store,
+      databaseUrl,
+      broadcaster,
+      // SQLite is one process: it executes, or nothing would.
+      executes: store.dialect === "sqlite" || options.executes !== false,
+      settings,
+      publicUrl,
+      version: flightdeckVersion(),
+    });
+    const runner = new RunService({ store, broadcaster, policies: new ServerPolicies(env, sites), serverIdentity, control: runParts.control, queue: runParts.queue });
+    await runner.recover();
+    const auth = new AuthService(store, env);
+    broadcaster.boardsOf = async (site) => (await auth.access.boards()).filter((b) => b.sites.includes(site)).map((b) => b.slug);
+    await runParts.start(runner);
+    const close = async (reason = "the server was stopped") => {
+      await runParts.stop(reason);
+      await store.close();
+    };
+    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, close };
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** What this build calls itself in the registry of live processes (workers of another version are told apart). */
+export function flightdeckVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 /**

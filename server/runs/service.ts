@@ -1,26 +1,37 @@
 /**
- * Runs on the server: launch (plan a revision, freeze the plan, queue it), execute with stored events,
- * cancel, re-run the failed hosts, and mark runs that a restart interrupted.
+ * Runs, as any process of the installation sees them (the control plane): launch (plan a revision, freeze the
+ * plan), approve or reject, queue, cancel, re-run the failed hosts, fold a run's events. None of it executes a
+ * run: approval stores the run as `queued` and tells the queue, a worker (this process's or another's) claims
+ * and executes it (server/runs/worker.ts), and cancel and the end of a run travel through the database and the
+ * control channel, so they work whichever process received the click. `prepare` is what a worker asks of it.
  */
-import type { Broadcaster } from "../broadcaster";
+import type { Broadcaster } from "../broadcast";
 import type { SitePolicy } from "../inventory";
 import { withPlaybookTasks } from "../ansible/playbook/list-tasks";
-import { execute, planDeployment, RunTracker, type EngineEvent, type Plan, type RunSnapshot, type RunStatus } from "../engine";
+import { planDeployment, RunTracker, type EngineEvent, type Plan, type RunSnapshot, type RunStatus } from "../engine";
 import type { Site } from "../inventory";
 import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { loadRevision } from "../site-cache";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
-import type { IntrospectionStore, RunStore, SiteStore } from "../store/types";
+import type { RunRow, RunStore, SiteStore, Store } from "../store/types";
+import type { ControlChannel } from "./control";
 import { IntrospectionTokens } from "./introspection";
+import { interruptRun } from "./leases";
 import type { ServerPolicies } from "./policy";
+import type { RunQueue } from "./queue/types";
 import { StoredSink } from "./sink";
+import type { RunExecution } from "./worker";
 
-/** Who executes which run. In one process, right here; later a PostgreSQL job queue feeding workers. */
-export interface RunQueue {
-  submit(run: number): void;
-}
+export type { RunQueue } from "./queue/types";
+
+/** Statuses a run never leaves. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled", "interrupted", "rejected"]);
+/** Statuses of a run that has not started: cancelling one ends it at once. */
+const NOT_STARTED: readonly RunStatus[] = ["awaiting_approval", "queued"];
+/** How often `done` looks at the store when no control message came (a missed notification). */
+const DONE_POLL_MS = 2000;
 
 export interface LaunchRequest {
   site: string;
@@ -34,34 +45,48 @@ export interface LaunchRequest {
   rerunOf?: number;
 }
 
-const MAX_PARALLEL_RUNS = 8;
+export interface RunServiceOptions {
+  store: Store;
+  broadcaster: Broadcaster;
+  /** What each site may use on this server (local steps, env:, key files); lint, plan and execution ask it. */
+  policies: ServerPolicies;
+  serverIdentity?: Promise<ServerIdentity>;
+  /** Cancel requests out, run ends in. */
+  control: ControlChannel;
+  /** Told of every run that becomes `queued`. */
+  queue: RunQueue;
+}
 
-export class RunService {
-  private readonly active = new Map<number, AbortController>();
-  private readonly finished = new Map<number, Promise<RunStatus>>();
+export class RunService implements RunExecution {
+  private readonly runs: RunStore;
+  private readonly sites: SiteStore;
+  private readonly broadcaster: Broadcaster;
+  private readonly policies: ServerPolicies;
+  private readonly serverIdentity: Promise<ServerIdentity> | undefined;
+  private readonly control: ControlChannel;
   private readonly folds = new Map<number, { snapshot: RunSnapshot; lastSeq: number }>();
+  /** Callers of `done`, by run, resolved by the control channel's `finished`. */
+  private readonly waiting = new Map<number, Set<(status: RunStatus) => void>>();
   readonly queue: RunQueue;
-  /** Machines being deployed fetch their own variables with these while their run lasts. */
+  /** Machines being deployed fetch their own variables with these while their run lasts (the store keeps them). */
   readonly introspection: IntrospectionTokens;
 
-  constructor(
-    private readonly runs: RunStore,
-    private readonly sites: SiteStore,
-    private readonly broadcaster: Broadcaster,
-    /** What each site may use on this server (local steps, env:, key files); lint, plan and execution ask it. */
-    private readonly policies: ServerPolicies,
-    private readonly serverIdentity: Promise<ServerIdentity> | undefined,
-    /** The URL machines reach this server at (FLIGHTDECK_URL), for introspection. */
-    private readonly publicUrl: string,
-    /** Where introspection tokens are kept (by hash), so any process can answer a machine. */
-    introspection: IntrospectionStore,
-  ) {
-    this.queue = { submit: (id) => void this.execute(id) };
-    this.introspection = new IntrospectionTokens(introspection);
+  constructor(private readonly o: RunServiceOptions) {
+    this.runs = o.store.runs;
+    this.sites = o.store.sites;
+    this.broadcaster = o.broadcaster;
+    this.policies = o.policies;
+    this.serverIdentity = o.serverIdentity;
+    this.control = o.control;
+    this.queue = o.queue;
+    this.introspection = new IntrospectionTokens(o.store.introspection);
+    this.control.subscribe((m) => {
+      if (m.kind === "finished") this.settle(m.run, m.status);
+    });
   }
 
+  /** A run is requested; it never waits on how many others run (it waits `queued` once approved). */
   async launch(request: LaunchRequest): Promise<number> {
-    if (this.active.size >= MAX_PARALLEL_RUNS) throw new ConflictError(`${MAX_PARALLEL_RUNS} runs are in progress; wait for one to finish`);
     const { revision, site } = await loadRevision(this.sites, request.site, undefined, await this.sitePolicy(request.site));
     // A PlanError is an InvalidInputError: the caller hears why with a 400.
     const planned = planDeployment(site, { deployment: request.deployment, limit: request.limit });
@@ -109,7 +134,7 @@ export class RunService {
       return { status: run.status, approvals, required };
     }
     await this.approved(id, reviewer.username, said);
-    return { status: "approved" as RunStatus, approvals, required };
+    return { status: "queued" as RunStatus, approvals, required };
   }
 
   async reject(id: number, reviewer: { userId: string; username: string }, comment: string) {
@@ -117,9 +142,12 @@ export class RunService {
     if (!comment.trim()) throw new InvalidInputError("say why the run is rejected");
     if (!(await this.runs.addReview(id, { ...reviewer, decision: "reject", comment }))) throw new ConflictError(`you already reviewed run ${id}`);
     const message = `rejected by ${reviewer.username}: ${comment}`;
+    if (!(await this.runs.transition(id, ["awaiting_approval"], "rejected", { finishedAt: new Date(), message }))) {
+      throw new ConflictError(`run ${id} is no longer awaiting approval`);
+    }
     await this.statusEvent(id, { type: "run.status", status: "rejected", by: reviewer.username, message });
-    await this.runs.setStatus(id, "rejected", { finishedAt: new Date(), message });
     this.broadcaster.siteRuns(run.site, id);
+    void this.control.publish({ kind: "finished", run: id, status: "rejected" });
   }
 
   /** A plan with its ansible.playbook steps' tasks, listed where the site's playbooks would run (cached by content). */
@@ -134,9 +162,11 @@ export class RunService {
     if (run.status !== "awaiting_approval") throw new ConflictError(`run ${id} is ${run.status.replace("_", " ")}; only a waiting request can be asked again`);
     const next = await this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf });
     const message = `superseded by run ${next}, requested again at the newest revision`;
-    await this.statusEvent(id, { type: "run.status", status: "cancelled", by: requestedBy, message });
-    await this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message });
-    this.broadcaster.siteRuns(run.site, id);
+    if (await this.runs.transition(id, ["awaiting_approval"], "cancelled", { finishedAt: new Date(), message })) {
+      await this.statusEvent(id, { type: "run.status", status: "cancelled", by: requestedBy, message });
+      this.broadcaster.siteRuns(run.site, id);
+      void this.control.publish({ kind: "finished", run: id, status: "cancelled" });
+    }
     return next;
   }
 
@@ -147,12 +177,18 @@ export class RunService {
     return run;
   }
 
+  /**
+   * Approved: the run joins the queue (FIFO by the time it joined), and the queue tells the workers. Its event
+   * is stored before the queue hears of it, so the stream says `queued` before a worker's `run.started`.
+   */
   private async approved(id: number, by: string, message: string) {
-    const run = await this.runs.get(id);
-    await this.runs.setStatus(id, "approved", { approvedAt: new Date() });
-    await this.statusEvent(id, { type: "run.status", status: "approved", by, message });
-    this.broadcaster.siteRuns(run.site, id);
-    this.queue.submit(id);
+    const now = new Date();
+    if (!(await this.runs.transition(id, ["awaiting_approval"], "queued", { approvedAt: now, queuedAt: now }))) {
+      throw new ConflictError(`run ${id} is no longer awaiting approval`);
+    }
+    await this.statusEvent(id, { type: "run.status", status: "queued", by, message });
+    this.broadcaster.siteRuns((await this.runs.get(id)).site, id);
+    await this.queue.submit(id);
   }
 
   /** Events before execution go through the same stored, numbered stream as the engine's. */
@@ -162,32 +198,75 @@ export class RunService {
     await sink.flush();
   }
 
-  /** Resolves when the run ends (tests and the CLI's `launch --wait` use it). */
+  /**
+   * Resolves with the run's final status once it ends, whichever process executes it (tests and the CLI's
+   * `launch --wait` use it); a run awaiting approval resolves at once with that status (nothing will end it by
+   * itself). The control channel's `finished` says it; the store is looked at now and then in case that was missed.
+   */
   async done(id: number): Promise<RunStatus> {
-    return this.finished.get(id) ?? (await this.runs.get(id)).status;
+    let resolve!: (status: RunStatus) => void;
+    const ended = new Promise<RunStatus>((r) => (resolve = r));
+    // Listening before reading the status: an end between the two is not missed.
+    const set = this.waiting.get(id) ?? new Set();
+    this.waiting.set(id, set);
+    set.add(resolve);
+    const poll = setInterval(() => {
+      this.runs.get(id).then(
+        (run) => FINAL_STATUSES.has(run.status) && resolve(run.status),
+        () => undefined,
+      );
+    }, DONE_POLL_MS);
+    try {
+      const { status } = await this.runs.get(id);
+      if (FINAL_STATUSES.has(status) || status === "awaiting_approval") return status;
+      return await ended;
+    } finally {
+      clearInterval(poll);
+      set.delete(resolve);
+      if (!set.size && this.waiting.get(id) === set) this.waiting.delete(id);
+    }
   }
 
+  private settle(id: number, status: RunStatus) {
+    for (const resolve of this.waiting.get(id) ?? []) resolve(status);
+  }
+
+  /**
+   * A run not started yet ends here and now (a conditional change: if a worker claimed it meanwhile, it is
+   * cancelled as a running run). A running run's cancel is stored, then said on the control channel: its worker,
+   * in whatever process, stops it (and would see the stored request on its next lease renewal anyway).
+   */
   async cancel(id: number, by = "") {
-    const run = await this.runs.get(id);
-    const controller = this.active.get(id);
-    if (controller) {
-      controller.abort(new Error(by ? `cancelled by ${by}` : "cancelled"));
-      return;
-    }
-    if (run.status === "running" || run.status === "approved" || run.status === "queued" || run.status === "awaiting_approval") {
+    let run = await this.runs.get(id);
+    if (NOT_STARTED.includes(run.status)) {
       const message = `cancelled before it started${by ? ` by ${by}` : ""}`;
-      await this.statusEvent(id, { type: "run.status", status: "cancelled", by, message });
-      await this.runs.setStatus(id, "cancelled", { finishedAt: new Date(), message });
-      this.broadcaster.siteRuns(run.site, id);
+      if (await this.runs.transition(id, NOT_STARTED, "cancelled", { finishedAt: new Date(), message })) {
+        await this.statusEvent(id, { type: "run.status", status: "cancelled", by, message });
+        this.broadcaster.siteRuns(run.site, id);
+        void this.control.publish({ kind: "finished", run: id, status: "cancelled" });
+        // It may have been first in its site's line: the next one may start now.
+        if (run.status === "queued") await this.queue.nudgeSite(run.site);
+        return;
+      }
+      run = await this.runs.get(id);
+    }
+    if (run.status === "running") {
+      await this.runs.requestCancel(id, by);
+      await this.control.publish({ kind: "cancel", run: id, by });
       return;
     }
     throw new ConflictError(`run ${id} is ${run.status}; only a running run can be cancelled`);
   }
 
+  /** Where queued runs stand: run id → place in line (1: next), in the order workers take them. */
+  async queuePositions(): Promise<Map<number, number>> {
+    return new Map((await this.runs.queued()).map((q, i) => [q.id, i + 1]));
+  }
+
   /** A new run of the deployment at the newest revision (a fix saved since is what gets tried), on the hosts that failed, were unreachable or were cancelled. */
   async rerunFailed(id: number, requestedBy: string, requestedById?: string | null): Promise<number> {
     const run = await this.runs.get(id);
-    if (this.active.has(id)) throw new ConflictError(`run ${id} is still running`);
+    if (!FINAL_STATUSES.has(run.status)) throw new ConflictError(`run ${id} is still ${run.status === "running" ? "running" : run.status.replace("_", " ")}`);
     const tracker = new RunTracker(run.plan);
     for (const e of await this.runs.events(id)) tracker.apply(e);
     const hosts = Object.entries(tracker.snapshot.hosts)
@@ -212,30 +291,24 @@ export class RunService {
       lastSeq = e.seq;
     }
     const fold = { snapshot: tracker.snapshot, lastSeq };
-    if (!this.active.has(id) && tracker.snapshot.status !== "running") {
+    if (FINAL_STATUSES.has(run.status) && FINAL_STATUSES.has(tracker.snapshot.status)) {
       this.folds.set(id, fold);
       if (this.folds.size > 32) this.folds.delete(this.folds.keys().next().value!);
     }
     return fold;
   }
 
-  /** At start: runs that were in flight when the server stopped are `interrupted`, each host's last step said. */
+  /**
+   * At start, on SQLite (one process, so whatever was running was this process's): runs that were running when
+   * the server stopped are `interrupted`, each host's last step said. Queued runs stay in line. On PostgreSQL a
+   * starting process touches nothing: runs of live workers are theirs, and the lease sweeper ends a dead one's.
+   */
   async recover() {
+    if (this.o.store.dialect !== "sqlite") return;
     for (const id of await this.runs.inFlight()) {
-      const run = await this.runs.get(id);
-      const tracker = new RunTracker(run.plan);
-      for (const e of await this.runs.events(id)) tracker.apply(e);
-      const sink = new StoredSink(id, this.runs, this.broadcaster);
-      for (const [host, h] of Object.entries(tracker.snapshot.hosts)) {
-        const entries = Object.entries(h.steps);
-        const running = entries.filter(([, s]) => s.status === "running");
-        const last = [...entries].reverse().find(([, s]) => s.status !== "pending");
-        for (const [step] of running) sink.event({ type: "step.status", host, step, status: "interrupted", message: "the server stopped while this step ran" });
-        if (last) sink.event({ type: "notice", host, message: `interrupted at step '${last[0]}' (${last[1].status})` });
-      }
-      sink.event({ type: "run.finished", status: "interrupted", message: "the server stopped during this run" });
-      await sink.flush();
-      await this.runs.setStatus(id, "interrupted", { finishedAt: new Date(), message: "the server stopped during this run" });
+      const { status } = await this.runs.get(id);
+      if (status !== "running") continue;
+      await interruptRun(this.o.store, this.broadcaster, id, ["running"], { run: "the server stopped during this run", step: "the server stopped while this step ran" });
       await this.introspection.endRun(id);
     }
   }
@@ -283,50 +356,14 @@ export class RunService {
     return set;
   }
 
-  private execute(id: number): Promise<RunStatus> {
-    const promise = this.executeNow(id);
-    this.finished.set(id, promise);
-    void promise.finally(() => setTimeout(() => this.finished.delete(id), 60_000).unref());
-    return promise;
-  }
-
-  private async executeNow(id: number): Promise<RunStatus> {
-    const run = await this.runs.get(id);
-    // Only an approved run executes (a cancel may have come first).
-    if (run.status !== "approved") return run.status;
-    const controller = new AbortController();
-    this.active.set(id, controller);
-    const sink = new StoredSink(id, this.runs, this.broadcaster);
-    await this.runs.setStatus(id, "running", { startedAt: new Date() });
-    this.broadcaster.siteRuns(run.site, id);
-    let status: RunStatus = "failed";
-    let message: string | undefined;
-    try {
-      const { site } = await loadRevision(this.sites, run.site, run.revision);
-      // Asked now, not at the request: a setting turned off since then counts.
-      const server = await this.policies.forSite(run.site);
-      status = await execute({
-        site,
-        plan: run.plan,
-        sink,
-        signal: controller.signal,
-        forks: run.options.forks,
-        secrets: { ...(await this.secretsSource(run.site, run.revision)), alwaysMasked: await this.serverSecrets() },
-        server,
-        introspection: {
-          issue: (host) => ({ url: new URL("/api/v1/introspect", this.publicUrl).href, token: this.introspection.issue({ run: id, site: run.site, revision: run.revision, host }) }),
-        },
-      });
-    } catch (e) {
-      message = `the run stopped on an internal error: ${e instanceof Error ? e.message : String(e)}`;
-      sink.event({ type: "run.finished", status: "failed", message });
-    } finally {
-      await this.introspection.endRun(id).catch(() => undefined);
-      await sink.flush().catch(() => undefined);
-      this.active.delete(id);
-      await this.runs.setStatus(id, status, { finishedAt: new Date(), message });
-      this.broadcaster.siteRuns(run.site, id);
-    }
-    return status;
+  /**
+   * What a worker needs to execute `run`: its site at the frozen revision, and what the server allows it and
+   * gives it now (asked at execution, not at the request: a setting turned off since then counts).
+   */
+  async prepare(run: RunRow) {
+    const { site } = await loadRevision(this.sites, run.site, run.revision);
+    const server = await this.policies.forSite(run.site);
+    const secrets = { ...(await this.secretsSource(run.site, run.revision)), alwaysMasked: await this.serverSecrets() };
+    return { site, server, secrets };
   }
 }

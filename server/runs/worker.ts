@@ -8,17 +8,20 @@
  * Used by both setups: the single SQLite process of today (with the embedded dispatcher) and `flightdeck worker`
  * or `flightdeck serve` on PostgreSQL (with the pg-boss dispatcher).
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { execute, type EngineEvent, type EventSink, type ExecuteOptions, type OutputChunk, type RunStatus } from "../engine";
 import type { ClaimResult, RunRow, Store } from "../store/types";
 import type { ControlChannel, ControlMessage } from "./control";
+import type { IntrospectionTokens } from "./introspection";
 import type { RunQueue } from "./queue/types";
 import { StoredSink } from "./sink";
 
 /** Where a run's site, server policy and secrets come from (the run service knows; the worker only asks). */
 export interface RunExecution {
   prepare(run: RunRow): Promise<Pick<ExecuteOptions, "site" | "secrets" | "server">>;
+  /** Introspection tokens (kept in the store, so any process answers the machine). */
+  readonly introspection: IntrospectionTokens;
 }
 
 type SinkBroadcaster = ConstructorParameters<typeof StoredSink>[2];
@@ -232,7 +235,7 @@ export class RunWorker {
     if (run.cancelRequestedBy !== null) entry.controller.abort(new Error(`cancelled by ${run.cancelRequestedBy}`));
     const stored = new StoredSink(id, store.runs, broadcaster);
     const sink = new WorkerSink(stored, entry);
-    const tokens = new RunTokens(store, run, this.log);
+    const tokens = this.o.execution.introspection;
     broadcaster.siteRuns(run.site, id);
 
     let status: RunStatus = "failed";
@@ -245,13 +248,15 @@ export class RunWorker {
         sink,
         signal: entry.controller.signal,
         forks: run.options.forks,
-        introspection: { issue: (host) => ({ url: new URL("/api/v1/introspect", this.o.publicUrl).href, token: tokens.issue(host) }) },
+        introspection: {
+          issue: (host) => ({ url: new URL("/api/v1/introspect", this.o.publicUrl).href, token: tokens.issue({ run: id, site: run.site, revision: run.revision, host }) }),
+        },
       });
     } catch (e) {
       message = `the run stopped on an internal error: ${errorText(e)}`;
       sink.event({ type: "run.finished", status: "failed", message });
     }
-    await tokens.end();
+    await tokens.endRun(id).catch((e: unknown) => this.log(`run ${id}: cannot end its introspection tokens: ${errorText(e)}`));
     if (entry.fenced) return status;
     try {
       await stored.flush();
@@ -356,37 +361,6 @@ class WorkerSink implements EventSink {
 
   output(chunk: OutputChunk) {
     if (!this.entry.fenced) this.sink.output(chunk);
-  }
-}
-
-/**
- * Introspection tokens of one run, in the store so that any process answers the machine. The engine asks for a
- * token synchronously (it goes into the host's user_data); the grant is written at once and the run's end waits
- * for the writes, long before a machine being installed could call back.
- */
-class RunTokens {
-  private readonly writes: Promise<void>[] = [];
-
-  constructor(
-    private readonly store: Store,
-    private readonly run: RunRow,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  issue(host: string): string {
-    const token = `fdi_${randomBytes(32).toString("base64url")}`;
-    const hash = createHash("sha256").update(token).digest("hex");
-    this.writes.push(
-      this.store.introspection
-        .issue(hash, { run: this.run.id, site: this.run.site, revision: this.run.revision, host })
-        .catch((e: unknown) => this.log(`run ${this.run.id}: cannot store the introspection token of ${host}: ${errorText(e)}`)),
-    );
-    return token;
-  }
-
-  async end() {
-    await Promise.all(this.writes);
-    await this.store.introspection.endRun(this.run.id).catch((e: unknown) => this.log(`run ${this.run.id}: cannot end its introspection tokens: ${errorText(e)}`));
   }
 }
 

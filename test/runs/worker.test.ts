@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { planDeployment, RunTracker, type OutputChunk, type RunEvent, type RunStatus } from "../../server/engine";
 import { PostgresControl, type ControlChannel } from "../../server/runs/control";
+import { IntrospectionTokens } from "../../server/runs/introspection";
 import { interruptRun, LeaseSweeper } from "../../server/runs/leases";
 import { RunParts } from "../../server/runs/queue/setup";
 import type { RunExecution } from "../../server/runs/worker";
@@ -82,6 +83,7 @@ const LONG = `  - {name: quick, action: cmd.run, params: {cmd: "echo quick"}}
 /** How the worker gets a run's site: the frozen revision, no server policy (local steps run as in the CLI). */
 const execution = (store: Store): RunExecution => ({
   prepare: async (run) => ({ site: (await loadRevision(store.sites, run.site, run.revision)).site }),
+  introspection: new IntrospectionTokens(store.introspection),
 });
 
 async function addSite(store: Store, slug: string, steps: string, parallelRuns = 1) {
