@@ -289,6 +289,6 @@ function statusOf(summary: RunSummary | undefined, live: RunFeed | undefined): R
     if (RUN_ACTIVE.has(snap.status) && summary && !RUN_ACTIVE.has(summary.status)) return summary.status;
     return snap.status;
   }
-  return summary?.status ?? "approved";
+  return summary?.status ?? "queued";
 }
 

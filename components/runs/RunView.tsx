@@ -26,7 +26,7 @@ import { parseRunPath, runHref } from "./paths";
 import { ProgressPanel } from "./ProgressPanel";
 import { ReviewView, type Review } from "./ReviewPanel";
 import { RunStatusBadge } from "./RunStatusBadge";
-import { RUN_ACTIVE, RUN_LOOK } from "./states";
+import { linePosition, RUN_ACTIVE, RUN_LOOK } from "./states";
 import { percentDone } from "./StepBar";
 import "./run-view.css";
 
@@ -243,7 +243,7 @@ function RunHeader({
           canCancel &&
           (confirming ? (
             <span className="row confirm" role="group" aria-label="Confirm cancelling">
-              <span>{waiting ? "Withdraw this request? It will never run." : status === "approved" ? "Cancel this run before it starts?" : "Stop this run? Running steps are interrupted."}</span>
+              <span>{waiting ? "Withdraw this request? It will never run." : status === "queued" ? "Cancel this run before it starts?" : "Stop this run? Running steps are interrupted."}</span>
               <button type="button" className="btn small danger" onClick={() => cancel.mutate({ id: run.id }, { onSettled: () => setConfirming(false) })} disabled={cancel.isPending} data-testid="confirm-cancel" autoFocus>
                 {cancel.isPending ? "Cancelling…" : waiting ? "Yes, withdraw it" : "Yes, cancel the run"}
               </button>
@@ -277,7 +277,12 @@ function RunHeader({
             <span className="muted">running</span> <Elapsed from={new Date(startedAt).getTime()} />
           </span>
         )}
-        {!startedAt && (waiting || status === "approved") && <span className="muted">{waiting ? "waiting for approval" : "queued: starting soon"}</span>}
+        {!startedAt && waiting && <span className="muted">waiting for approval</span>}
+        {!startedAt && status === "queued" && (
+          <span className="muted" data-testid="queue-position">
+            {row?.position ? `queued: ${linePosition(row.position)}` : "queued: starting soon"}
+          </span>
+        )}
         {approvers.length > 0 && (
           <span data-testid="approved-by">
             <span className="muted">approved by</span> <strong>{approvers.join(", ")}</strong>

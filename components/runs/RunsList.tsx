@@ -11,7 +11,7 @@ import { Elapsed } from "./bits";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { runHref } from "./paths";
 import { RUN_STATUSES, type RunStatus } from "~/server/engine/events";
-import { RUN_ACTIVE, RUN_LOOK } from "./states";
+import { linePosition, RUN_ACTIVE, RUN_LOOK } from "./states";
 
 /** The site's runs, newest first, refreshed whenever a run of the site changes status (the site's socket). */
 export function RunsList({ slug }: { slug: string }) {
@@ -108,6 +108,11 @@ export function RunsList({ slug }: { slug: string }) {
                     <td title={r.message ?? undefined}>
                       <span className="row wrap status-cell">
                         <RunStatusBadge status={r.status} />
+                        {r.status === "queued" && r.position !== null && (
+                          <span className="muted" data-testid="queue-position">
+                            {linePosition(r.position)}
+                          </span>
+                        )}
                         {stale && (
                           <span className="badge warn" title={`Requested at revision #${r.revision}; the site is at #${head} now`}>
                             stale
@@ -132,7 +137,7 @@ export function RunsList({ slug }: { slug: string }) {
                           <span className="muted">—</span>
                         )
                       ) : (
-                        <span className="muted">{r.status === "awaiting_approval" ? "not started" : r.status === "approved" ? "queued" : "never ran"}</span>
+                        <span className="muted">{r.status === "awaiting_approval" ? "not started" : r.status === "queued" ? "waiting for a slot" : "never ran"}</span>
                       )}
                     </td>
                   </tr>

@@ -32,7 +32,6 @@ export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable
 
 export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "warn" | "accent" | "" }> = {
   awaiting_approval: { label: "awaiting approval", icon: "◷", tone: "warn" },
-  approved: { label: "queued", icon: "◷", tone: "accent" },
   queued: { label: "queued", icon: "◷", tone: "accent" },
   rejected: { label: "rejected", icon: "✕", tone: "error" },
   running: { label: "running", icon: "▶", tone: "accent" },
@@ -42,4 +41,12 @@ export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "w
   interrupted: { label: "interrupted", icon: "⚠", tone: "warn" },
 };
 
-export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "approved", "queued", "running"]);
+export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "queued", "running"]);
+
+/** A queued run's place in line, as people say it: "next in line", "2nd in line", "23rd in line". */
+export function linePosition(position: number): string {
+  if (position <= 1) return "next in line";
+  const tens = position % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][position % 10] ?? "th");
+  return `${position}${suffix} in line`;
+}

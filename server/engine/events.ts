@@ -7,8 +7,11 @@
 export const STEP_STATUSES = ["pending", "running", "ok", "changed", "skipped", "failed", "unreachable", "cancelled", "interrupted"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 export type HostStatus = StepStatus;
-/** `queued`: approved, waiting for a free slot (its worker's, its site's); FIFO by the time it was queued. */
-export const RUN_STATUSES = ["awaiting_approval", "approved", "queued", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+/**
+ * `queued`: approved, waiting for a free slot (a worker's, its site's); FIFO by the time it was queued. (Streams
+ * stored before issue 13 say `approved` for it; the tracker reads that as `queued`.)
+ */
+export const RUN_STATUSES = ["awaiting_approval", "queued", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type EngineEvent =

@@ -128,7 +128,8 @@ export class RunTracker {
         s.status = "running";
         break;
       case "run.status":
-        s.status = e.status;
+        // Stored before issue 13, a run waiting for a slot said `approved`: it is `queued`.
+        s.status = (e.status as string) === "approved" ? "queued" : e.status;
         s.message = e.message;
         break;
     }

@@ -142,7 +142,7 @@ for (const mode of ["root", "an unprivileged user"] as const) {
         for (;;) {
           const seen = changes;
           const { run } = await operator.ok<{ run: { status: string } }>("runs.get", { id }, "query");
-          if (!["awaiting_approval", "approved", "running"].includes(run.status)) return { id, status: run.status };
+          if (!["awaiting_approval", "queued", "running"].includes(run.status)) return { id, status: run.status };
           if (changes === seen) await new Promise<void>((resolve) => (wake = resolve));
         }
       } finally {

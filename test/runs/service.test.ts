@@ -95,12 +95,12 @@ test("approvals: waiting, nobody approves their own run, N approvals, stale refu
   await assert.rejects(r1.api.runs.approve({ id, comment: "again" }), /already reviewed/);
   assert.equal((await op.api.runs.get({ id })).run.status, "awaiting_approval", "one of two approvals does not start it");
   const second = await r2.api.runs.approve({ id, comment: "ok" });
-  assert.equal(second.status, "approved");
+  assert.equal(second.status, "queued");
   assert.equal(await services.runner.done(id), "succeeded");
   const events = await op.api.runs.events({ id, after: 0 });
   assert.deepEqual(
     events.filter((e) => e.type === "run.status").map((e) => e.status),
-    ["awaiting_approval", "approved"],
+    ["awaiting_approval", "queued"],
   );
   assert.ok(events.some((e) => e.type === "notice" && e.message === "approved by rita (1 of 2): looks fine"));
 

@@ -48,9 +48,14 @@ export const runsRouter = createTRPCRouter({
       return { id };
     }),
 
+  /** The site's newest runs; a queued one with its place in line (1: next), across every site's queue. */
   list: siteProcedure("viewer")
     .input(z.object({ status: z.enum(RUN_STATUSES).optional() }))
-    .query(({ ctx, input }) => ctx.runs.list(input.slug, 50, input.status)),
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.runs.list(input.slug, 50, input.status);
+      const positions = rows.some((r) => r.status === "queued") ? await ctx.runner.queuePositions() : new Map<number, number>();
+      return rows.map((r) => ({ ...r, position: positions.get(r.id) ?? null }));
+    }),
 
   /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
   get: runProcedure("viewer").query(async ({ ctx, input }) => ({ run: ctx.run, ...(await ctx.runner.snapshot(input.id)), role: ctx.role })),

@@ -28,7 +28,7 @@ import type {
 } from "../types";
 import type { PgDb } from "./db";
 
-const IN_FLIGHT: RunStatus[] = ["running", "approved", "queued"];
+const IN_FLIGHT: RunStatus[] = ["running", "queued"];
 
 /**
  * PostgreSQL's text cannot hold NUL (SQLite's can), and a command's output may contain it (binary on stdout):
