@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// `flightdeck serve` starts the dashboard; every other command runs the CLI, from the bundle when it is
-// up to date with the sources (a fast start), else from the TypeScript sources through tsx.
+// `flightdeck serve` starts the dashboard (`serve --no-worker`: without executing runs, PostgreSQL only);
+// `flightdeck worker` a run worker (PostgreSQL), from the TypeScript sources through tsx, no Next build needed;
+// every other command runs the CLI, from the bundle when it is up to date with the sources (a fast start), else
+// from the TypeScript sources through tsx.
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { constants } from "node:os";
@@ -8,7 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-if (process.argv[2] === "serve") serve();
+if (process.argv[2] === "serve") serve(process.argv.slice(3));
+else if (process.argv[2] === "worker") await worker(process.argv.slice(3));
 else await cli();
 
 /**
@@ -18,8 +21,13 @@ else await cli();
  * server and frees its port. Being outside the terminal's foreground group, the child gets Ctrl+C once, from
  * here. This process then exits as the child did.
  */
-function serve() {
-  const child = spawn("bash", [`${root}scripts/start.sh`], { stdio: ["ignore", "inherit", "inherit"], detached: true });
+function serve(args) {
+  const unknown = args.find((a) => a !== "--no-worker");
+  if (unknown) {
+    console.error(`flightdeck serve: unknown option '${unknown}' (serve takes --no-worker: dashboard only, runs executed by \`flightdeck worker\` processes)`);
+    process.exit(2);
+  }
+  const child = spawn("bash", [`${root}scripts/start.sh`, ...args], { stdio: ["ignore", "inherit", "inherit"], detached: true });
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
   const forward = (signal) => {
     try {
@@ -39,6 +47,16 @@ function serve() {
     if (signal) process.kill(process.pid, signal);
     process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
   });
+}
+
+/** A run worker in this process (it handles its own signals: SIGTERM lets running runs finish within the grace period). */
+async function worker(args) {
+  // Where `serve` runs (scripts/start.sh cds there): the same ./data and migrations whatever the caller's directory.
+  process.chdir(root);
+  const { register } = await import("tsx/esm/api");
+  register();
+  const { runWorker } = await import(pathToFileURL(`${root}server/cli/worker.ts`).href);
+  process.exit(await runWorker(args));
 }
 
 function newest(dir) {

@@ -31,4 +31,5 @@ fi
 # The demo's MAAS region reads env:MAAS_API_KEY; set FLIGHTDECK_ENV_ALLOW (even empty) to decide otherwise.
 export FLIGHTDECK_ENV_ALLOW="${FLIGHTDECK_ENV_ALLOW-MAAS_API_KEY}"
 
-exec node --import tsx server/main.ts
+# Options (--no-worker) go to the server.
+exec node --import tsx server/main.ts "$@"

@@ -1,6 +1,7 @@
 /**
  * The Flightdeck server: one Node process serving the Next.js dashboard, tRPC (inside Next), the REST API
- * and socket.io on the same port.
+ * and socket.io on the same port. It executes runs too, unless started with --no-worker (PostgreSQL only:
+ * `flightdeck worker` processes execute them then).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import next from "next";
@@ -9,11 +10,19 @@ import { CLIENT_IP_HEADER } from "./auth";
 import { dropUntrustedForwarding } from "./auth/forwarded";
 import { isGatedPage, loginLocation, toHeaders } from "./auth/page-gate";
 import { attachSocketHandlers } from "./socket";
-import { services } from "./services";
+import { readEnv } from "./env";
+import { createServices, provideServices } from "./services";
 import { usePostgresAdapter, type ClientToServerEvents, type ServerToClientEvents } from "./broadcast";
 
 const dev = process.argv.includes("--dev");
-const svc = await services();
+const noWorker = process.argv.includes("--no-worker");
+const svc = await createServices(readEnv(), { executes: !noWorker }).catch((e: Error) => {
+  // Bad configuration (a wrong database URL, a database at another schema, a bad setting) is one line, not a trace.
+  console.error(`flightdeck: ${e.message}`);
+  process.exit(2);
+});
+if (noWorker && svc.store.dialect === "sqlite") console.error("flightdeck: --no-worker needs PostgreSQL (FLIGHTDECK_DATABASE_URL); on the embedded SQLite file this process executes runs itself");
+provideServices(svc);
 const app = next({ dev, dir: process.cwd() });
 const handle = app.getRequestHandler();
 
@@ -57,15 +66,24 @@ http.listen(svc.env.PORT, svc.env.HOST, () => {
   console.log(`flightdeck: dashboard on http://${svc.env.HOST}:${port} (data in ${svc.env.FLIGHTDECK_DATA})`);
 });
 
-const stop = () => {
-  console.log("flightdeck: stopping");
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  // A second signal while runs get their grace period: leave now (they end interrupted by the next start or sweep).
+  if (stopping) process.exit(1);
+  stopping = true;
+  const running = svc.runParts.worker?.runs().length ?? 0;
+  console.log(`flightdeck: stopping${running ? ` (${running} run${running > 1 ? "s" : ""} may finish first; again to stop at once)` : ""}`);
   // io.close() closes the adapter (its LISTEN connection goes back to the broadcast's pool) before that pool ends.
   const closed = io.close().then(() => crossProcess?.close());
-  http.close(() => {
-    void closed.then(() => svc.close()).finally(() => process.exit(0));
+  // Keep-alive sockets can hold close() open; don't wait for them beyond 3 s.
+  const httpClosed = new Promise<void>((resolve) => {
+    http.close(() => resolve());
+    setTimeout(resolve, 3000).unref();
   });
-  // Keep-alive sockets can hold close() open; don't wait for them forever.
-  setTimeout(() => process.exit(0), 3000).unref();
+  void Promise.all([closed, httpClosed])
+    .then(() => svc.close(`the server was stopped (${signal})`))
+    .catch((e: Error) => console.error(`flightdeck: while stopping: ${e.message}`))
+    .finally(() => process.exit(0));
 };
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

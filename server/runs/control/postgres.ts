@@ -34,6 +34,8 @@ export class PostgresControl implements ControlChannel {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
   private everConnected = false;
+  /** Notifications go one after another on the one connection (pg queues them, but deprecates relying on that). */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PostgresControlOptions) {
     this.ready = new Promise((resolve) => this.connect(resolve));
@@ -52,7 +54,9 @@ export class PostgresControl implements ControlChannel {
       if (this.pending.length > MAX_PENDING) this.pending.shift();
       return Promise.resolve();
     }
-    return this.notify(this.client, payload);
+    const client = this.client;
+    this.sending = this.sending.then(() => this.notify(client, payload));
+    return this.sending;
   }
 
   subscribe(handler: ControlHandler): () => void {
@@ -115,7 +119,10 @@ export class PostgresControl implements ControlChannel {
         onFirst();
         const pending = this.pending;
         this.pending = [];
-        for (const payload of pending) await this.notify(client, payload);
+        this.sending = this.sending.then(async () => {
+          for (const payload of pending) await this.notify(client, payload);
+        });
+        await this.sending;
       })
       .catch((e: unknown) => this.lost(client, e, onFirst));
   }
