@@ -41,6 +41,7 @@ function listen(socket: Socket) {
 }
 
 function connected(socket: Socket): Promise<void> {
+  if (socket.connected) return Promise.resolve();
   return new Promise((resolve, reject) => {
     socket.once("connect", resolve);
     socket.once("connect_error", reject);

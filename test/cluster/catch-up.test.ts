@@ -68,12 +68,15 @@ describe("a web replica dies while a browser follows a run on it", { skip: clust
   let admin: Client;
 
   before(async () => {
-    cluster = await startCluster({ web: 2 });
-    admin = new Client(cluster.web[1]!.url!, "admin");
+    cluster = await startCluster({ web: 0 });
+    // B dashboards and executes (`serve` on PostgreSQL does both); A only dashboards, so the run outlives it.
+    await cluster.startWeb({ noWorker: false });
+    await cluster.startWeb({ noWorker: true });
+    admin = new Client(cluster.web[0]!.url!, "admin");
     assert.equal(await admin.signIn("admin", CLUSTER_ADMIN_PASSWORD), 200);
     // 24 hosts x 8 steps of 0.25 s, 6 at a time: about 8 s of events, time to lose a replica in the middle.
     await createLocalSite(admin, "slow", { hosts: 24, steps: 8, cmd: "sleep 0.25" });
-    balancer = await startBalancer(cluster.web[0]!.url!);
+    balancer = await startBalancer(cluster.web[1]!.url!);
   });
   after(async () => {
     await balancer?.close();
@@ -81,8 +84,7 @@ describe("a web replica dies while a browser follows a run on it", { skip: clust
   });
 
   test("the feed reconnects through the balancer to the other replica and catches up from the store: every event once, in order", async () => {
-    const [a, b] = cluster.web as [NonNullable<Cluster["web"][0]>, NonNullable<Cluster["web"][1]>];
-    // Requested on B, so the run does not die with A (before run workers, a replica executes what it is asked).
+    const [b, a] = cluster.web as [NonNullable<Cluster["web"][0]>, NonNullable<Cluster["web"][1]>];
     const id = await launch(admin, "slow", 6);
     const feed = pageFeed(id, "slow", balancer.url, admin.cookie);
     const applied: number[] = [];

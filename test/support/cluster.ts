@@ -44,7 +44,7 @@ export interface ClusterProcess {
 }
 
 export interface ClusterOptions {
-  /** Web replicas (default 2). */
+  /** Web replicas started at once (default 2; 0 to start them with `startWeb` as the test needs). */
   web?: number;
   /** Run workers (default 0 until `flightdeck worker` exists; web replicas then run with --no-worker). */
   workers?: number;
@@ -61,7 +61,8 @@ export interface Cluster {
   data: string;
   web: ClusterProcess[];
   workers: ClusterProcess[];
-  startWeb(env?: Record<string, string>): Promise<ClusterProcess>;
+  /** Another web replica (`noWorker`: the cluster's choice unless given). */
+  startWeb(options?: { env?: Record<string, string>; noWorker?: boolean }): Promise<ClusterProcess>;
   startWorker(env?: Record<string, string>): Promise<ClusterProcess>;
   /** Every process still running is stopped, the database dropped (if the cluster made it), the data removed. */
   close(): Promise<void>;
@@ -101,9 +102,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const workers: ClusterProcess[] = [];
   let count = 0;
 
-  const start = (role: "web" | "worker", env: Record<string, string>) => {
+  const start = (role: "web" | "worker", env: Record<string, string>, executes = !noWorker) => {
     const name = `${role}-${++count}`;
-    const args = role === "web" ? ["--import", "tsx", "server/main.ts", ...(noWorker ? ["--no-worker"] : [])] : ["--import", "tsx", "server/cli/entry.ts", "worker"];
+    const args = role === "web" ? ["--import", "tsx", "server/main.ts", ...(executes ? [] : ["--no-worker"])] : ["--import", "tsx", "server/cli/entry.ts", "worker"];
     return launch(name, role, args, { ...baseEnv, ...env });
   };
 
@@ -112,8 +113,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     data,
     web,
     workers,
-    async startWeb(env = {}) {
-      const p = await start("web", env);
+    async startWeb({ env = {}, noWorker: none = noWorker } = {}) {
+      const p = await start("web", env, !none);
       web.push(p);
       return p;
     },
@@ -131,9 +132,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   try {
     // The first replica alone: it migrates the database and creates the admin user and nothing races it.
-    if ((options.web ?? 2) > 0) await cluster.startWeb();
+    const replicas = options.web ?? 2;
+    if (replicas > 0) await cluster.startWeb();
     await Promise.all([
-      ...Array.from({ length: (options.web ?? 2) - 1 }, () => cluster.startWeb()),
+      ...Array.from({ length: Math.max(0, replicas - 1) }, () => cluster.startWeb()),
       ...Array.from({ length: workersWanted }, () => cluster.startWorker()),
     ]);
   } catch (err) {
