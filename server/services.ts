@@ -65,6 +65,9 @@ export function provideServices(svc: Services | Promise<Services>): void {
 export async function createServices(env: Env, options: ServiceOptions = {}): Promise<Services> {
   const databaseUrl = options.databaseUrl ?? process.env.FLIGHTDECK_DATABASE_URL ?? "";
   const settings = workerSettings(process.env);
+  // The single SQLite process stops as it always did, at once (its runs now said interrupted on the way out rather
+  // than at the next start), unless a grace period is asked for.
+  if (!databaseUrl && !process.env.FLIGHTDECK_WORKER_GRACE_SECONDS) settings.graceMs = 0;
   const store = await openStore({ FLIGHTDECK_DATABASE_URL: databaseUrl, FLIGHTDECK_DATABASE_POOL: process.env.FLIGHTDECK_DATABASE_POOL, FLIGHTDECK_DATA: env.FLIGHTDECK_DATA });
   try {
     const sites = store.sites;

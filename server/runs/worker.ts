@@ -60,6 +60,8 @@ interface ActiveRun {
 const DEFAULT_CAPACITY = 8;
 const DEFAULT_LEASE_SECONDS = 15;
 const DEFAULT_GRACE_SECONDS = 30;
+/** How long stopped runs may take to end (their remote commands ended) before a stopping worker leaves anyway. */
+const STOP_WAIT_MS = 10_000;
 
 /** FLIGHTDECK_WORKER_RUNS, FLIGHTDECK_LEASE_SECONDS and FLIGHTDECK_WORKER_GRACE_SECONDS, checked. */
 export function workerSettings(env: NodeJS.ProcessEnv = process.env): { capacity: number; leaseMs: number; graceMs: number } {
@@ -158,7 +160,10 @@ export class RunWorker {
       this.log(`run ${id}: interrupted: ${reason}`);
       run.controller.abort(new Error(run.interrupted));
     }
-    await this.idle();
+    // Stopped runs end quickly (their commands are ended); one that does not is left to the lease sweeper (or,
+    // on SQLite, to the next start) rather than holding the process forever.
+    const stuck = await Promise.race([this.idle().then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), STOP_WAIT_MS).unref())]);
+    if (stuck) this.log(`runs ${this.runs().join(", ")} did not end within ${STOP_WAIT_MS / 1000} s of being stopped; leaving them to be swept`);
     await this.halt();
     await this.o.store.workers.remove(this.id).catch((e: unknown) => this.log(`cannot deregister: ${errorText(e)}`));
   }
