@@ -69,7 +69,7 @@ test("a run requested on replica A is watched live on replica B", async ({ brows
   // B's list hears of it (site.runs from replica A, through PostgreSQL), and B follows it from there.
   const row = pageB.getByTestId(`run-row-${id}`);
   await expect(row).toBeVisible();
-  await row.getByRole("link", { name: `#${id}` }).click();
+  await row.getByRole("link", { name: `#${id}`, exact: true }).first().click();
   await expect(pageB).toHaveURL(new RegExp(`/sites/wide/runs/${id}$`));
 
   // Chips change on B while the run goes on: seen running, then done, then the run's end.
