@@ -56,6 +56,8 @@ export async function interruptRun(
   );
   broadcaster.runEvents(id, stored);
   broadcaster.siteRuns(run.site, id);
+  // Its machines' introspection tokens end with it (its worker, gone, could not end them).
+  await store.introspection.endRun(id);
   return true;
 }
 

@@ -184,7 +184,10 @@ export class RunService implements RunExecution {
   private async approved(id: number, by: string, message: string) {
     const now = new Date();
     if (!(await this.runs.transition(id, ["awaiting_approval"], "queued", { approvedAt: now, queuedAt: now }))) {
-      throw new ConflictError(`run ${id} is no longer awaiting approval`);
+      // Two last approvals at once: the other one queued it (its review counted, and so did this one).
+      const { status } = await this.runs.get(id);
+      if (status !== "cancelled" && status !== "rejected") return;
+      throw new ConflictError(`run ${id} is ${status}; it can no longer be approved`);
     }
     await this.statusEvent(id, { type: "run.status", status: "queued", by, message });
     this.broadcaster.siteRuns((await this.runs.get(id)).site, id);
@@ -309,8 +312,7 @@ export class RunService implements RunExecution {
       const { status } = await this.runs.get(id);
       if (status !== "running") continue;
       await interruptRun(this.o.store, this.broadcaster, id, ["running"], { run: "the server stopped during this run", step: "the server stopped while this step ran" });
-      await this.introspection.endRun(id);
-    }
+      }
   }
 
   /** What `site` may use on this server: lint and plan of the site's pages take it, and so does a run. */

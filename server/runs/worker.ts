@@ -156,7 +156,7 @@ export class RunWorker {
     }
     for (const [id, run] of this.active) {
       if (run.controller.signal.aborted) continue;
-      run.interrupted = `${reason} (worker ${this.id}) before this run finished${graceMs ? `; it was given ${Math.round(graceMs / 1000)} s to finish` : ""}`;
+      run.interrupted = `${reason} before this run finished (worker ${this.id}${graceMs ? `; it was given ${Math.round(graceMs / 1000)} s to finish` : ""})`;
       this.log(`run ${id}: interrupted: ${reason}`);
       run.controller.abort(new Error(run.interrupted));
     }
