@@ -95,9 +95,16 @@ export class RunWorker {
   private ticking: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly idleWaiters = new Set<() => void>();
+  /**
+   * Whether a lease is what lets this worker run a run. On PostgreSQL, yes: other processes sweep expired ones.
+   * On SQLite the one process is alone (a restart interrupts its runs), so a late renewal (a busy event loop)
+   * must not stop anything; leases are still renewed there, for the cancel requests they bring back.
+   */
+  private readonly leased: boolean;
 
   constructor(private readonly o: WorkerOptions) {
     this.id = o.id ?? newWorkerId();
+    this.leased = o.store.dialect === "postgres";
   }
 
   /** Registers the process and starts renewing leases and hearing cancel requests. */
@@ -239,7 +246,7 @@ export class RunWorker {
     // Asked between the claim and now (the message may have come before we registered the run): honoured at once.
     if (run.cancelRequestedBy !== null) entry.controller.abort(new Error(`cancelled by ${run.cancelRequestedBy}`));
     const stored = new StoredSink(id, store.runs, broadcaster);
-    const sink = new WorkerSink(stored, entry);
+    const sink = new WorkerSink(stored, entry, this.leased);
     const tokens = this.o.execution.introspection;
     broadcaster.siteRuns(run.site, id);
 
@@ -310,6 +317,7 @@ export class RunWorker {
     try {
       held = await store.runs.renewLeases(this.id, ids, leaseMs);
     } catch (e) {
+      if (!this.leased) return;
       // Stop before the lease runs out, not after: by then a sweeper may already have ended the run.
       const deadline = Date.now() + leaseMs / 3;
       for (const id of ids) {
@@ -325,7 +333,7 @@ export class RunWorker {
     for (const id of ids) {
       const run = this.active.get(id);
       if (!run) continue;
-      if (!got.has(id)) {
+      if (!got.has(id) && this.leased) {
         // Not ours any more (a sweeper ended it, or it ended meanwhile): stop, and write nothing more.
         if (!run.controller.signal.aborted) this.log(`run ${id}: its lease was lost; stopping it`);
         run.fenced = true;
@@ -350,10 +358,23 @@ class WorkerSink implements EventSink {
   constructor(
     private readonly sink: EventSink,
     private readonly entry: ActiveRun,
+    private readonly leased: boolean,
   ) {}
 
+  /**
+   * Past the lease this worker last secured, the run may already be another process's to end (this process
+   * stalled, or the database was away): nothing more is written, and the run is stopped.
+   */
+  private lapsed(): boolean {
+    if (this.entry.fenced) return true;
+    if (!this.leased || Date.now() <= this.entry.leaseValidUntil) return false;
+    this.entry.fenced = true;
+    if (!this.entry.controller.signal.aborted) this.entry.controller.abort(new Error("lease lapsed"));
+    return true;
+  }
+
   event(event: EngineEvent) {
-    if (this.entry.fenced) return;
+    if (this.lapsed()) return;
     const why = this.entry.interrupted;
     if (why !== undefined) {
       if (event.type === "run.finished") return this.sink.event({ type: "run.finished", status: "interrupted", message: why });
@@ -365,7 +386,7 @@ class WorkerSink implements EventSink {
   }
 
   output(chunk: OutputChunk) {
-    if (!this.entry.fenced) this.sink.output(chunk);
+    if (!this.lapsed()) this.sink.output(chunk);
   }
 }
 
