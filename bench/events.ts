@@ -17,7 +17,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { Broadcaster } from "../server/broadcaster";
 import { planDeployment, type Plan } from "../server/engine";
 import { readEnv } from "../server/env";
@@ -55,7 +55,7 @@ spec:
 `;
 }
 
-async function storage(hosts: number, steps: number): Promise<{ events: number; ms: number }> {
+export async function storage(hosts: number, steps: number): Promise<{ events: number; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), "fd-bench-events-"));
   const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
   try {
@@ -129,7 +129,7 @@ const INSTRUMENT = `(() => {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
 })();`;
 
-interface BrowserResult {
+export interface BrowserResult {
   /** Server `t` (Date.now() when the server's sink took the event) to the DOM (the page's Date.now()): the end-to-end delay. */
   endToEnd: number[];
   /** Server `t` to the WebSocket frame's arrival (both Date.now()). */
@@ -145,11 +145,61 @@ interface BrowserResult {
   load: [number, number];
 }
 
-async function browser(hosts: number, steps: number, secondRun: boolean): Promise<BrowserResult> {
+/** Chromium as the benches use it (Debian's, no sandbox inside this machine's container). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"] });
+}
+
+/** A page that records socket frames and chip changes (INSTRUMENT), signed in on `base` as `username`. */
+export async function instrumentedPage(b: Browser, base: string, username: string, password: string): Promise<{ page: Page; api: (path: string, body: unknown) => Promise<unknown> }> {
+  const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.addInitScript({ content: INSTRUMENT });
+  // The page's own request context: the session cookie it gets is the page's too.
+  const signIn = await page.request.post(`${base}/api/auth/sign-in/username`, { data: { username, password } });
+  if (!signIn.ok()) throw new Error(`sign in: ${signIn.status()}`);
+  const api = async (path: string, body: unknown) => {
+    const r = await page.request.post(`${base}/api/trpc/${path}`, { data: body });
+    return ((await r.json()) as { result: { data: unknown } }).result.data;
+  };
+  return { page, api };
+}
+
+/**
+ * Opens run `id` of `site` in the instrumented page and waits for its end; then compares each chip change with
+ * the stored event behind it. `api` reads the stored events (any replica's: they share the store).
+ */
+export async function measureRun(page: Page, base: string, site: string, id: number, api: (path: string, body: unknown) => Promise<unknown>): Promise<BrowserResult> {
+  const loadBefore = loadavg()[0]!;
+  const t = performance.now();
+  await page.goto(`${base}/sites/${site}/runs/${id}`);
+  await page.getByTestId("run-status").filter({ hasText: /succeeded|failed/ }).waitFor({ timeout: 30 * 60_000 });
+  const runMs = performance.now() - t;
+  const loadAfter = loadavg()[0]!;
+  const rec = await page.evaluate(() => (window as unknown as { __bench: PageRecord }).__bench);
+  const events = (await api("runs.events", { id, after: 0 })) as { type: string; host?: string; step?: string; status?: string; t: number }[];
+  const out: BrowserResult = { endToEnd: [], wire: [], page: [], notLive: 0, skew: [Math.min(...rec.skew), Math.max(...rec.skew)], runMs, stored: events.length, load: [loadBefore, loadAfter] };
+  for (const e of events) {
+    if (e.type !== "step.status") continue;
+    const shown = rec.dom[`chip-${e.host}-${e.step}|${e.status}`];
+    if (!shown) continue;
+    const came = rec.recv[`${e.host}|${e.step}|${e.status}`];
+    // Shown before its frame came: it came in a fetch (the first one, or a catch-up) as well.
+    if (!came || shown[0] < came[0]) {
+      out.notLive++;
+      continue;
+    }
+    out.endToEnd.push(shown[1] - e.t);
+    out.wire.push(came[1] - e.t);
+    out.page.push(shown[0] - came[0]);
+  }
+  return out;
+}
+
+export async function browser(hosts: number, steps: number, secondRun: boolean): Promise<BrowserResult> {
   const dir = mkdtempSync(join(tmpdir(), "fd-bench-events-ui-"));
   const port = 3400 + Math.floor(Math.random() * 400);
   let server: ChildProcess | undefined;
-  const b = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"] });
+  const b = await launchChromium();
   try {
     mkdirSync(join(dir, "site"));
     writeFileSync(join(dir, "site", "site.yml"), siteYaml(hosts, steps));
@@ -162,15 +212,7 @@ async function browser(hosts: number, steps: number, secondRun: boolean): Promis
       server!.stdout!.on("data", (d: Buffer) => d.toString().includes("dashboard on") && resolve());
     });
     const base = `http://127.0.0.1:${port}`;
-    const page = await b.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.addInitScript({ content: INSTRUMENT });
-    // The page's own request context: the session cookie it gets is the page's too.
-    const signIn = await page.request.post(`${base}/api/auth/sign-in/username`, { data: { username: "admin", password: "bench-admin-password" } });
-    if (!signIn.ok()) throw new Error(`sign in: ${signIn.status()}`);
-    const api = async (path: string, body: unknown) => {
-      const r = await page.request.post(`${base}/api/trpc/${path}`, { data: body });
-      return ((await r.json()) as { result: { data: unknown } }).result.data;
-    };
+    const { page, api } = await instrumentedPage(b, base, "admin", "bench-admin-password");
     await api("sites.settings", { slug: "ha-kvm", approvalsRequired: 0 });
     // With approvals at 0 the run starts as it is requested, before the page is open: what happened before the
     // page joined the run's room arrives in its first fetch, and only chip updates for events that came over
@@ -178,30 +220,7 @@ async function browser(hosts: number, steps: number, secondRun: boolean): Promis
     const { id } = (await api("runs.launch", { slug: "ha-kvm", deployment: "events", reason: "" })) as { id: number };
     // The load of a second run at the same time: as many events again, through the same server and database.
     if (secondRun) await api("runs.launch", { slug: "ha-kvm", deployment: "events", reason: "load" });
-    const loadBefore = loadavg()[0]!;
-    const t = performance.now();
-    await page.goto(`${base}/sites/ha-kvm/runs/${id}`);
-    await page.getByTestId("run-status").filter({ hasText: /succeeded|failed/ }).waitFor({ timeout: 30 * 60_000 });
-    const runMs = performance.now() - t;
-    const loadAfter = loadavg()[0]!;
-    const rec = await page.evaluate(() => (window as unknown as { __bench: PageRecord }).__bench);
-    const events = (await api("runs.events", { id, after: 0 })) as { type: string; host?: string; step?: string; status?: string; t: number }[];
-    const out: BrowserResult = { endToEnd: [], wire: [], page: [], notLive: 0, skew: [Math.min(...rec.skew), Math.max(...rec.skew)], runMs, stored: events.length, load: [loadBefore, loadAfter] };
-    for (const e of events) {
-      if (e.type !== "step.status") continue;
-      const shown = rec.dom[`chip-${e.host}-${e.step}|${e.status}`];
-      if (!shown) continue;
-      const came = rec.recv[`${e.host}|${e.step}|${e.status}`];
-      // Shown before its frame came: it came in a fetch (the first one, or a catch-up) as well.
-      if (!came || shown[0] < came[0]) {
-        out.notLive++;
-        continue;
-      }
-      out.endToEnd.push(shown[1] - e.t);
-      out.wire.push(came[1] - e.t);
-      out.page.push(shown[0] - came[0]);
-    }
-    return out;
+    return await measureRun(page, base, "ha-kvm", id, api);
   } finally {
     await b.close();
     if (server?.pid) server.kill("SIGTERM");
@@ -209,7 +228,7 @@ async function browser(hosts: number, steps: number, secondRun: boolean): Promis
   }
 }
 
-const figures = (v: number[]) => `median ${median(v).toFixed(0)} ms, p95 ${pct(v, 95).toFixed(0)} ms, max ${Math.max(...v).toFixed(0)} ms`;
+export const figures = (v: number[]) => `median ${median(v).toFixed(0)} ms, p95 ${pct(v, 95).toFixed(0)} ms, max ${Math.max(...v).toFixed(0)} ms`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { hosts: { type: "string", default: "1000" }, steps: { type: "string", default: "20" }, "skip-browser": { type: "boolean" }, "second-run": { type: "boolean" } } });

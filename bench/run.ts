@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   events: () => import("./events"),
   "ssh-floor": () => import("./ssh-floor"),
   ansible: () => import("./ansible"),
+  scale: () => import("./scale"),
 };
 
 async function main(argv: string[]): Promise<number> {
