@@ -22,7 +22,10 @@ ${workflow(`  - {name: one, action: cmd.run, params: {cmd: "${cmd}"}}`, "", "[al
 async function servicesWith(options: { databaseUrl?: string; capacity: number; executes?: boolean }): Promise<Services & { cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "fd-queue-"));
   const before = process.env.FLIGHTDECK_WORKER_RUNS;
+  const grace = process.env.FLIGHTDECK_WORKER_GRACE_SECONDS;
   process.env.FLIGHTDECK_WORKER_RUNS = String(options.capacity);
+  // A test that fails mid-run closes its services at once.
+  process.env.FLIGHTDECK_WORKER_GRACE_SECONDS = "0";
   try {
     const svc = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }), { databaseUrl: options.databaseUrl ?? "", executes: options.executes });
     return Object.assign(svc, {
@@ -34,6 +37,8 @@ async function servicesWith(options: { databaseUrl?: string; capacity: number; e
   } finally {
     if (before === undefined) delete process.env.FLIGHTDECK_WORKER_RUNS;
     else process.env.FLIGHTDECK_WORKER_RUNS = before;
+    if (grace === undefined) delete process.env.FLIGHTDECK_WORKER_GRACE_SECONDS;
+    else process.env.FLIGHTDECK_WORKER_GRACE_SECONDS = grace;
   }
 }
 
@@ -66,7 +71,6 @@ async function tenOfOneSite(svc: Services) {
   await svc.sites.save("busy", { baseRevision: 1, changes: [{ path: "site.yml", content: SITE("echo quick") }], author: "t", message: "quick" });
   const rest = await Promise.all(Array.from({ length: 9 }, () => api.runs.launch({ slug: "busy", deployment: "dep" }).then((r) => r.id)));
   assert.equal(rest.length, 9, "nothing is refused");
-  rest.sort((a, b) => a - b);
 
   // Whether or not a worker took the first yet, the other nine wait behind it (its site has one slot and it never
   // ends by itself), in the order they were requested, each with its place in the one queue.
@@ -74,17 +78,18 @@ async function tenOfOneSite(svc: Services) {
   const firstRow = list.find((r) => r.id === first)!;
   assert.ok(firstRow.status === "running" || firstRow.position === 1, `the first is running or next in line (${firstRow.status})`);
   const ahead = firstRow.position === null ? 0 : 1;
-  for (const [i, id] of rest.entries()) {
-    const row = list.find((r) => r.id === id)!;
-    assert.equal(row.status, "queued", `run ${id} waits`);
-    assert.equal(row.position, i + 1 + ahead, `run ${id}'s place in line`);
-  }
+  // Requested together, they are in line in the order they were queued (queued_at, then id), each place once.
+  const rows = rest.map((id) => list.find((r) => r.id === id)!);
+  for (const row of rows) assert.equal(row.status, "queued", `run ${row.id} waits`);
+  rows.sort((a, b) => a.position! - b.position!);
+  assert.deepEqual(rows.map((r) => r.position), rest.map((_, i) => i + 1 + ahead), "places 1.. in line, each once");
+  const inLine = rows.map((r) => r.id);
   await api.runs.cancel({ id: first });
   assert.equal(await svc.runner.done(first), "cancelled");
-  for (const id of rest) assert.equal(await svc.runner.done(id), "succeeded", `run ${id}`);
-  const rows = await Promise.all(rest.map((id) => svc.runs.get(id)));
-  assert.equal(maxOverlap(rows), 1, "one at a time");
-  for (let i = 1; i < rows.length; i++) assert.ok(rows[i]!.startedAt!.getTime() >= rows[i - 1]!.startedAt!.getTime(), "in the order they were queued");
+  for (const id of inLine) assert.equal(await svc.runner.done(id), "succeeded", `run ${id}`);
+  const ran = await Promise.all(inLine.map((id) => svc.runs.get(id)));
+  assert.equal(maxOverlap(ran), 1, "one at a time");
+  for (let i = 1; i < ran.length; i++) assert.ok(ran[i]!.startedAt!.getTime() >= ran[i - 1]!.finishedAt!.getTime(), `run ${ran[i]!.id} started after run ${ran[i - 1]!.id}, its place in line`);
 }
 
 /** Ten runs of ten sites requested at once by `requester`; each ends `succeeded`; returns their rows. */
