@@ -62,9 +62,9 @@ export interface RunState {
 }
 
 /**
- * Follows a site's runs as its dashboard does: a socket in the site's room (on the client's replica), and on
- * each `site.runs` the run is read again. `until` resolves with the run once `ok` holds, without polling: the
- * broadcast of every status change is what wakes it (so a missing broadcast fails the wait).
+ * Follows a site's runs as its dashboard does: a socket in the site's room (and, for a run waited on, the run's
+ * room, on the client's replica); the run is read again on each `site.runs` and `run.events` about it. `until`
+ * resolves once `ok` holds, without polling: broadcasts are what wake it (so a missing one fails the wait).
  */
 export async function siteWatcher(client: Client, slug: string) {
   const socket = client.socket();
@@ -72,19 +72,28 @@ export async function siteWatcher(client: Client, slug: string) {
     socket.once("connect", resolve);
     socket.once("connect_error", reject);
   });
-  const ack = (await socket.timeout(5000).emitWithAck("site.watch", slug)) as { ok: boolean; error?: string };
-  if (!ack.ok) throw new Error(`site.watch ${slug}: ${ack.error}`);
+  const join = async (event: "site.watch" | "run.watch", arg: string | number) => {
+    const ack = (await socket.timeout(5000).emitWithAck(event, arg)) as { ok: boolean; error?: string };
+    if (!ack.ok) throw new Error(`${event} ${arg}: ${ack.error}`);
+  };
+  await join("site.watch", slug);
   const listeners = new Set<(run: number) => void>();
-  socket.on("site.runs", (e: { site: string; run: number }) => {
-    if (e.site === slug) for (const l of [...listeners]) l(e.run);
-  });
-  const read = (id: number) => client.ok<{ run: RunState }>("runs.get", { id }, "query").then((r) => r.run);
+  const wake = (run: number) => {
+    for (const l of [...listeners]) l(run);
+  };
+  socket.on("site.runs", (e: { site: string; run: number }) => e.site === slug && wake(e.run));
+  socket.on("run.events", (e: { run: number }) => wake(e.run));
+  const read = (id: number) =>
+    client.ok<{ run: RunState }>("runs.get", { id }, "query").then(({ run: r }) => ({ id: r.id, status: r.status, worker: r.worker, startedAt: r.startedAt, finishedAt: r.finishedAt, message: r.message, lastSeq: r.lastSeq }));
   return {
     read,
-    until(id: number, ok: (run: RunState) => boolean, what: string, timeoutMs = 60_000): Promise<RunState> {
+    async until(id: number, ok: (run: RunState) => boolean, what: string, timeoutMs = 60_000): Promise<RunState> {
+      await join("run.watch", id);
       return new Promise((resolve, reject) => {
         let last: RunState | undefined;
         let settled = false;
+        let reading = false;
+        let again = false;
         const finish = (settle: () => void) => {
           if (settled) return;
           settled = true;
@@ -92,18 +101,30 @@ export async function siteWatcher(client: Client, slug: string) {
           listeners.delete(onRun);
           settle();
         };
-        const check = () =>
+        // One read at a time; a wake-up during a read asks for one more after it.
+        const check = (): void => {
+          if (reading) {
+            again = true;
+            return;
+          }
+          reading = true;
           read(id).then(
             (run) => {
+              reading = false;
               last = run;
-              if (ok(run)) finish(() => resolve(run));
+              if (ok(run)) return finish(() => resolve(run));
+              if (again) {
+                again = false;
+                check();
+              }
             },
             (e: Error) => finish(() => reject(e)),
           );
+        };
         const onRun = (run: number) => void (run === id && check());
         const timer = setTimeout(() => finish(() => reject(new Error(`run ${id}: ${what} not within ${timeoutMs / 1000} s (last seen: ${JSON.stringify(last)})`))), timeoutMs);
         listeners.add(onRun);
-        void check();
+        check();
       });
     },
     close: () => void socket.disconnect(),
