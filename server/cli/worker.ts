@@ -107,7 +107,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   }
   if (!env.FLIGHTDECK_URL) io.err("flightdeck worker: FLIGHTDECK_URL is not set: machines deployed by this worker's runs are told to reach introspection at " + `http://${env.HOST}:${env.PORT}`);
   io.out(
-    `flightdeck worker ${parts.worker!.id}: executing runs of ${describeServer(url)} (${settings.capacity} at once, lease ${settings.leaseMs / 1000} s, grace ${settings.graceMs / 1000} s)`,
+    `flightdeck worker ${parts.worker!.id} is ready: executing runs of ${describeServer(url)} (${settings.capacity} at once, lease ${settings.leaseMs / 1000} s, grace ${settings.graceMs / 1000} s)`,
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -57,10 +57,10 @@ async function startWorker(url: string): Promise<WorkerProcess> {
     const timer = setTimeout(() => reject(new Error(`the worker did not start:\n${w.output.join("\n")}`)), 60_000);
     void w.exited.then((e) => reject(new Error(`the worker exited (${e.code ?? e.signal}):\n${w.output.join("\n")}`)));
     const look = () => {
-      const line = w.output.find((l) => /^flightdeck worker \S+: executing runs/.test(l));
+      const line = w.output.find((l) => /^flightdeck worker \S+ is ready: executing runs/.test(l));
       if (!line) return;
       clearTimeout(timer);
-      resolve(line.split(" ")[2]!.replace(/:$/, ""));
+      resolve(line.split(" ")[2]!);
     };
     createInterface({ input: w.child.stdout! }).on("line", look);
   });

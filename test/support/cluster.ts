@@ -104,7 +104,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   const start = (role: "web" | "worker", env: Record<string, string>, executes = !noWorker) => {
     const name = `${role}-${++count}`;
-    const args = role === "web" ? ["--import", "tsx", "server/main.ts", ...(executes ? [] : ["--no-worker"])] : ["--import", "tsx", "server/cli/entry.ts", "worker"];
+    const args = role === "web" ? ["--import", "tsx", "server/main.ts", ...(executes ? [] : ["--no-worker"])] : ["--import", "tsx", "server/cli/worker.ts"];
     return launch(name, role, args, { ...baseEnv, ...env });
   };
 
