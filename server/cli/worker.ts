@@ -82,6 +82,23 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   }
   broadcaster.boardsOf = boardsShowing(store.accounts);
 
+  // Processes of one installation run one build: a worker of another version could read the plans, events and
+  // queue of this one differently. (The schema itself was checked when the store opened.)
+  const version = flightdeckVersion();
+  try {
+    const others = (await store.workers.live(new Date(Date.now() - 3 * settings.leaseMs))).filter((w) => w.version !== version);
+    if (others.length) {
+      await broadcaster.close().catch(() => undefined);
+      await store.close();
+      const versions = [...new Set(others.map((w) => w.version))].join(", ");
+      return fail(`this worker is Flightdeck ${version}, but live processes of this installation run ${versions} (${others.map((w) => w.id).join(", ")}): start workers from the same build as the dashboard`);
+    }
+  } catch (e) {
+    await broadcaster.close().catch(() => undefined);
+    await store.close();
+    return fail((e as Error).message);
+  }
+
   // The dashboard's identity, never a new one: secrets encrypted to it must open here too.
   const serverIdentity = loadServerIdentity(env.FLIGHTDECK_DATA, { passphrase: process.env.FLIGHTDECK_AGE_PASSPHRASE, create: false });
   serverIdentity.catch((e: Error) => io.err(`flightdeck worker: ${e.message}: runs that use secret: values fail until the dashboard's age identity is in ${env.FLIGHTDECK_DATA} (or given by SOPS_AGE_KEY)`));
@@ -93,7 +110,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
     executes: true,
     settings,
     publicUrl: env.FLIGHTDECK_URL ?? `http://${env.HOST}:${env.PORT}`,
-    version: flightdeckVersion(),
+    version,
     log: (l) => io.err(`flightdeck worker: ${l}`),
   });
   const runner = new RunService({ store, broadcaster, policies: new ServerPolicies(env, store.sites), serverIdentity, control: parts.control, queue: parts.queue });

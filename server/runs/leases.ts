@@ -119,7 +119,15 @@ export class LeaseSweeper {
       await queue.nudgeSite(run.site);
     }
     await this.renudge();
+    await this.forgetGone();
     return interrupted;
+  }
+
+  /** Registry rows of processes not seen for long (killed ones cannot deregister): the list stays the live ones. */
+  private async forgetGone() {
+    const { workers } = this.o.store;
+    const before = Date.now() - Math.max(10 * this.o.leaseMs, 5 * 60_000);
+    for (const w of await workers.live(new Date(0))) if (w.seenAt.getTime() < before) await workers.remove(w.id);
   }
 
   /**

@@ -15,6 +15,7 @@ import { after, test } from "node:test";
 import { RunTracker } from "../../server/engine";
 import { readEnv } from "../../server/env";
 import { createServices, type Services } from "../../server/services";
+import { openPostgresStore } from "../../server/store/pg";
 import { allowLocal, asUser, noApprovals } from "../api/callers";
 import { localInventory, workflow } from "../engine/fleet-site";
 import { createTestDatabase } from "../support/postgres";
@@ -151,7 +152,7 @@ test("two worker processes: one SIGKILLed mid-run (its run interrupted within 30
   }
 });
 
-test("a worker refuses, in one line with exit 2, a database this build has not migrated and a missing FLIGHTDECK_DATABASE_URL", async () => {
+test("a worker refuses, in one line with exit 2, a database this build has not migrated, live processes of another version, and a missing FLIGHTDECK_DATABASE_URL", async () => {
   const db = await createTestDatabase();
   try {
     const fresh = spawnWorker({ FLIGHTDECK_DATABASE_URL: db.url });
@@ -159,6 +160,18 @@ test("a worker refuses, in one line with exit 2, a database this build has not m
     assert.equal(fresh.output.length, 1, fresh.output.join("\n"));
     assert.match(fresh.output[0]!, /^flightdeck worker: /);
     assert.doesNotMatch(fresh.output[0]!, /\n|at .*\.ts:/);
+
+    // Migrated now (as the dashboard would), with a live process of another build registered.
+    const store = await openPostgresStore(db.url);
+    try {
+      await store.workers.register({ id: "old-host:42:abcdef", host: "old-host", pid: 42, version: "0.0.1-old" });
+      const mixed = spawnWorker({ FLIGHTDECK_DATABASE_URL: db.url });
+      assert.deepEqual(await mixed.exited, { code: 2, signal: null }, mixed.output.join("\n"));
+      assert.equal(mixed.output.length, 1, mixed.output.join("\n"));
+      assert.match(mixed.output[0]!, /^flightdeck worker: this worker is Flightdeck \S+, but live processes of this installation run 0\.0\.1-old \(old-host:42:abcdef\)/);
+    } finally {
+      await store.close();
+    }
 
     const none = spawnWorker({ FLIGHTDECK_DATABASE_URL: "" });
     assert.deepEqual(await none.exited, { code: 2, signal: null });
