@@ -5,7 +5,8 @@
  * The wire format is @socket.io/postgres-adapter 0.5's: NOTIFY on `<prefix>#<namespace>` with the JSON message,
  * or, for payloads of 8000 bytes and more (NOTIFY's limit; every run.events batch of a big run), the message
  * msgpack-encoded in the attachments table and only its id notified. Receivers read attachments right away;
- * rows older than CLEANUP_MS are deleted by every web replica every CLEANUP_MS.
+ * rows older than CLEANUP_MS are deleted every CLEANUP_MS by every web replica (the adapter) and every worker
+ * (the emitter).
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";

@@ -13,7 +13,7 @@
  */
 import { encode } from "@msgpack/msgpack";
 import type pg from "pg";
-import { ATTACHMENTS_TABLE, broadcastPool, CHANNEL, ensureAttachmentsTable, PAYLOAD_THRESHOLD } from "./pg-common";
+import { ATTACHMENTS_TABLE, broadcastPool, CHANNEL, CLEANUP_MS, ensureAttachmentsTable, PAYLOAD_THRESHOLD } from "./pg-common";
 import { OutageLog, redact } from "./outage";
 import { RoomBroadcaster, type Payload } from "./rooms";
 import type { ServerToClientEvents } from "./types";
@@ -33,12 +33,22 @@ export class PostgresEmitterBroadcaster extends RoomBroadcaster {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  private readonly cleanup: NodeJS.Timeout;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly outage: OutageLog,
   ) {
     super();
+    // The replicas' adapters delete old attachments; with no replica up (workers go on without dashboards) the
+    // workers' own would pile up at megabytes a second, so the emitter deletes them too, as the adapter does.
+    this.cleanup = setInterval(() => {
+      this.pool.query(`delete from ${ATTACHMENTS_TABLE} where created_at < now() - interval '${CLEANUP_MS} milliseconds'`).then(
+        () => this.outage.ok(),
+        (err: unknown) => this.outage.fail(err),
+      );
+    }, CLEANUP_MS);
+    this.cleanup.unref();
   }
 
   /** Connects (two connections at most: publishes go one at a time) and makes sure the attachments table exists. */
@@ -89,6 +99,7 @@ export class PostgresEmitterBroadcaster extends RoomBroadcaster {
   async close() {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.cleanup);
     await this.chain;
     await this.pool.end();
   }

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import pg from "pg";
 import { after, before, describe, test } from "node:test";
 import { Server } from "socket.io";
 import { io as connectClient, type Socket } from "socket.io-client";
@@ -215,6 +216,28 @@ describe("broadcast across processes over PostgreSQL", () => {
     } finally {
       await emitter.close();
       await watched.close();
+    }
+  });
+
+  test("a worker's emitter deletes old attachments itself (workers may run while no replica is up to do it)", async () => {
+    const alone = await createTestDatabase();
+    const emitter = await PostgresEmitterBroadcaster.open(alone.url);
+    const client = new pg.Client({ connectionString: alone.url });
+    await client.connect();
+    try {
+      await client.query("insert into socket_io_attachments (payload, created_at) values ('\\x00', now() - interval '1 minute'), ('\\x01', now() + interval '1 minute')");
+      // The emitter's cleanup runs every 10 s: wait for its effect (checked twice a second, 25 s at most).
+      const deadline = Date.now() + 25_000;
+      let left = 2;
+      while (left === 2 && Date.now() < deadline) {
+        left = Number((await client.query<{ n: string }>("select count(*) as n from socket_io_attachments")).rows[0]!.n);
+        if (left === 2) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      assert.equal(left, 1, "the old row is deleted, the recent one kept");
+    } finally {
+      await client.end();
+      await emitter.close();
+      await alone.drop();
     }
   });
 
