@@ -73,15 +73,17 @@ const stop = (signal: NodeJS.Signals) => {
   stopping = true;
   const running = svc.runParts.worker?.runs().length ?? 0;
   console.log(`flightdeck: stopping${running ? ` (${running} run${running > 1 ? "s" : ""} may finish first; again to stop at once)` : ""}`);
-  // io.close() closes the adapter (its LISTEN connection goes back to the broadcast's pool) before that pool ends.
-  const closed = io.close().then(() => crossProcess?.close());
-  // Keep-alive sockets can hold close() open; don't wait for them beyond 3 s.
-  const httpClosed = new Promise<void>((resolve) => {
-    http.close(() => resolve());
-    setTimeout(resolve, 3000).unref();
-  });
-  void Promise.all([closed, httpClosed])
-    .then(() => svc.close(`the server was stopped (${signal})`))
+  // No new connections from now; the browsers already connected (and, through the adapter, every replica's) keep
+  // hearing the runs that finish within their grace period. Then the sockets, the adapter and the store close.
+  const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+  void svc.runParts
+    .stop(`the server was stopped (${signal})`)
+    // io.close() closes the adapter (its LISTEN connection goes back to the broadcast's pool) before that pool ends.
+    .then(() => io.close())
+    .then(() => crossProcess?.close())
+    // Keep-alive sockets can hold close() open; don't wait for them beyond 3 s.
+    .then(() => Promise.race([httpClosed, new Promise<void>((resolve) => setTimeout(resolve, 3000).unref())]))
+    .then(() => svc.close())
     .catch((e: Error) => console.error(`flightdeck: while stopping: ${e.message}`))
     .finally(() => process.exit(0));
 };

@@ -35,6 +35,7 @@ export class RunParts {
   sweeper: LeaseSweeper | undefined;
   private dispatcher: Dispatcher | undefined;
   private started = false;
+  private stopped: Promise<void> | undefined;
 
   constructor(private readonly o: RunPartsOptions) {
     if (o.store.dialect === "postgres") {
@@ -90,20 +91,27 @@ export class RunParts {
    * Stops taking runs, lets running ones finish within the grace period (then interrupts them, saying
    * `reason`), stops the sweeper and closes the connections.
    */
-  async stop(reason = "the process was stopped", graceMs = this.o.settings.graceMs) {
-    await this.dispatcher?.stop();
-    await this.worker?.stop(graceMs, reason);
-    await this.sweeper?.stop();
-    await this.queue.close();
-    await this.control.close();
+  stop(reason = "the process was stopped", graceMs = this.o.settings.graceMs): Promise<void> {
+    // Once: the server stops its runs first (sockets still open), then closes everything else, this included.
+    this.stopped ??= (async () => {
+      await this.dispatcher?.stop();
+      await this.worker?.stop(graceMs, reason);
+      await this.sweeper?.stop();
+      await this.queue.close();
+      await this.control.close();
+    })();
+    return this.stopped;
   }
 
   /** As a killed process: nothing ended, nothing deregistered (tests). */
-  async abandon() {
-    await this.dispatcher?.stop();
-    await this.worker?.abandon();
-    await this.sweeper?.stop();
-    await this.queue.close();
-    await this.control.close();
+  abandon(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.dispatcher?.stop();
+      await this.worker?.abandon();
+      await this.sweeper?.stop();
+      await this.queue.close();
+      await this.control.close();
+    })();
+    return this.stopped;
   }
 }
