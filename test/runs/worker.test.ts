@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import pg from "pg";
 import { planDeployment, RunTracker, type OutputChunk, type RunEvent, type RunStatus } from "../../server/engine";
 import { PostgresControl, type ControlChannel } from "../../server/runs/control";
 import { IntrospectionTokens } from "../../server/runs/introspection";
@@ -331,6 +332,55 @@ describe("PostgreSQL: workers, leases, cancel", () => {
       assert.equal(await s.store.workers.live(new Date(0)).then((w) => w.length), 0, "the stopped worker deregistered");
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe("PostgreSQL: the control channel", () => {
+  test("comes back after its connection is terminated, and a handler that throws harms nothing", async () => {
+    const db = await createTestDatabase();
+    const lines: string[] = [];
+    const listener = new PostgresControl({ url: db.url, log: (l) => lines.push(l) });
+    const sender = new PostgresControl({ url: db.url });
+    try {
+      await Promise.all([listener.whenListening(), sender.whenListening()]);
+      listener.subscribe(() => {
+        throw new Error("a broken handler");
+      });
+      const heard: number[] = [];
+      let back!: () => void;
+      const reconnected = new Promise<void>((resolve) => (back = resolve));
+      listener.subscribe((m) => {
+        if (m.kind === "cancel") heard.push(m.run);
+        // After a reconnection the channel tells its own handlers to look again (what was said meanwhile is lost).
+        if (m.kind === "nudge" && m.run === undefined && m.site === undefined) back();
+      });
+      const first = bounded(new Promise<void>((resolve) => listener.subscribe((m) => {
+            if (m.kind === "cancel" && m.run === 1) resolve();
+          })), 10_000, "the first message");
+      await sender.publish({ kind: "cancel", run: 1, by: "t" });
+      await first;
+
+      // The database ends the listening connection (as a restart or a network cut would).
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ n: number }>("select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'flightdeck-control' and pid <> pg_backend_pid()");
+        assert.ok(rows[0]!.n >= 1);
+      } finally {
+        await admin.end();
+      }
+      await bounded(reconnected, 15_000, "the listener reconnects");
+      const second = bounded(new Promise<void>((resolve) => listener.subscribe((m) => {
+            if (m.kind === "cancel" && m.run === 2) resolve();
+          })), 10_000, "a message after the reconnection");
+      await sender.publish({ kind: "cancel", run: 2, by: "t" });
+      await second;
+      assert.deepEqual(heard, [1, 2]);
+      assert.ok(lines.some((l) => /lost the database connection/.test(l)) && lines.some((l) => /listening again/.test(l)), lines.join("\n"));
+    } finally {
+      await Promise.all([listener.close(), sender.close()]);
+      await db.drop();
     }
   });
 });
