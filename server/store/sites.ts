@@ -121,5 +121,8 @@ export function lintCounts(files: SiteFile[]): LintCounts {
  */
 function checkText(path: string, content: string): string {
   if (LONE_SURROGATE.test(content)) throw new InvalidInputError(`${path}: the content is not valid UTF-8 text`);
+  // Site files are text (archive import leaves binary files out), and PostgreSQL's text cannot hold NUL: refused
+  // on both databases alike rather than accepted by one.
+  if (content.includes("\u0000")) throw new InvalidInputError(`${path}: the content holds a NUL character; site files are text`);
   return content;
 }

@@ -135,6 +135,9 @@ for (const dialect of DIALECTS) {
       assert.equal(await store.sites.head("lab"), 2);
       assert.deepEqual((await store.sites.files("lab")).files.map((f) => f.path), ["a.yml", "inventory.yml"]);
       await rejectsWith(store.sites.save("lab", { baseRevision: 2, changes: [], author: "cy", message: "" }), "INVALID_INPUT", /nothing to save/);
+      // Text that PostgreSQL could not store is refused alike on both databases, before any write.
+      await rejectsWith(store.sites.save("lab", { baseRevision: 2, changes: [{ path: "n.yml", content: "a: \u0000\n" }], author: "cy", message: "" }), "INVALID_INPUT", /n\.yml: the content holds a NUL character/);
+      assert.equal(await store.sites.head("lab"), 2);
     });
 
     test("concurrent saves on the same base: exactly one wins, the others get the stale-base conflict", async () => {

@@ -99,6 +99,8 @@ describe("site store on a real SQLite file", () => {
   test("content that is not valid UTF-8 text is refused, not stored as U+FFFD", async () => {
     const before = (await store.revisions("lab")).length;
     await assert.rejects(async () => await store.save("lab", { baseRevision: 3, changes: [{ path: "bad.yml", content: "a: \udc80\n" }], author: "x", message: "" }), /bad\.yml: the content is not valid UTF-8 text/);
+    // NUL is not text either (and PostgreSQL could not store it): refused alike on both databases.
+    await assert.rejects(async () => await store.save("lab", { baseRevision: 3, changes: [{ path: "nul.yml", content: "a: 1\u0000\n" }], author: "x", message: "" }), /nul\.yml: the content holds a NUL character/);
     assert.equal((await store.revisions("lab")).length, before);
     // A real replacement character (or an emoji's surrogate pair) is text like any other.
     await store.create({ slug: "text", name: "Text", files: [{ path: "ok.yml", content: "a: \ufffd \u{1F600}\n" }], author: "x", message: "" });

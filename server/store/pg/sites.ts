@@ -11,7 +11,7 @@ import type { SiteFile } from "../../inventory";
 import { applyChanges, blobHash, checkBase, checkChanges, checkCreate, noRevision, noSite, normalise, revisionRow, siteExists } from "../sites";
 import type { CreateSiteRequest, ReplaceRequest, RevisionSummary, SaveRequest, SavedRevision, SiteSettings, SiteStore, SiteSummary } from "../types";
 import type { PgDb, PgTx } from "./db";
-import { notText, isUniqueViolation } from "./errors";
+import { isUniqueViolation } from "./errors";
 
 /** Rows per multi-row insert: well under PostgreSQL's 65,535 parameters per statement. */
 const ROWS_PER_INSERT = 5_000;
@@ -78,34 +78,26 @@ export class PgSiteStore implements SiteStore {
     } catch (e) {
       // Two creates of one slug at once: the loser's insert waited for the winner and then found the slug taken.
       if (isUniqueViolation(e, "sites_slug_unique")) throw siteExists(input.slug);
-      throw notText(e);
+      throw e;
     }
   }
 
   async save(slug: string, request: SaveRequest): Promise<SavedRevision> {
     const changes = checkChanges(request.changes);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const { siteId, head } = await lockedHead(tx, slug);
-        checkBase(head, request.baseRevision);
-        const files = applyChanges(await readFiles(tx, head.id), changes);
-        return writeRevision(tx, siteId, head.number + 1, files, request.author, request.message, request.lint);
-      });
-    } catch (e) {
-      throw notText(e);
-    }
+    return this.db.transaction(async (tx) => {
+      const { siteId, head } = await lockedHead(tx, slug);
+      checkBase(head, request.baseRevision);
+      const files = applyChanges(await readFiles(tx, head.id), changes);
+      return writeRevision(tx, siteId, head.number + 1, files, request.author, request.message, request.lint);
+    });
   }
 
   async replace(slug: string, input: ReplaceRequest): Promise<SavedRevision> {
     const files = normalise(input.files);
-    try {
-      return await this.db.transaction(async (tx) => {
-        const { siteId, head } = await lockedHead(tx, slug);
-        return writeRevision(tx, siteId, head.number + 1, files, input.author, input.message, input.lint);
-      });
-    } catch (e) {
-      throw notText(e);
-    }
+    return this.db.transaction(async (tx) => {
+      const { siteId, head } = await lockedHead(tx, slug);
+      return writeRevision(tx, siteId, head.number + 1, files, input.author, input.message, input.lint);
+    });
   }
 
   async revisions(slug: string): Promise<RevisionSummary[]> {
