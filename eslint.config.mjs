@@ -69,8 +69,9 @@ export default tseslint.config(
   },
   {
     files: ["server/cli/**"],
-    // `flightdeck worker` is a server process that bin/flightdeck.mjs starts from the sources, not part of the bundled CLI.
-    ignores: ["server/cli/worker.ts"],
+    // `flightdeck worker` and `flightdeck migrate` are server commands that bin/flightdeck.mjs starts from the sources,
+    // not part of the bundled CLI.
+    ignores: ["server/cli/worker.ts", "server/cli/migrate.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `flightdeck serve` starts the dashboard (`serve --no-worker`: without executing runs, PostgreSQL only);
-// `flightdeck worker` a run worker (PostgreSQL), from the TypeScript sources through tsx, no Next build needed;
+// `flightdeck worker` a run worker (PostgreSQL) and `flightdeck migrate` the database's migrations, both from the
+// TypeScript sources through tsx (no Next build needed, and the database drivers stay out of the CLI's bundle);
 // every other command runs the CLI, from the bundle when it is up to date with the sources (a fast start), else
 // from the TypeScript sources through tsx.
 import { spawn } from "node:child_process";
@@ -11,7 +12,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 if (process.argv[2] === "serve") serve(process.argv.slice(3));
-else if (process.argv[2] === "worker") await worker(process.argv.slice(3));
+else if (process.argv[2] === "worker") await fromSources("server/cli/worker.ts", "runWorker", process.argv.slice(3));
+else if (process.argv[2] === "migrate") await fromSources("server/cli/migrate.ts", "runMigrate", process.argv.slice(3));
 else await cli();
 
 /**
@@ -49,14 +51,14 @@ function serve(args) {
   });
 }
 
-/** A run worker in this process (it handles its own signals: SIGTERM lets running runs finish within the grace period). */
-async function worker(args) {
+/** A command of the server's own (a worker handles its own signals: SIGTERM lets running runs finish within the grace period). */
+async function fromSources(module, entry, args) {
   // Where `serve` runs (scripts/start.sh cds there): the same ./data and migrations whatever the caller's directory.
   process.chdir(root);
   const { register } = await import("tsx/esm/api");
   register();
-  const { runWorker } = await import(pathToFileURL(`${root}server/cli/worker.ts`).href);
-  process.exit(await runWorker(args));
+  const loaded = await import(pathToFileURL(`${root}${module}`).href);
+  process.exit(await loaded[entry](args));
 }
 
 function newest(dir) {

@@ -39,7 +39,11 @@ commands:
   import ansible PATH -o SITE_DIR [--vault-password-file F] [--age-recipient R]
                                               a new site from an Ansible inventory (file or directory, with
                                               group_vars/ and host_vars/): flightdeck import help
-  serve                                       start the dashboard (same as npm start)
+  serve [--no-worker]                         start the dashboard (same as npm start); --no-worker: runs are
+                                              executed by worker processes (PostgreSQL only)
+  worker                                      execute queued runs of a PostgreSQL installation
+                                              (flightdeck worker --help)
+  migrate                                     apply this build's database migrations and stop
 
 exit status: 0 clean (exec: every host ok), 1 lint errors (exec: a host failed), 2 bad usage or input`;
 
