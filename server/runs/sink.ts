@@ -12,14 +12,16 @@ import type { RunStore, StoredOutputChunk, UnnumberedEvent } from "../store/type
 
 const FLUSH_MS = 25;
 const FLUSH_EVENTS = 512;
+/** The most events one transaction stores (and one broadcast carries) when they have piled up. */
+const MAX_BATCH = 4096;
 
 export class StoredSink implements EventSink {
   private events: UnnumberedEvent[] = [];
   private chunks: StoredOutputChunk[] = [];
   private readonly cap = new OutputCap();
   private timer: NodeJS.Timeout | undefined;
-  /** The end of the chain of flushes: each batch is stored and broadcast after the one before. */
-  private chain: Promise<void> = Promise.resolve();
+  /** The batch being stored, and those that follow it while events keep coming. */
+  private draining: Promise<void> | undefined;
   /** The first failure to store: every later flush reports it (nothing after a lost batch may be broadcast). */
   private failure: Error | undefined;
 
@@ -42,27 +44,43 @@ export class StoredSink implements EventSink {
     this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS);
   }
 
-  /** Stores (then broadcasts) what was collected; resolves when it and every earlier batch are stored, rejects if one could not be. */
+  /**
+   * Stores (then broadcasts) what was collected; resolves when it and every earlier batch are stored, rejects if
+   * one could not be. One batch is stored at a time: what comes while one is being stored waits and goes in
+   * the next, as one batch (up to MAX_BATCH events), so a slow database gets fewer, larger transactions instead
+   * of a growing line of small ones (on PostgreSQL under load, a line that delayed events by seconds).
+   */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const events = this.events;
-    const chunks = this.chunks;
-    this.events = [];
-    this.chunks = [];
-    this.chain = this.chain.then(async () => {
-      if (this.failure !== undefined) throw this.failure;
-      if (!events.length && !chunks.length) return;
-      try {
-        const stored = await this.store.append(this.runId, events, chunks);
-        if (stored.length) this.broadcaster.runEvents(this.runId, stored);
-        if (chunks.length) this.broadcaster.runOutput(this.runId, chunks);
-      } catch (e) {
-        this.failure = e instanceof Error ? e : new Error(String(e));
-        console.error(`flightdeck: could not store the events of run ${this.runId}: ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      }
-    });
-    return this.chain;
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.draining) return this.draining;
+    if (!this.events.length && !this.chunks.length) return Promise.resolve();
+    this.draining = this.drain();
+    return this.draining;
+  }
+
+  /** Stores batches until nothing is left (its first pass always awaits a store: there is something to store). */
+  private async drain(): Promise<void> {
+    try {
+      do {
+        const events = this.events.splice(0, MAX_BATCH);
+        // Output goes with the last batch of events (numbering and broadcast order stay those of the events).
+        const chunks = this.events.length ? [] : this.chunks;
+        if (!this.events.length) this.chunks = [];
+        try {
+          const stored = await this.store.append(this.runId, events, chunks);
+          if (stored.length) this.broadcaster.runEvents(this.runId, stored);
+          if (chunks.length) this.broadcaster.runOutput(this.runId, chunks);
+        } catch (e) {
+          this.failure = e instanceof Error ? e : new Error(String(e));
+          console.error(`flightdeck: could not store the events of run ${this.runId}: ${e instanceof Error ? e.message : String(e)}`);
+          throw e;
+        }
+      } while (this.events.length || this.chunks.length);
+    } finally {
+      // Cleared in the same step as the last check above, so a flush asked for after it starts a new drain.
+      this.draining = undefined;
+    }
   }
 }
