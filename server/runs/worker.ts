@@ -269,7 +269,8 @@ export class RunWorker {
       sink.event({ type: "run.finished", status: "failed", message });
     }
     await tokens.endRun(id).catch((e: unknown) => this.log(`run ${id}: cannot end its introspection tokens: ${errorText(e)}`));
-    if (entry.fenced) return status;
+    // Without its lease the run is another process's to end: as interrupted, which is what it is for this worker.
+    if (entry.fenced) return "interrupted";
     try {
       await stored.flush();
     } catch (e) {
@@ -369,7 +370,7 @@ class WorkerSink implements EventSink {
     if (this.entry.fenced) return true;
     if (!this.leased || Date.now() <= this.entry.leaseValidUntil) return false;
     this.entry.fenced = true;
-    if (!this.entry.controller.signal.aborted) this.entry.controller.abort(new Error("lease lapsed"));
+    if (!this.entry.controller.signal.aborted) this.entry.controller.abort(new Error("its lease lapsed"));
     return true;
   }
 

@@ -103,18 +103,21 @@ async function queueRun(store: Store, slug: string): Promise<number> {
 
 interface Setup {
   store: Store;
+  /** This database's broadcasts (run ids start at 1 in every database: one recorder each). */
+  recorder: Recorder;
   url?: string;
   parts(options?: { executes?: boolean; leaseMs?: number; capacity?: number; id?: string }): RunParts;
   close(): Promise<void>;
 }
 
-const recorder = new Recorder();
 
 function sqliteSetup(): Setup {
   const dir = mkdtempSync(join(tmpdir(), "fd-worker-"));
   const store = openSqliteStore(dir);
+  const recorder = new Recorder();
   return {
     store,
+    recorder,
     parts: (o = {}) =>
       new RunParts({
         store,
@@ -135,8 +138,10 @@ async function postgresSetup(): Promise<Setup> {
   const db = await createTestDatabase();
   const store = await openPostgresStore(db.url, { poolSize: 4 });
   const opened: RunParts[] = [];
+  const recorder = new Recorder();
   return {
     store,
+    recorder,
     url: db.url,
     parts: (o = {}) => {
       const parts = new RunParts({
@@ -237,18 +242,19 @@ describe("PostgreSQL: workers, leases, cancel", () => {
     try {
       await addSite(s.store, "long", LONG);
       const leaseMs = 1500;
-      const live = s.parts({ leaseMs });
+      // One run at a time: while it holds the long run, the next one can only go to the doomed worker.
+      const live = s.parts({ leaseMs, capacity: 1 });
       const doomed = s.parts({ leaseMs });
       await live.start(execution(s.store));
       const held = await queueRun(s.store, "long");
       await live.queue.submit(held);
-      await recorder.until(held, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", "the live worker's run reaches its long step");
-      // The live worker holds the site's only slot: the doomed worker gets a run of another site.
+      await s.recorder.until(held, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", "the live worker's run reaches its long step");
+      // The doomed worker gets a run of another site (the live one is full).
       await addSite(s.store, "other", LONG);
       await doomed.start(execution(s.store));
       const dies = await queueRun(s.store, "other");
       await doomed.queue.submit(dies);
-      await recorder.until(dies, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", "the doomed worker's run reaches its long step");
+      await s.recorder.until(dies, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", "the doomed worker's run reaches its long step");
       assert.equal((await s.store.runs.get(dies)).worker, doomed.worker!.id);
 
       // Whichever process's sweeper gets there first ends it: the test hears it on a channel of its own.
@@ -265,14 +271,14 @@ describe("PostgreSQL: workers, leases, cancel", () => {
       assert.equal((await s.store.runs.get(held)).status, "running", "the live worker's run is left alone");
 
       // Two more sweepers race with the restarted process's for the dead worker's run once its lease expired.
-      const sweeperA = new LeaseSweeper({ store: s.store, broadcaster: recorder, control, queue: restarted.queue, leaseMs });
-      const sweeperB = new LeaseSweeper({ store: s.store, broadcaster: recorder, control, queue: restarted.queue, leaseMs });
+      const sweeperA = new LeaseSweeper({ store: s.store, broadcaster: s.recorder, control, queue: restarted.queue, leaseMs });
+      const sweeperB = new LeaseSweeper({ store: s.store, broadcaster: s.recorder, control, queue: restarted.queue, leaseMs });
       sweeperA.start();
       sweeperB.start();
       assert.equal((await ended).get(dies), "interrupted");
       await Promise.all([sweeperA.stop(), sweeperB.stop()]);
       // And once more, directly: the run is no longer running, so nothing is written.
-      assert.equal(await interruptRun(s.store, recorder, dies, ["running"], { run: "x", step: "x" }), false);
+      assert.equal(await interruptRun(s.store, s.recorder, dies, ["running"], { run: "x", step: "x" }), false);
 
       const run = await s.store.runs.get(dies);
       assert.equal(run.status, "interrupted");
@@ -313,7 +319,7 @@ describe("PostgreSQL: workers, leases, cancel", () => {
       const b = await queueRun(s.store, "long");
       await parts.queue.submit(a);
       await parts.queue.submit(b);
-      for (const id of [a, b]) await recorder.until(id, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", `run ${id} reaches its long step`);
+      for (const id of [a, b]) await s.recorder.until(id, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", `run ${id} reaches its long step`);
 
       const ended = finishedAll(parts.control, [a]);
       await s.store.runs.requestCancel(a, "rita");
@@ -332,6 +338,75 @@ describe("PostgreSQL: workers, leases, cancel", () => {
       assert.equal(await s.store.workers.live(new Date(0)).then((w) => w.length), 0, "the stopped worker deregistered");
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe("PostgreSQL: a worker that loses the database", () => {
+  test("stops its runs rather than run them unleased; once the database is back a sweeper ends them exactly once", async () => {
+    const s = await postgresSetup();
+    const admin = new pg.Client({ connectionString: s.url!.replace(/\/[^/]*$/, "/postgres") });
+    await admin.connect();
+    const database = new URL(s.url!).pathname.slice(1);
+    let parts: RunParts | undefined;
+    let workerStore: Store | undefined;
+    try {
+      await addSite(s.store, "long", LONG);
+      const leaseMs = 1500;
+      // The worker has a store (pool) of its own: the one the database will refuse.
+      workerStore = await openPostgresStore(s.url!, { poolSize: 2 });
+      parts = new RunParts({
+        store: workerStore,
+        databaseUrl: s.url,
+        broadcaster: s.recorder,
+        executes: true,
+        settings: { capacity: 2, leaseMs, graceMs: 0 },
+        publicUrl: "http://127.0.0.1:1",
+        version: "test",
+        pollMs: 500,
+        log: () => undefined,
+      });
+      await parts.start(execution(workerStore));
+      const id = await queueRun(s.store, "long");
+      await parts.queue.submit(id);
+      await s.recorder.until(id, (e) => e.type === "step.status" && e.step === "long" && e.status === "running", "the run reaches its long step");
+      const finished = parts.worker!.finished(id)!;
+
+      // The database turns this worker away: no new connection, the open ones ended.
+      await admin.query(`alter database ${database} allow_connections false`);
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [database]);
+      const stoppedAt = Date.now();
+      assert.equal(await bounded(finished, 10_000, "the worker stops its run without a lease"), "interrupted");
+      assert.ok(Date.now() - stoppedAt < 2 * leaseMs + 3000, `stopped about when its lease ran out (after ${Date.now() - stoppedAt} ms)`);
+
+      await admin.query(`alter database ${database} allow_connections true`);
+      await s.store.close().catch(() => undefined);
+      const store = await openPostgresStore(s.url!, { poolSize: 2 });
+      try {
+        assert.equal((await store.runs.get(id)).status, "running", "its end could not be stored: the row still says running");
+        const control = new PostgresControl({ url: s.url! });
+        await control.whenListening();
+        const ended = finishedAll(control, [id], 20_000);
+        const a = new LeaseSweeper({ store, broadcaster: s.recorder, control, queue: parts.queue, leaseMs });
+        const b = new LeaseSweeper({ store, broadcaster: s.recorder, control, queue: parts.queue, leaseMs });
+        a.start();
+        b.start();
+        assert.equal((await ended).get(id), "interrupted");
+        await Promise.all([a.stop(), b.stop()]);
+        await control.close();
+        const events = await store.runs.events(id);
+        assertGapFree(events);
+        assert.equal(events.filter((e) => e.type === "run.finished").length, 1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await admin.query(`alter database ${database} allow_connections true`).catch(() => undefined);
+      // Also when the test failed early: pg-boss's timers would keep the process alive.
+      await parts?.abandon().catch(() => undefined);
+      await workerStore?.close().catch(() => undefined);
+      await admin.end();
+      await s.close().catch(() => undefined);
     }
   });
 });
