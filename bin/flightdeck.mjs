@@ -57,6 +57,7 @@ async function fromSources(module, entry, args) {
   process.chdir(root);
   const { register } = await import("tsx/esm/api");
   register();
+  (await import(pathToFileURL(`${root}server/stdio.ts`).href)).survivePipeLoss();
   const loaded = await import(pathToFileURL(`${root}${module}`).href);
   process.exit(await loaded[entry](args));
 }

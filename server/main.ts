@@ -13,6 +13,9 @@ import { attachSocketHandlers } from "./socket";
 import { readEnv } from "./env";
 import { createServices, provideServices } from "./services";
 import { usePostgresAdapter, type ClientToServerEvents, type ServerToClientEvents } from "./broadcast";
+import { survivePipeLoss } from "./stdio";
+
+survivePipeLoss();
 
 const dev = process.argv.includes("--dev");
 const noWorker = process.argv.includes("--no-worker");
