@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { useConfirm } from "~/components/ui/confirm";
 import { errorMessage } from "~/components/ui/errors";
@@ -53,6 +53,7 @@ export function MembersView({ slug }: { slug: string }) {
           <MemberList slug={slug} data={members.data} error={members.error} roles={roles.data} />
           {members.data && roles.data && <AddMember slug={slug} data={members.data} roles={roles.data} />}
           <Approvals slug={slug} current={site.data.approvalsRequired} />
+          <ParallelRuns slug={slug} current={site.data.parallelRuns} />
           <LocalExecution slug={slug} enabled={site.data.localExecution} />
           {roles.data && <RoleGuide roles={roles.data} />}
         </>
@@ -226,7 +227,28 @@ function AddMember({ slug, data, roles }: { slug: string; data: RouterOutputs["m
   );
 }
 
-function Approvals({ slug, current }: { slug: string; current: number }) {
+type NumericSetting = "approvalsRequired" | "parallelRuns";
+
+/** One numeric site setting in its own small form: saved on its own, audited on its own. */
+function SiteNumber({
+  slug,
+  field,
+  current,
+  title,
+  label,
+  min,
+  max,
+  explain,
+}: {
+  slug: string;
+  field: NumericSetting;
+  current: number;
+  title: string;
+  label: string;
+  min: number;
+  max: number;
+  explain: (n: number | null) => ReactNode;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [value, setValue] = useState(String(current));
@@ -241,36 +263,37 @@ function Approvals({ slug, current }: { slug: string; current: number }) {
     }),
   );
   const n = Number(value);
-  const valid = value.trim() !== "" && Number.isInteger(n) && n >= 0 && n <= 10;
+  const valid = value.trim() !== "" && Number.isInteger(n) && n >= min && n <= max;
+  const id = field === "approvalsRequired" ? "approvals" : "parallel-runs";
 
   return (
     <form
       className="card"
-      aria-labelledby="approvals-title"
+      aria-labelledby={`${id}-title`}
       onSubmit={(e) => {
         e.preventDefault();
         setSaved(false);
-        save.mutate({ slug, approvalsRequired: n });
+        save.mutate({ slug, [field]: n });
       }}
     >
-      <h2 id="approvals-title">Approvals</h2>
-      <label className="adm-approvals-label" htmlFor="approvals-required">
-        Approvals required
+      <h2 id={`${id}-title`}>{title}</h2>
+      <label className="adm-approvals-label" htmlFor={`${id}-value`}>
+        {label}
       </label>
       <div className="adm-approvals">
         <input
-          id="approvals-required"
+          id={`${id}-value`}
           type="number"
-          min={0}
-          max={10}
+          min={min}
+          max={max}
           step={1}
           value={value}
           onChange={(e) => (setValue(e.target.value), setSaved(false))}
           aria-invalid={!valid}
-          aria-describedby="approvals-explain"
-          data-testid="approvals-required"
+          aria-describedby={`${id}-explain`}
+          data-testid={field === "approvalsRequired" ? "approvals-required" : "parallel-runs"}
         />
-        <button className="btn primary" disabled={!valid || n === current || save.isPending} data-testid="approvals-save">
+        <button className="btn primary" disabled={!valid || n === current || save.isPending} data-testid={field === "approvalsRequired" ? "approvals-save" : "parallel-runs-save"}>
           {save.isPending ? "Saving…" : "Save"}
         </button>
         {saved && n === current && (
@@ -279,17 +302,8 @@ function Approvals({ slug, current }: { slug: string; current: number }) {
           </span>
         )}
       </div>
-      <p id="approvals-explain" className="adm-explain">
-        {valid && n === 0 ? (
-          <>
-            <strong>0: runs start as soon as they are requested</strong>, with no review. Fine for a lab; risky for production.
-          </>
-        ) : (
-          <>
-            A requested run waits until <strong>{valid ? n : "N"} {n === 1 ? "approver" : "different approvers"}</strong> (approver or admin role, not the person who asked) approve
-            it; one rejection stops it. <strong>0</strong> means runs start as soon as they are requested.
-          </>
-        )}
+      <p id={`${id}-explain`} className="adm-explain">
+        {explain(valid ? n : null)}
       </p>
       {save.error && (
         <div className="notice error" role="alert">
@@ -297,6 +311,60 @@ function Approvals({ slug, current }: { slug: string; current: number }) {
         </div>
       )}
     </form>
+  );
+}
+
+function Approvals({ slug, current }: { slug: string; current: number }) {
+  return (
+    <SiteNumber
+      slug={slug}
+      field="approvalsRequired"
+      current={current}
+      title="Approvals"
+      label="Approvals required"
+      min={0}
+      max={10}
+      explain={(n) =>
+        n === 0 ? (
+          <>
+            <strong>0: runs start as soon as they are requested</strong>, with no review. Fine for a lab; risky for production.
+          </>
+        ) : (
+          <>
+            A requested run waits until <strong>{n ?? "N"} {n === 1 ? "approver" : "different approvers"}</strong> (approver or admin role, not the person who asked) approve
+            it; one rejection stops it. <strong>0</strong> means runs start as soon as they are requested.
+          </>
+        )
+      }
+    />
+  );
+}
+
+function ParallelRuns({ slug, current }: { slug: string; current: number }) {
+  return (
+    <SiteNumber
+      slug={slug}
+      field="parallelRuns"
+      current={current}
+      title="Runs at once"
+      label="Runs of this site executing at the same time"
+      min={1}
+      max={64}
+      explain={(n) => (
+        <>
+          {n === 1 || n === null ? (
+            <>
+              <strong>One run at a time</strong>: an approved run waits <em>queued</em>, with its place in line, until the one before it ends.
+            </>
+          ) : (
+            <>
+              Up to <strong>{n} runs</strong> of this site execute together (on any worker); more wait <em>queued</em>. Runs that touch the same hosts at once can
+              step on each other.
+            </>
+          )}
+        </>
+      )}
+    />
   );
 }
 

@@ -86,4 +86,18 @@ describe("tRPC routers over a real store", () => {
     const schema = JSON.stringify(await api.files.schema());
     for (const field of ["members", "children", "host_key_checking", "parent"]) assert.ok(schema.includes(`"${field}"`), field);
   });
+  test("site settings: runs at once (1..64) and approvals, each change audited on its own; an empty change is refused", async () => {
+    assert.equal((await api.sites.get({ slug: "demo" })).parallelRuns, 1);
+    await api.sites.settings({ slug: "demo", parallelRuns: 3 });
+    assert.equal((await api.sites.get({ slug: "demo" })).parallelRuns, 3);
+    const { entries } = await api.audit.query({ site: "demo", action: "site.settings" });
+    assert.equal(entries[0]?.target, "runs at once");
+    assert.deepEqual(entries[0]?.detail, { from: 1, to: 3 });
+    assert.equal(await code(api.sites.settings({ slug: "demo", parallelRuns: 0 })), "BAD_REQUEST");
+    assert.equal(await code(api.sites.settings({ slug: "demo", parallelRuns: 65 })), "BAD_REQUEST");
+    assert.equal(await code(api.sites.settings({ slug: "demo" })), "BAD_REQUEST");
+    // Saving the same value again changes nothing and says nothing in the log.
+    await api.sites.settings({ slug: "demo", parallelRuns: 3 });
+    assert.equal((await api.audit.query({ site: "demo", action: "site.settings" })).entries.length, entries.length);
+  });
 });

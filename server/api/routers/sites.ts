@@ -92,13 +92,27 @@ export const sitesRouter = createTRPCRouter({
       return { ...result, binary, ansible };
     }),
 
-  /** Site settings: how many approvals a run needs. */
+  /**
+   * Site settings: how many approvals a run needs, and how many of its runs execute at once across all workers
+   * (more wait in the queue). Each changed value is its own audit entry.
+   */
   settings: siteProcedure("admin")
-    .input(z.object({ approvalsRequired: z.number().int().min(0).max(10) }))
+    .input(
+      z
+        .object({ approvalsRequired: z.number().int().min(0).max(10).optional(), parallelRuns: z.number().int().min(1).max(64).optional() })
+        .refine((s) => s.approvalsRequired !== undefined || s.parallelRuns !== undefined, "give approvalsRequired or parallelRuns"),
+    )
     .mutation(async ({ ctx, input }) => {
-      const before = (await ctx.sites.get(input.slug)).approvalsRequired;
-      await ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired });
-      await ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before, to: input.approvalsRequired } });
+      const before = await ctx.sites.get(input.slug);
+      await ctx.sites.setSettings(input.slug, { approvalsRequired: input.approvalsRequired, parallelRuns: input.parallelRuns });
+      if (input.approvalsRequired !== undefined && input.approvalsRequired !== before.approvalsRequired) {
+        await ctx.audit({ action: "site.settings", site: input.slug, target: "approvals required", detail: { from: before.approvalsRequired, to: input.approvalsRequired } });
+      }
+      if (input.parallelRuns !== undefined && input.parallelRuns !== before.parallelRuns) {
+        await ctx.audit({ action: "site.settings", site: input.slug, target: "runs at once", detail: { from: before.parallelRuns, to: input.parallelRuns } });
+        // A raised limit may let queued runs start now, not when the next one ends.
+        if (input.parallelRuns > before.parallelRuns) await ctx.runner.queue.nudgeSite(input.slug);
+      }
     }),
 
   /** Whether the site may run `transport: local` steps on this server (sandboxed): a server admin's decision. */
