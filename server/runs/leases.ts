@@ -8,8 +8,8 @@
  *
  * A process that starts never touches a run whose lease is live: only expired leases are swept.
  */
-import { RunTracker, type EngineEvent, type RunStatus } from "../engine";
-import type { Store } from "../store/types";
+import { RunTracker, type EngineEvent, type RunEvent, type RunStatus } from "../engine";
+import type { Store, UnnumberedEvent } from "../store/types";
 import type { ControlChannel } from "./control";
 import type { RunQueue } from "./queue/types";
 import type { StoredSink } from "./sink";
@@ -25,8 +25,9 @@ export interface InterruptWords {
 
 /**
  * Ends run `id` as `interrupted` if its status is still one of `from` (false when another process or its own
- * worker ended it first: then nothing is written). The events follow the status change: a reader that sees
- * `interrupted` may briefly miss the closing events, never see them twice.
+ * worker ended it first: then nothing is written). The status and the closing events are one transaction (a
+ * process dying in between cannot leave an `interrupted` run without them), the events computed from exactly
+ * the events stored before them.
  */
 export async function interruptRun(
   store: Store,
@@ -35,25 +36,24 @@ export async function interruptRun(
   from: readonly RunStatus[],
   words: InterruptWords,
 ): Promise<boolean> {
-  const won = await store.runs.transition(id, from, "interrupted", { finishedAt: new Date(), message: words.run, leaseExpiresAt: null });
-  if (!won) return false;
+  // The plan and site never change: read before the transaction, which then holds the run's row only briefly.
   const run = await store.runs.get(id);
-  const tracker = new RunTracker(run.plan);
-  for (const e of await store.runs.events(id)) tracker.apply(e);
-  const closing: EngineEvent[] = [];
-  for (const [host, h] of Object.entries(tracker.snapshot.hosts)) {
-    const entries = Object.entries(h.steps);
-    const last = [...entries].reverse().find(([, s]) => s.status !== "pending");
-    for (const [step, s] of entries) if (s.status === "running") closing.push({ type: "step.status", host, step, status: "interrupted", message: words.step });
-    if (last) closing.push({ type: "notice", host, message: `interrupted at step '${last[0]}' (${last[1].status})` });
-  }
-  closing.push({ type: "run.finished", status: "interrupted", message: words.run });
-  const t = Date.now();
-  const stored = await store.runs.append(
-    id,
-    closing.map((e) => ({ ...e, t })),
-    [],
-  );
+  const closing = (stored: readonly RunEvent[]): UnnumberedEvent[] => {
+    const tracker = new RunTracker(run.plan);
+    for (const e of stored) tracker.apply(e);
+    const events: EngineEvent[] = [];
+    for (const [host, h] of Object.entries(tracker.snapshot.hosts)) {
+      const entries = Object.entries(h.steps);
+      const last = [...entries].reverse().find(([, s]) => s.status !== "pending");
+      for (const [step, s] of entries) if (s.status === "running") events.push({ type: "step.status", host, step, status: "interrupted", message: words.step });
+      if (last) events.push({ type: "notice", host, message: `interrupted at step '${last[0]}' (${last[1].status})` });
+    }
+    events.push({ type: "run.finished", status: "interrupted", message: words.run });
+    const t = Date.now();
+    return events.map((e) => ({ ...e, t }));
+  };
+  const stored = await store.runs.finishInterrupted(id, from, closing, { finishedAt: new Date(), message: words.run, leaseExpiresAt: null });
+  if (!stored) return false;
   broadcaster.runEvents(id, stored);
   broadcaster.siteRuns(run.site, id);
   // Its machines' introspection tokens end with it (its worker, gone, could not end them).
@@ -105,7 +105,7 @@ export class LeaseSweeper {
   private async once(): Promise<number[]> {
     const { store, broadcaster, control, queue } = this.o;
     const interrupted: number[] = [];
-    for (const id of await store.runs.expiredLeases(new Date())) {
+    for (const id of await store.runs.expiredLeases()) {
       const run = await store.runs.get(id);
       const worker = run.worker ?? "unknown";
       const won = await interruptRun(store, broadcaster, id, ["running"], {

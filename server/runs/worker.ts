@@ -48,7 +48,13 @@ export interface WorkerOptions {
 interface ActiveRun {
   site: string;
   controller: AbortController;
-  /** Until when our lease certainly holds (the renewal's send time + leaseMs). */
+  /**
+   * Until when our lease certainly holds, on this process's monotonic clock (performance.now(): a wall-clock
+   * step cannot stretch it): the send time of the claim or renewal that secured it + leaseMs. The database sets
+   * the lease to its own now() + leaseMs when it runs the statement, which is after we sent it, so this is
+   * never later than the lease the database holds (conservative; only the clocks' rates must agree, not their
+   * readings). The acknowledgement's time would not be: the lease started before it.
+   */
   leaseValidUntil: number;
   /** Set when this worker, not a user, ends the run: it ends `interrupted` with this message. */
   interrupted?: string;
@@ -139,6 +145,7 @@ export class RunWorker {
     if (this.free() <= 0 || this.active.has(id)) return "busy";
     this.claiming++;
     let result: ClaimResult;
+    const sentAt = performance.now();
     try {
       result = await this.o.store.runs.claim(id, this.id, this.o.leaseMs);
     } catch (e) {
@@ -147,7 +154,7 @@ export class RunWorker {
     } finally {
       this.claiming--;
     }
-    if (result === "claimed") this.launch(id, Date.now());
+    if (result === "claimed") this.launch(id, sentAt);
     return result;
   }
 
@@ -207,12 +214,12 @@ export class RunWorker {
     if (run && !run.controller.signal.aborted) run.controller.abort(new Error(message.by ? `cancelled by ${message.by}` : "cancelled"));
   }
 
-  private launch(id: number, claimedAt: number) {
+  private launch(id: number, claimSentAt: number) {
     let settle!: (status: RunStatus) => void;
     const entry: ActiveRun = {
       site: "",
       controller: new AbortController(),
-      leaseValidUntil: claimedAt + this.o.leaseMs,
+      leaseValidUntil: claimSentAt + this.o.leaseMs,
       fenced: false,
       done: new Promise((resolve) => (settle = resolve)),
     };
@@ -313,14 +320,14 @@ export class RunWorker {
     }
     const ids = [...this.active].filter(([, r]) => !r.fenced).map(([id]) => id);
     if (!ids.length) return;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     let held: { id: number; cancelRequestedBy: string | null }[];
     try {
       held = await store.runs.renewLeases(this.id, ids, leaseMs);
     } catch (e) {
       if (!this.leased) return;
       // Stop before the lease runs out, not after: by then a sweeper may already have ended the run.
-      const deadline = Date.now() + leaseMs / 3;
+      const deadline = performance.now() + leaseMs / 3;
       for (const id of ids) {
         const run = this.active.get(id);
         if (!run || run.controller.signal.aborted || run.leaseValidUntil > deadline) continue;
@@ -368,7 +375,7 @@ class WorkerSink implements EventSink {
    */
   private lapsed(): boolean {
     if (this.entry.fenced) return true;
-    if (!this.leased || Date.now() <= this.entry.leaseValidUntil) return false;
+    if (!this.leased || performance.now() <= this.entry.leaseValidUntil) return false;
     this.entry.fenced = true;
     if (!this.entry.controller.signal.aborted) this.entry.controller.abort(new Error("its lease lapsed"));
     return true;

@@ -272,18 +272,36 @@ export interface RunStore {
   /** A host's output chunks (of one step when given) with id > `afterId`, in storage order. */
   output(runId: number, host: string, step?: string, afterId?: number): Promise<RunOutputRow[]>;
   /**
+   * Ends run `id` as `interrupted` with its closing events, in one transaction, if its status is still one of
+   * `from`: the status (with `extra`) changes and `closing(stored)` is appended after the events stored so far
+   * (`stored`: all of them, read under the same lock, so the closing events describe exactly what precedes
+   * them), numbered like `append`. Returns the closing events as stored, or null when the run was not in `from`
+   * (another process ended it first: nothing is written). A reader never sees the status without its events.
+   * `closing` is called inside the transaction: it must be quick and must not touch the store.
+   */
+  finishInterrupted(
+    id: number,
+    from: readonly RunStatus[],
+    closing: (stored: readonly RunEvent[]) => UnnumberedEvent[],
+    extra?: RunStatusExtra,
+  ): Promise<RunEvent[] | null>;
+  /**
+   * Lease times are the database's clock on PostgreSQL (`now()`), so that clock drift between machines can
+   * neither end a live worker's run nor keep a dead one's; on SQLite (one process) the process's clock.
+   *
    * Takes a queued run for `workerId`, in one transaction: "gone" unless it is `queued`; "busy" when its site
    * already runs `parallel_runs` runs or an older queued run of the site waits (FIFO within a site); otherwise
-   * "claimed": status running, started_at, worker, lease_expires_at = now + leaseMs, queued_at kept.
+   * "claimed": status running, started_at = now, worker, lease_expires_at = now + leaseMs, queued_at kept.
    */
   claim(runId: number, workerId: string, leaseMs: number): Promise<ClaimResult>;
   /**
-   * Extends the leases of `runIds` that `workerId` still holds (running, worker = workerId) to now + leaseMs;
-   * returns those runs with their cancel request (the cancel fallback when a notification was missed).
+   * Extends the leases of `runIds` that `workerId` still holds (running, worker = workerId) to now + leaseMs
+   * (the database's now, see `claim`); returns those runs with their cancel request (the cancel fallback when a
+   * notification was missed).
    */
   renewLeases(workerId: string, runIds: readonly number[], leaseMs: number): Promise<{ id: number; cancelRequestedBy: string | null }[]>;
-  /** Running runs whose lease expired before `now` (their worker died or stalled). */
-  expiredLeases(now: Date): Promise<number[]>;
+  /** Running runs whose lease expired before now, the database's (their worker died or stalled). */
+  expiredLeases(): Promise<number[]>;
   /** Queued runs in queue order (queued_at, id): the index is the position. */
   queued(): Promise<{ id: number; site: string; queuedAt: Date }[]>;
   /** Marks a cancel request by `by` on the run (a running run's worker acts on it); idempotent. */

@@ -8,6 +8,7 @@ import type { Plan, RunStatus } from "../../server/engine";
 import { AuthService } from "../../server/auth";
 import { readEnv } from "../../server/env";
 import { errorCode } from "../../server/errors";
+import type { PostgresStore } from "../../server/store/pg";
 import type { RunOptions, Store, UnnumberedEvent } from "../../server/store/types";
 import { DIALECTS, freshStore, type StoreUnderTest } from "./contract-stores";
 
@@ -300,14 +301,88 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await store.runs.renewLeases("w1", [id, 9999], 60_000), [{ id, cancelRequestedBy: null }]);
       const renewed = (await store.runs.get(id)).leaseExpiresAt!;
       assert.ok(renewed.getTime() > first.getTime());
-      assert.deepEqual(await store.runs.expiredLeases(new Date()), []);
-      assert.deepEqual(await store.runs.expiredLeases(new Date(renewed.getTime() + 1)), [id]);
+      assert.deepEqual(await store.runs.expiredLeases(), [], "a live lease");
+      // A lease that ran out (set an hour back, as a worker dead for an hour left it): listed.
+      await store.runs.setStatus(id, "running", { leaseExpiresAt: new Date(Date.now() - 3_600_000) });
+      assert.deepEqual(await store.runs.expiredLeases(), [id]);
+      assert.deepEqual(await store.runs.renewLeases("w1", [id], 60_000), [{ id, cancelRequestedBy: null }], "its worker may still renew it until it is ended");
+      assert.deepEqual(await store.runs.expiredLeases(), []);
       await store.runs.requestCancel(id, "bo");
       await store.runs.requestCancel(id, "cy");
       assert.deepEqual(await store.runs.renewLeases("w1", [id], 60_000), [{ id, cancelRequestedBy: "bo" }], "the first request is kept");
-      await store.runs.transition(id, ["running"], "cancelled");
+      await store.runs.transition(id, ["running"], "cancelled", { leaseExpiresAt: new Date(Date.now() - 3_600_000) });
       assert.deepEqual(await store.runs.renewLeases("w1", [id], 60_000), [], "a finished run has no lease");
-      assert.deepEqual(await store.runs.expiredLeases(new Date(Date.now() + 3_600_000)), []);
+      assert.deepEqual(await store.runs.expiredLeases(), [], "only running runs' leases expire");
+    });
+
+    test("leases are now + leaseMs on the store's clock (the database's on PostgreSQL)", async () => {
+      await site(store);
+      const id = await queuedRun(store, "lab", new Date());
+      const clock = async () => (dialect === "postgres" ? (await (store as PostgresStore).pool.query<{ now: Date }>("select now()")).rows[0]!.now : new Date());
+      const before = await clock();
+      assert.equal(await store.runs.claim(id, "w1", 60_000), "claimed");
+      const claimed = await store.runs.get(id);
+      assert.equal(claimed.leaseExpiresAt!.getTime(), claimed.startedAt!.getTime() + 60_000, "the lease starts when the run does");
+      await store.runs.renewLeases("w1", [id], 90_000);
+      const after = await clock();
+      const renewed = (await store.runs.get(id)).leaseExpiresAt!.getTime();
+      assert.ok(renewed >= before.getTime() + 90_000 && renewed <= after.getTime() + 90_000, `${renewed - before.getTime()} ms after the claim`);
+    });
+
+    test("finishInterrupted: of eight concurrent callers one ends the run, status and closing events together, gap-free", async () => {
+      await site(store);
+      const id = await queuedRun(store, "lab", new Date());
+      assert.equal(await store.runs.claim(id, "w1", 60_000), "claimed");
+      await store.runs.append(id, events(3, "before"), []);
+      const seen: number[] = [];
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.runs.finishInterrupted(
+            id,
+            ["running"],
+            (stored) => {
+              seen.push(stored.length);
+              return [...events(2, `closing-${i}`), { type: "run.finished", status: "interrupted", message: `caller ${i}`, t: 1_700_000_001_000 }];
+            },
+            { finishedAt: new Date(), message: `caller ${i}`, leaseExpiresAt: null },
+          ),
+        ),
+      );
+      const winners = results.flatMap((r, i) => (r ? [i] : []));
+      assert.equal(winners.length, 1, `winners: ${winners.join(", ")}`);
+      const w = winners[0]!;
+      assert.deepEqual(seen, [3], "closing is computed once, from the events stored before it");
+      assert.deepEqual(results[w]!.map((e) => e.seq), [4, 5, 6]);
+      const r = await store.runs.get(id);
+      assert.deepEqual([r.status, r.message, r.leaseExpiresAt], ["interrupted", `caller ${w}`, null]);
+      assert.ok(r.finishedAt instanceof Date);
+      const all = await store.runs.events(id);
+      assert.deepEqual(all.map((e) => e.seq), [1, 2, 3, 4, 5, 6], "gap-free");
+      assert.deepEqual(all.slice(3), results[w]);
+      assert.equal(await store.runs.lastSeq(id), 6);
+      assert.equal(await store.runs.finishInterrupted(id, [], () => assert.fail("not called")), null);
+      assert.equal(await store.runs.finishInterrupted(id, ["running"], () => assert.fail("not called")), null, "already ended");
+      // A run with no events gets its closing ones from seq 1; appends after it continue the numbering.
+      const quiet = await queuedRun(store, "lab", new Date());
+      const ended = await store.runs.finishInterrupted(quiet, ["queued"], () => events(1, "end"));
+      assert.deepEqual(ended?.map((e) => e.seq), [1]);
+      assert.deepEqual((await store.runs.append(quiet, events(1, "late"), [])).map((e) => e.seq), [2]);
+    });
+
+    test("finishInterrupted: a failing closing writes nothing (status and events together or neither)", async () => {
+      await site(store);
+      const id = await queuedRun(store, "lab", new Date());
+      assert.equal(await store.runs.claim(id, "w1", 60_000), "claimed");
+      await store.runs.append(id, events(2), []);
+      await assert.rejects(
+        store.runs.finishInterrupted(id, ["running"], () => {
+          throw new Error("closing failed");
+        }),
+        /closing failed/,
+      );
+      const r = await store.runs.get(id);
+      assert.deepEqual([r.status, r.worker], ["running", "w1"]);
+      assert.equal(await store.runs.lastSeq(id), 2);
     });
 
     test("queued() lists the queue in order; inFlight() the unfinished runs", async () => {

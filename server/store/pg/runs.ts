@@ -6,7 +6,10 @@
  * - `claim` locks the site's row (SELECT ... FOR NO KEY UPDATE), so claims of one site are serialised: the
  *   per-site limit counts running runs under that lock, and an older queued run of the site goes first (FIFO).
  *   NO KEY UPDATE rather than UPDATE: inserts that reference the site (a new run) need not wait for it.
- * - `transition` is one conditional UPDATE (compare-and-set on the status).
+ * - `transition` is one conditional UPDATE (compare-and-set on the status); `finishInterrupted` is that UPDATE
+ *   and the closing events' append in one transaction (the UPDATE's row lock also holds appenders off meanwhile).
+ * - Lease times are the database's `now()`, never a process's clock: drift between machines cannot end a live
+ *   worker's run early nor keep a dead one's alive.
  */
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type pg from "pg";
@@ -155,6 +158,46 @@ export class PgRunStore implements RunStore {
     return rows.length > 0;
   }
 
+  async finishInterrupted(
+    id: number,
+    from: readonly RunStatus[],
+    closing: (stored: readonly RunEvent[]) => UnnumberedEvent[],
+    extra: RunStatusExtra = {},
+  ): Promise<RunEvent[] | null> {
+    if (!from.length) return null;
+    return this.db.transaction(async (tx) => {
+      // Compare-and-set on the status; its row lock makes a concurrent caller wait, then see the new status
+      // (READ COMMITTED re-checks the condition) and get null. Appends wait too, so `stored` is complete.
+      const [won] = await tx
+        .update(runs)
+        .set({ status: "interrupted", ...defined(extra) })
+        .where(and(eq(runs.id, id), inArray(runs.status, [...from])))
+        .returning({ lastSeq: runs.lastSeq });
+      if (!won) return null;
+      const stored = (await tx.select({ data: runEvents.data }).from(runEvents).where(eq(runEvents.runId, id)).orderBy(asc(runEvents.seq))).map(
+        (r) => JSON.parse(r.data) as RunEvent,
+      );
+      const numbered: RunEvent[] = closing(stored).map((e, i) => ({ ...e, seq: won.lastSeq + 1 + i }));
+      if (!numbered.length) return [];
+      await tx
+        .update(runs)
+        .set({ lastSeq: won.lastSeq + numbered.length })
+        .where(eq(runs.id, id));
+      await tx.insert(runEvents).values(
+        numbered.map((e) => ({
+          runId: id,
+          seq: e.seq,
+          t: e.t,
+          type: e.type,
+          host: "host" in e ? textOrNull(e.host) : null,
+          step: "step" in e ? textOrNull(e.step) : null,
+          data: JSON.stringify(e),
+        })),
+      );
+      return numbered;
+    });
+  }
+
   async inFlight(): Promise<number[]> {
     const rows = await this.db.select({ id: runs.id }).from(runs).where(inArray(runs.status, IN_FLIGHT)).orderBy(asc(runs.id));
     return rows.map((r) => r.id);
@@ -246,10 +289,9 @@ export class PgRunStore implements RunStore {
               and (coalesce(queued_at, '-infinity'::timestamptz), id) < (coalesce(${current.queuedAt}::timestamptz, '-infinity'::timestamptz), ${runId})
           ) as older`)).rows as [{ running: number; older: boolean }];
       if (running >= site.parallelRuns || older) return "busy";
-      const now = new Date();
       const started = await tx
         .update(runs)
-        .set({ status: "running", startedAt: now, worker: workerId, leaseExpiresAt: new Date(now.getTime() + leaseMs) })
+        .set({ status: "running", startedAt: sql`now()`, worker: workerId, leaseExpiresAt: leaseFromNow(leaseMs) })
         .where(and(eq(runs.id, runId), eq(runs.status, "queued")))
         .returning({ id: runs.id });
       return started.length ? "claimed" : "gone";
@@ -260,16 +302,16 @@ export class PgRunStore implements RunStore {
     if (!runIds.length) return [];
     return this.db
       .update(runs)
-      .set({ leaseExpiresAt: new Date(Date.now() + leaseMs) })
+      .set({ leaseExpiresAt: leaseFromNow(leaseMs) })
       .where(and(inArray(runs.id, [...runIds]), eq(runs.worker, workerId), eq(runs.status, "running")))
       .returning({ id: runs.id, cancelRequestedBy: runs.cancelRequestedBy });
   }
 
-  async expiredLeases(now: Date): Promise<number[]> {
+  async expiredLeases(): Promise<number[]> {
     const rows = await this.db
       .select({ id: runs.id })
       .from(runs)
-      .where(and(eq(runs.status, "running"), lt(runs.leaseExpiresAt, now)))
+      .where(and(eq(runs.status, "running"), lt(runs.leaseExpiresAt, sql`now()`)))
       .orderBy(asc(runs.id));
     return rows.map((r) => r.id);
   }
@@ -293,4 +335,9 @@ export class PgRunStore implements RunStore {
 /** The extra columns that were given (undefined means "leave as is"; null clears). */
 function defined(extra: RunStatusExtra): RunStatusExtra {
   return Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+}
+
+/** The database's now() + `ms` (lease times are the database's clock: see the header). */
+function leaseFromNow(ms: number) {
+  return sql`now() + ${ms}::double precision * interval '1 millisecond'`;
 }

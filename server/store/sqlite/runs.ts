@@ -25,6 +25,12 @@ import type { Db } from "./db";
 export class SqliteRunStore implements RunStore {
   private readonly appendBatch: (runId: number, events: readonly UnnumberedEvent[], output: readonly StoredOutputChunk[]) => RunEvent[];
   private readonly claimNow: (runId: number, workerId: string, leaseMs: number) => ClaimResult;
+  private readonly finishNow: (
+    id: number,
+    from: readonly RunStatus[],
+    closing: (stored: readonly RunEvent[]) => UnnumberedEvent[],
+    extra: RunStatusExtra,
+  ) => RunEvent[] | null;
 
   constructor(private readonly db: Db) {
     const sqlite = db.$client;
@@ -70,6 +76,24 @@ export class SqliteRunStore implements RunStore {
       return "claimed";
     });
     this.claimNow = (runId, workerId, leaseMs) => claim.immediate(runId, workerId, leaseMs);
+
+    // The status change first (it decides who ends the run), then the closing events, appended by appendBatch
+    // (nested: a savepoint) in the same transaction: both are stored or neither.
+    const finish = sqlite.transaction(
+      (id: number, from: readonly RunStatus[], closing: (stored: readonly RunEvent[]) => UnnumberedEvent[], extra: RunStatusExtra): RunEvent[] | null => {
+        const won = this.db.update(runs).set({ status: "interrupted", ...extra }).where(and(eq(runs.id, id), inArray(runs.status, [...from]))).run().changes > 0;
+        if (!won) return null;
+        const stored = this.db
+          .select({ data: runEvents.data })
+          .from(runEvents)
+          .where(eq(runEvents.runId, id))
+          .orderBy(asc(runEvents.seq))
+          .all()
+          .map((r) => JSON.parse(r.data) as RunEvent);
+        return this.appendBatch(id, closing(stored), []);
+      },
+    );
+    this.finishNow = (id, from, closing, extra) => finish.immediate(id, from, closing, extra);
   }
 
   async create(input: CreateRunRequest): Promise<number> {
@@ -161,6 +185,16 @@ export class SqliteRunStore implements RunStore {
     return this.db.update(runs).set({ status: to, ...extra }).where(and(eq(runs.id, id), inArray(runs.status, [...from]))).run().changes > 0;
   }
 
+  async finishInterrupted(
+    id: number,
+    from: readonly RunStatus[],
+    closing: (stored: readonly RunEvent[]) => UnnumberedEvent[],
+    extra: RunStatusExtra = {},
+  ): Promise<RunEvent[] | null> {
+    if (!from.length) return null;
+    return this.finishNow(id, from, closing, extra);
+  }
+
   async inFlight(): Promise<number[]> {
     return this.db.select({ id: runs.id }).from(runs).where(inArray(runs.status, ["running", "approved", "queued"])).all().map((r) => r.id);
   }
@@ -207,11 +241,12 @@ export class SqliteRunStore implements RunStore {
       .all();
   }
 
-  async expiredLeases(now: Date): Promise<number[]> {
+  // One process on SQLite: its clock is the clock of record (see RunStore.claim).
+  async expiredLeases(): Promise<number[]> {
     return this.db
       .select({ id: runs.id })
       .from(runs)
-      .where(and(eq(runs.status, "running"), isNotNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, now)))
+      .where(and(eq(runs.status, "running"), isNotNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, new Date())))
       .orderBy(asc(runs.id))
       .all()
       .map((r) => r.id);
