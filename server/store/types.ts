@@ -510,7 +510,7 @@ export interface IntrospectionGrant {
 export interface IntrospectionStore {
   /** Stores a grant under the token's sha256 hash (never the token itself). */
   issue(hash: string, grant: IntrospectionGrant): Promise<void>;
-  /** The grant of a token hash, or undefined. */
+  /** The grant of a token hash while its run is running, else undefined (a run ended by another process before its tokens were deleted grants nothing). */
   lookup(hash: string): Promise<IntrospectionGrant | undefined>;
   /** Deletes every grant of the run (its tokens stop working). */
   endRun(run: number): Promise<void>;

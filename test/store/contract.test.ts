@@ -679,10 +679,10 @@ for (const dialect of DIALECTS) {
 
     // --- Introspection tokens and live processes ---------------------------------------------------------
 
-    test("introspection grants: issued by hash, looked up, ended with their run (and by its deletion)", async () => {
+    test("introspection grants: issued by hash, looked up while their run runs, ended with their run (and by its deletion)", async () => {
       await site(store);
-      const id = await run(store);
-      const other = await run(store);
+      const id = await run(store, "lab", "running");
+      const other = await run(store, "lab", "running");
       await store.introspection.issue("hash-1", { run: id, site: "lab", revision: 1, host: "web-1" });
       await store.introspection.issue("hash-2", { run: other, site: "lab", revision: 1, host: "web-2" });
       assert.deepEqual(await store.introspection.lookup("hash-1"), { run: id, site: "lab", revision: 1, host: "web-1" });
@@ -690,6 +690,10 @@ for (const dialect of DIALECTS) {
       await store.introspection.endRun(id);
       assert.equal(await store.introspection.lookup("hash-1"), undefined);
       assert.equal((await store.introspection.lookup("hash-2"))?.host, "web-2");
+      // A run another process ended before its tokens were deleted (a sweeper that died in between) grants nothing.
+      await store.runs.setStatus(other, "interrupted");
+      assert.equal(await store.introspection.lookup("hash-2"), undefined);
+      await store.runs.setStatus(other, "running");
       await store.sites.delete("lab");
       assert.equal(await store.introspection.lookup("hash-2"), undefined);
     });

@@ -1,6 +1,6 @@
 /** Introspection grants in PostgreSQL, by token hash: any process answers a machine, whichever runs the run. */
-import { eq } from "drizzle-orm";
-import { introspectionTokens } from "../../../db/pg/schema";
+import { and, eq } from "drizzle-orm";
+import { introspectionTokens, runs } from "../../../db/pg/schema";
 import type { IntrospectionGrant, IntrospectionStore } from "../types";
 import type { PgDb } from "./db";
 
@@ -15,7 +15,8 @@ export class PgIntrospectionStore implements IntrospectionStore {
     const [row] = await this.db
       .select({ run: introspectionTokens.runId, site: introspectionTokens.site, revision: introspectionTokens.revision, host: introspectionTokens.host })
       .from(introspectionTokens)
-      .where(eq(introspectionTokens.hash, hash));
+      .innerJoin(runs, eq(runs.id, introspectionTokens.runId))
+      .where(and(eq(introspectionTokens.hash, hash), eq(runs.status, "running")));
     return row;
   }
 

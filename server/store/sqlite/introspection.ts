@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Introspection grants in SQLite, by token hash. */
-import { eq } from "drizzle-orm";
-import { introspectionTokens } from "../../../db/schema";
+import { and, eq } from "drizzle-orm";
+import { introspectionTokens, runs } from "../../../db/schema";
 import type { IntrospectionGrant, IntrospectionStore } from "../types";
 import type { Db } from "./db";
 
@@ -13,8 +13,12 @@ export class SqliteIntrospectionStore implements IntrospectionStore {
   }
 
   async lookup(hash: string): Promise<IntrospectionGrant | undefined> {
-    const row = this.db.select().from(introspectionTokens).where(eq(introspectionTokens.hash, hash)).get();
-    return row && { run: row.runId, site: row.site, revision: row.revision, host: row.host };
+    return this.db
+      .select({ run: introspectionTokens.runId, site: introspectionTokens.site, revision: introspectionTokens.revision, host: introspectionTokens.host })
+      .from(introspectionTokens)
+      .innerJoin(runs, eq(runs.id, introspectionTokens.runId))
+      .where(and(eq(introspectionTokens.hash, hash), eq(runs.status, "running")))
+      .get();
   }
 
   async endRun(run: number): Promise<void> {
