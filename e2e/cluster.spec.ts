@@ -86,3 +86,54 @@ test("a run requested on replica A is watched live on replica B", async ({ brows
   expect(cluster.workers[0]!.log()).not.toMatch(/\n\s+at .*\(/);
   for (const p of cluster.web) expect(p.log(), `${p.name}'s log`).not.toMatch(/PostgreSQL adapter\):|\n\s+at .*\(/);
 });
+
+test("one run at a time per site across the cluster: the second waits queued with its place, and raising 'Runs at once' on replica B starts it", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const [a, b] = [cluster.web[0]!.url!, cluster.web[1]!.url!];
+  const pageA = await onReplica(browser, a);
+  const pageB = await onReplica(browser, b);
+  const dir = mkdtempSync(join(tmpdir(), "fd-e2e-queue-"));
+  try {
+    // One host, one long step: the first run holds the site's only slot for as long as the test needs it.
+    writeFileSync(join(dir, "site.yml"), localSiteYaml(1, 1, "sleep 60"));
+    await trpc(pageA, "sites.importPath", { slug: "slow", name: "Slow site", path: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await trpc(pageA, "sites.localExecution", { slug: "slow", enabled: true });
+  await trpc(pageA, "sites.settings", { slug: "slow", approvalsRequired: 0 });
+
+  const launch = async () => {
+    const res = await pageA.request.post("/api/trpc/runs.launch", { data: { slug: "slow", deployment: "steps" } });
+    expect(res.ok(), await res.text()).toBeTruthy();
+    return ((await res.json()) as { result: { data: { id: number } } }).result.data.id;
+  };
+  const first = await launch();
+  const second = await launch();
+
+  await pageB.goto("/sites/slow/runs");
+  const status = (id: number) => pageB.getByTestId(`run-row-${id}`).locator(".run-status");
+  await expect(status(first)).toHaveAttribute("data-status", "running", { timeout: 30_000 });
+  await expect(status(second)).toHaveAttribute("data-status", "queued");
+  await expect(pageB.getByTestId(`run-row-${second}`).getByTestId("queue-position")).toHaveText("next in line");
+  await shot(pageB, "cluster-queued");
+
+  // B raises the limit; the worker (another process) claims the waiting run while the first still runs.
+  await pageB.goto("/sites/slow/members");
+  await expect(pageB.getByTestId("parallel-runs")).toHaveValue("1");
+  await pageB.getByTestId("parallel-runs").fill("2");
+  await pageB.getByTestId("parallel-runs-save").click();
+  await expect(pageB.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await shot(pageB, "cluster-runs-at-once");
+  await pageB.goto("/sites/slow/runs");
+  await expect(status(second)).toHaveAttribute("data-status", "running", { timeout: 30_000 });
+  await expect(status(first)).toHaveAttribute("data-status", "running");
+
+  // Cancelled from replica B: the worker stops both.
+  for (const id of [first, second]) {
+    const res = await pageB.request.post("/api/trpc/runs.cancel", { data: { id } });
+    expect(res.ok(), await res.text()).toBeTruthy();
+  }
+  await expect(status(first)).toHaveAttribute("data-status", "cancelled", { timeout: 30_000 });
+  await expect(status(second)).toHaveAttribute("data-status", "cancelled", { timeout: 30_000 });
+});
