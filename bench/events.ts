@@ -24,56 +24,41 @@ import { readEnv } from "../server/env";
 import { loadSite } from "../server/inventory";
 import { StoredSink } from "../server/runs/sink";
 import { createServices } from "../server/services";
+import { localSiteYaml } from "../test/support/cluster-site";
 
 export const description = "the event path of 1,000 hosts x 20 steps: events stored per second, and event-to-DOM delay in Chromium";
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 const pct = (v: number[], p: number) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((v.length * p) / 100))] ?? NaN;
 
-export function siteYaml(hosts: number, steps: number, cmd = "true"): string {
-  const list = Array.from({ length: hosts }, (_, i) => `  - {name: node-${String(i + 1).padStart(4, "0")}}`).join("\n");
-  const stepList = Array.from({ length: steps }, (_, i) => `  - {name: s${String(i + 1).padStart(2, "0")}, action: cmd.run, params: {cmd: "${cmd}"}}`).join("\n");
-  return `kind: inventory
-api_version: v1beta1
-spec:
-  hosts:
-${list}
-  groups: [{name: all, connection: {transport: local}}]
----
-kind: blueprint
-api_version: v1beta1
-spec:
-  name: steps
-  steps:
-${stepList}
----
-kind: deployment
-api_version: v1beta1
-spec:
-  name: events
-  stages: [{name: all, operations: [{blueprints: [steps], targets: [all]}]}]
-`;
+/**
+ * What the engine stores for `plan` when every step changes: per host and step a running and a changed event and
+ * one output chunk, through `sink`. Returns how many events that is.
+ */
+export function feedSink(sink: StoredSink, plan: Plan): number {
+  let events = 0;
+  for (const step of plan.steps) {
+    for (const host of plan.hosts) {
+      sink.event({ type: "step.status", host, step, status: "running", attempt: 1 });
+      sink.output({ host, step, stream: "stdout", data: `${host} ${step} done\n` });
+      sink.event({ type: "step.status", host, step, status: "changed", exitCode: 0, durationMs: 3 });
+      events += 2;
+    }
+  }
+  return events;
 }
 
 export async function storage(hosts: number, steps: number): Promise<{ events: number; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), "fd-bench-events-"));
   const services = await createServices(readEnv({ FLIGHTDECK_DATA: dir, FLIGHTDECK_DEMO: "" }));
   try {
-    const site = loadSite([{ path: "site.yml", content: siteYaml(hosts, steps) }]);
+    const site = loadSite([{ path: "site.yml", content: localSiteYaml(hosts, steps) }]);
     await services.sites.create({ slug: "bench", name: "bench", files: site.files.map((f) => ({ ...f })), author: "bench", message: "bench" });
     const plan: Plan = planDeployment(site);
     const id = await services.runs.create({ site: "bench", revision: 1, plan, requestedBy: "bench", reason: "", options: { forks: 50 }, status: "running" });
     const sink = new StoredSink(id, services.runs, new Broadcaster());
     const t = performance.now();
-    let events = 0;
-    for (const step of plan.steps) {
-      for (const host of plan.hosts) {
-        sink.event({ type: "step.status", host, step, status: "running", attempt: 1 });
-        sink.output({ host, step, stream: "stdout", data: `${host} ${step} done\n` });
-        sink.event({ type: "step.status", host, step, status: "changed", exitCode: 0, durationMs: 3 });
-        events += 2;
-      }
-    }
+    const events = feedSink(sink, plan);
     await sink.flush();
     const ms = performance.now() - t;
     if ((await services.runs.events(id)).length !== events) throw new Error("storage: events missing");
@@ -202,7 +187,7 @@ export async function browser(hosts: number, steps: number, secondRun: boolean):
   const b = await launchChromium();
   try {
     mkdirSync(join(dir, "site"));
-    writeFileSync(join(dir, "site", "site.yml"), siteYaml(hosts, steps));
+    writeFileSync(join(dir, "site", "site.yml"), localSiteYaml(hosts, steps));
     server = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       env: { ...process.env, PORT: String(port), FLIGHTDECK_DATA: join(dir, "data"), FLIGHTDECK_DEMO: join(dir, "site"), NEXT_TELEMETRY_DISABLED: "1", FLIGHTDECK_ADMIN_PASSWORD: "bench-admin-password" },
       stdio: ["ignore", "pipe", "inherit"],
@@ -217,9 +202,9 @@ export async function browser(hosts: number, steps: number, secondRun: boolean):
     // With approvals at 0 the run starts as it is requested, before the page is open: what happened before the
     // page joined the run's room arrives in its first fetch, and only chip updates for events that came over
     // the socket are measured.
-    const { id } = (await api("runs.launch", { slug: "ha-kvm", deployment: "events", reason: "" })) as { id: number };
+    const { id } = (await api("runs.launch", { slug: "ha-kvm", deployment: "steps", reason: "" })) as { id: number };
     // The load of a second run at the same time: as many events again, through the same server and database.
-    if (secondRun) await api("runs.launch", { slug: "ha-kvm", deployment: "events", reason: "load" });
+    if (secondRun) await api("runs.launch", { slug: "ha-kvm", deployment: "steps", reason: "load" });
     return await measureRun(page, base, "ha-kvm", id, api);
   } finally {
     await b.close();

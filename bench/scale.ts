@@ -26,7 +26,7 @@ import { Client } from "../test/api/client";
 import { CLUSTER_ADMIN_PASSWORD, clusterSkipReason, startCluster } from "../test/support/cluster";
 import { createLocalSite, launch, localSiteYaml } from "../test/support/cluster-site";
 import { createTestDatabase, stopOwnServer } from "../test/support/postgres";
-import { browser, figures, instrumentedPage, launchChromium, measureRun, storage, type BrowserResult } from "./events";
+import { browser, feedSink, figures, instrumentedPage, launchChromium, measureRun, storage, type BrowserResult } from "./events";
 
 export const description = "a 10,000-host x 5-step run on PostgreSQL with two workers (events stored/s across workers, event-to-DOM p95 on a replica that does not run it) and on SQLite";
 
@@ -47,15 +47,7 @@ async function storageChild(url: string, id: number, hosts: number, steps: numbe
     const plan = planDeployment(loadSite([{ path: "site.yml", content: localSiteYaml(hosts, steps) }]));
     const sink = new StoredSink(id, store.runs, broadcaster);
     const start = Date.now();
-    let events = 0;
-    for (const step of plan.steps) {
-      for (const host of plan.hosts) {
-        sink.event({ type: "step.status", host, step, status: "running", attempt: 1 });
-        sink.output({ host, step, stream: "stdout", data: `${host} ${step} done\n` });
-        sink.event({ type: "step.status", host, step, status: "changed", exitCode: 0, durationMs: 3 });
-        events += 2;
-      }
-    }
+    const events = feedSink(sink, plan);
     await sink.flush();
     const end = Date.now();
     const stored = await store.runs.events(id);
