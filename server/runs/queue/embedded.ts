@@ -5,6 +5,7 @@
  */
 import type { RunStore } from "../../store/types";
 import type { ControlChannel } from "../control";
+import { Passes } from "./passes";
 import type { Dispatcher, RunQueue, Taker } from "./types";
 
 export class EmbeddedQueue implements RunQueue {
@@ -24,10 +25,10 @@ export class EmbeddedQueue implements RunQueue {
 }
 
 export class EmbeddedDispatcher implements Dispatcher {
-  private scanning: Promise<void> | undefined;
-  /** A wake-up came during a scan: scan once more after it, since the scan may have read the table before the change. */
-  private again = false;
-  private stopped = false;
+  private readonly passes = new Passes(
+    () => this.scan(),
+    (e: unknown) => this.log(`cannot read the queue: ${e instanceof Error ? e.message : String(e)}`),
+  );
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -38,7 +39,7 @@ export class EmbeddedDispatcher implements Dispatcher {
   ) {}
 
   start(): Promise<void> {
-    this.stopped = false;
+    this.passes.start();
     this.unsubscribe = this.control.subscribe((m) => {
       if (m.kind === "nudge" || m.kind === "finished") this.wake();
     });
@@ -48,26 +49,12 @@ export class EmbeddedDispatcher implements Dispatcher {
   }
 
   wake() {
-    if (this.stopped) return;
-    if (this.scanning) {
-      this.again = true;
-      return;
-    }
-    this.scanning = this.scan()
-      .catch((e: unknown) => this.log(`cannot read the queue: ${e instanceof Error ? e.message : String(e)}`))
-      .finally(() => {
-        this.scanning = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.passes.wake();
   }
 
   async stop() {
-    this.stopped = true;
     this.unsubscribe?.();
-    await this.scanning;
+    await this.passes.stop();
   }
 
   /** One pass in queue order: a site that answered "busy" is full (or its first run is not ours to try), skip its others. */
@@ -75,7 +62,7 @@ export class EmbeddedDispatcher implements Dispatcher {
     if (this.worker.free() <= 0) return;
     const full = new Set<string>();
     for (const q of await this.runs.queued()) {
-      if (this.stopped || this.worker.free() <= 0) return;
+      if (this.passes.isStopped || this.worker.free() <= 0) return;
       if (full.has(q.site)) continue;
       if ((await this.worker.take(q.id)) === "busy") full.add(q.site);
     }

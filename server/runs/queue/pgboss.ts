@@ -11,6 +11,7 @@
 import PgBoss from "pg-boss";
 import type { RunStore } from "../../store/types";
 import type { ControlChannel } from "../control";
+import { Passes } from "./passes";
 import type { Dispatcher, RunQueue, Taker } from "./types";
 
 export const NUDGE_QUEUE = "flightdeck-run";
@@ -113,9 +114,10 @@ export class PgBossQueue implements RunQueue {
 }
 
 export class PgBossDispatcher implements Dispatcher {
-  private scanning: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly passes = new Passes(
+    () => this.drain(),
+    (e: unknown) => this.log(`cannot fetch nudges: ${errorText(e)}`),
+  );
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -129,7 +131,7 @@ export class PgBossDispatcher implements Dispatcher {
   ) {}
 
   async start() {
-    this.stopped = false;
+    this.passes.start();
     await this.queue.start();
     this.unsubscribe = this.control.subscribe((m) => {
       if (m.kind === "nudge" || m.kind === "finished") this.wake();
@@ -140,34 +142,20 @@ export class PgBossDispatcher implements Dispatcher {
   }
 
   wake() {
-    if (this.stopped) return;
-    if (this.scanning) {
-      this.again = true;
-      return;
-    }
-    this.scanning = this.drain()
-      .catch((e: unknown) => this.log(`cannot fetch nudges: ${errorText(e)}`))
-      .finally(() => {
-        this.scanning = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.passes.wake();
   }
 
   async stop() {
-    this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
-    await this.scanning;
+    await this.passes.stop();
   }
 
   /** Fetches as many nudges as this worker has room for, tries each run, completes each job; again while any came. */
   private async drain() {
     for (;;) {
       const free = this.worker.free();
-      if (this.stopped || free <= 0) return;
+      if (this.passes.isStopped || free <= 0) return;
       const jobs = await this.queue.fetch(free);
       if (!jobs.length) return;
       for (const job of jobs) {
@@ -175,7 +163,7 @@ export class PgBossDispatcher implements Dispatcher {
         try {
           if (!Number.isSafeInteger(run)) continue;
           // Full (or stopping) since the fetch: the nudge goes back in line for another worker.
-          if (this.stopped || this.worker.free() <= 0) await this.queue.submit(run);
+          if (this.passes.isStopped || this.worker.free() <= 0) await this.queue.submit(run);
           else await this.worker.take(run);
         } finally {
           await this.queue.complete(job.id);
