@@ -8,13 +8,12 @@
  *
  * A process that starts never touches a run whose lease is live: only expired leases are swept.
  */
+import type { Broadcaster } from "../broadcast";
 import { RunTracker, type EngineEvent, type RunEvent, type RunStatus } from "../engine";
 import type { Store, UnnumberedEvent } from "../store/types";
 import type { ControlChannel } from "./control";
 import type { RunQueue } from "./queue/types";
-import type { StoredSink } from "./sink";
 
-type SinkBroadcaster = ConstructorParameters<typeof StoredSink>[2];
 
 export interface InterruptWords {
   /** The run's message and the run.finished event's. */
@@ -31,7 +30,7 @@ export interface InterruptWords {
  */
 export async function interruptRun(
   store: Store,
-  broadcaster: SinkBroadcaster,
+  broadcaster: Broadcaster,
   id: number,
   from: readonly RunStatus[],
   words: InterruptWords,
@@ -63,7 +62,7 @@ export async function interruptRun(
 
 export interface SweeperOptions {
   store: Store;
-  broadcaster: SinkBroadcaster;
+  broadcaster: Broadcaster;
   control: ControlChannel;
   queue: Pick<RunQueue, "submit" | "nudgeSite">;
   leaseMs: number;

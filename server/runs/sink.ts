@@ -15,7 +15,29 @@ const FLUSH_EVENTS = 512;
 /** The most events one transaction stores (and one broadcast carries) when they have piled up. */
 const MAX_BATCH = 4096;
 
-export class StoredSink implements EventSink {
+/** What a sink broadcasts: a run's events and output, once stored. */
+export type SinkBroadcaster = Pick<Broadcaster, "runEvents" | "runOutput">;
+
+/** A run's sink as the worker holds it: flushed before the run's end is stored, released after. */
+export interface RunSink extends EventSink {
+  /** Resolves when everything given so far is stored; rejects if some of it could not be. */
+  flush(): Promise<void>;
+  /** After the last flush: nothing more comes for this run. */
+  release(): void;
+}
+
+/** Where a worker's runs store their events: in its own thread (StoredSink) or in a storage thread (./sink-thread). */
+export interface RunSinks {
+  open(runId: number): RunSink;
+  close(): Promise<void>;
+}
+
+/** Sinks that store on the calling thread (the embedded setup: one process, one event loop). */
+export function storedSinks(store: RunStore, broadcaster: SinkBroadcaster): RunSinks {
+  return { open: (runId) => new StoredSink(runId, store, broadcaster), close: async () => {} };
+}
+
+export class StoredSink implements RunSink {
   private events: UnnumberedEvent[] = [];
   private chunks: StoredOutputChunk[] = [];
   private readonly cap = new OutputCap();
@@ -28,19 +50,20 @@ export class StoredSink implements EventSink {
   constructor(
     private readonly runId: number,
     private readonly store: RunStore,
-    private readonly broadcaster: Broadcaster,
+    private readonly broadcaster: SinkBroadcaster,
   ) {}
 
-  event(event: EngineEvent) {
-    this.events.push({ ...event, t: Date.now() });
+  /** `t`: when the event was made (a storage thread is given the time the engine's thread made it). */
+  event(event: EngineEvent, t = Date.now()) {
+    this.events.push({ ...event, t });
     if (event.type === "run.finished" || this.events.length >= FLUSH_EVENTS) void this.flush().catch(() => undefined);
     else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS);
   }
 
-  output(chunk: OutputChunk) {
+  output(chunk: OutputChunk, t = Date.now()) {
     const data = this.cap.take(chunk);
     if (data === undefined) return;
-    this.chunks.push({ ...chunk, data, t: Date.now() });
+    this.chunks.push({ ...chunk, data, t });
     this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_MS);
   }
 
@@ -59,6 +82,8 @@ export class StoredSink implements EventSink {
     this.draining = this.drain();
     return this.draining;
   }
+
+  release() {}
 
   /** Stores batches until nothing is left (its first pass always awaits a store: there is something to store). */
   private async drain(): Promise<void> {

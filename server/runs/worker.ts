@@ -11,11 +11,12 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { execute, type EngineEvent, type EventSink, type ExecuteOptions, type OutputChunk, type RunStatus } from "../engine";
+import type { Broadcaster } from "../broadcast";
 import type { ClaimResult, RunRow, Store } from "../store/types";
 import type { ControlChannel, ControlMessage } from "./control";
 import type { IntrospectionTokens } from "./introspection";
 import type { RunQueue } from "./queue/types";
-import { StoredSink } from "./sink";
+import { storedSinks, type RunSink, type RunSinks } from "./sink";
 
 /** Where a run's site, server policy and secrets come from (the run service knows; the worker only asks). */
 export interface RunExecution {
@@ -24,11 +25,11 @@ export interface RunExecution {
   readonly introspection: IntrospectionTokens;
 }
 
-type SinkBroadcaster = ConstructorParameters<typeof StoredSink>[2];
-
 export interface WorkerOptions {
   store: Store;
-  broadcaster: SinkBroadcaster;
+  broadcaster: Broadcaster;
+  /** Where runs' events are stored and broadcast from; default: this thread (storedSinks). */
+  sinks?: RunSinks;
   control: ControlChannel;
   /** Told when a run ends, so the next queued run of its site is tried. */
   queue: Pick<RunQueue, "nudgeSite">;
@@ -108,8 +109,11 @@ export class RunWorker {
    */
   private readonly leased: boolean;
 
+  private readonly sinks: RunSinks;
+
   constructor(private readonly o: WorkerOptions) {
     this.id = o.id ?? newWorkerId();
+    this.sinks = o.sinks ?? storedSinks(o.store.runs, o.broadcaster);
     this.leased = o.store.dialect === "postgres";
   }
 
@@ -240,7 +244,7 @@ export class RunWorker {
   }
 
   private async run(id: number, entry: ActiveRun): Promise<RunStatus> {
-    const { store, broadcaster } = this.o;
+    const { store } = this.o;
     let run: RunRow;
     try {
       run = await store.runs.get(id);
@@ -252,7 +256,16 @@ export class RunWorker {
     entry.site = run.site;
     // Asked between the claim and now (the message may have come before we registered the run): honoured at once.
     if (run.cancelRequestedBy !== null) entry.controller.abort(new Error(`cancelled by ${run.cancelRequestedBy}`));
-    const stored = new StoredSink(id, store.runs, broadcaster);
+    const stored = this.sinks.open(id);
+    try {
+      return await this.executeRun(id, run, entry, stored);
+    } finally {
+      stored.release();
+    }
+  }
+
+  private async executeRun(id: number, run: RunRow, entry: ActiveRun, stored: RunSink): Promise<RunStatus> {
+    const { store, broadcaster } = this.o;
     const sink = new WorkerSink(stored, entry, this.leased);
     const tokens = this.o.execution.introspection;
     broadcaster.siteRuns(run.site, id);

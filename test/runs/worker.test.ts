@@ -15,6 +15,7 @@ import { PostgresControl, type ControlChannel } from "../../server/runs/control"
 import { IntrospectionTokens } from "../../server/runs/introspection";
 import { interruptRun, LeaseSweeper } from "../../server/runs/leases";
 import { RunParts } from "../../server/runs/queue/setup";
+import { storedSinks } from "../../server/runs/sink";
 import type { RunExecution } from "../../server/runs/worker";
 import { loadRevision } from "../../server/site-cache";
 import { openPostgresStore } from "../../server/store/pg";
@@ -148,6 +149,8 @@ async function postgresSetup(): Promise<Setup> {
         store,
         databaseUrl: db.url,
         broadcaster: recorder,
+        // Stored and broadcast here, so the recorder hears them (the storage thread's emitter: test/cluster, sink-thread).
+        sinks: storedSinks(store.runs, recorder),
         executes: o.executes ?? true,
         settings: { capacity: o.capacity ?? 8, leaseMs: o.leaseMs ?? 15_000, graceMs: 0 },
         publicUrl: "http://127.0.0.1:1",
@@ -359,6 +362,7 @@ describe("PostgreSQL: a worker that loses the database", () => {
         store: workerStore,
         databaseUrl: s.url,
         broadcaster: s.recorder,
+        sinks: storedSinks(workerStore.runs, s.recorder),
         executes: true,
         settings: { capacity: 2, leaseMs, graceMs: 0 },
         publicUrl: "http://127.0.0.1:1",

@@ -8,6 +8,8 @@
 import type { Store } from "../../store/types";
 import { EmbeddedControl, PostgresControl, type ControlChannel } from "../control";
 import { LeaseSweeper } from "../leases";
+import type { RunSinks } from "../sink";
+import { SinkThread } from "../sink-thread";
 import { RunWorker, type RunExecution, type WorkerOptions } from "../worker";
 import { EmbeddedDispatcher, EmbeddedQueue } from "./embedded";
 import { PgBossDispatcher, PgBossQueue } from "./pgboss";
@@ -18,6 +20,8 @@ export interface RunPartsOptions {
   /** FLIGHTDECK_DATABASE_URL: the control channel and pg-boss connect to it on PostgreSQL. */
   databaseUrl?: string;
   broadcaster: WorkerOptions["broadcaster"];
+  /** Where an executing process stores its runs' events; default: this thread on SQLite, a SinkThread on PostgreSQL. */
+  sinks?: RunSinks;
   /** Whether this process executes runs. */
   executes: boolean;
   settings: { capacity: number; leaseMs: number; graceMs: number };
@@ -33,6 +37,8 @@ export class RunParts {
   readonly queue: RunQueue;
   worker: RunWorker | undefined;
   sweeper: LeaseSweeper | undefined;
+  /** On PostgreSQL, where an executing process stores its runs' events (off the loop that forks its steps). */
+  private sinks: RunSinks | undefined;
   private dispatcher: Dispatcher | undefined;
   private started = false;
   private stopped: Promise<void> | undefined;
@@ -59,9 +65,11 @@ export class RunParts {
     if (this.control instanceof PostgresControl) await this.control.whenListening();
     if (this.queue instanceof PgBossQueue) await this.queue.start();
     if (this.o.executes) {
+      this.sinks = this.o.sinks ?? (store.dialect === "postgres" ? await SinkThread.start(this.o.databaseUrl!) : undefined);
       this.worker = new RunWorker({
         store,
         broadcaster: this.o.broadcaster,
+        sinks: this.sinks,
         control: this.control,
         queue: this.queue,
         execution,
@@ -96,6 +104,7 @@ export class RunParts {
     this.stopped ??= (async () => {
       await this.dispatcher?.stop();
       await this.worker?.stop(graceMs, reason);
+      await this.sinks?.close();
       await this.sweeper?.stop();
       await this.queue.close();
       await this.control.close();
@@ -108,6 +117,7 @@ export class RunParts {
     this.stopped ??= (async () => {
       await this.dispatcher?.stop();
       await this.worker?.abandon();
+      await this.sinks?.close();
       await this.sweeper?.stop();
       await this.queue.close();
       await this.control.close();

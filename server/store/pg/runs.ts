@@ -1,6 +1,6 @@
 /**
  * Runs, their events and output in PostgreSQL. What the database guarantees here, for any number of processes:
- * - `append` numbers events from `runs.last_seq`, raised by the batch's size in the same transaction as the
+ * - `append` numbers events from `runs.last_seq`, raised by the batch's size in the same statement as the
  *   inserts: the UPDATE locks the run's row, so concurrent appenders of one run take turns and every event gets
  *   a unique seq with no gap (a failed batch rolls the counter back with its rows).
  * - `claim` locks the site's row (SELECT ... FOR NO KEY UPDATE), so claims of one site are serialised: the
@@ -42,14 +42,20 @@ const NUL = /\u0000/g;
 const text = (s: string) => (s.includes("\u0000") ? s.replace(NUL, "\uFFFD") : s);
 const textOrNull = (s: string | null | undefined) => (s == null ? null : text(s));
 
-// The append path is hot (a 10,000-host run stores tens of thousands of events a second), so it is three
-// prepared statements on one connection: arrays of columns, unnested into one multi-row insert per table.
-const TAKE_SEQ = { name: "fd_take_seq", text: "update runs set last_seq = last_seq + $2 where id = $1 returning last_seq" };
-const INSERT_EVENTS = {
-  name: "fd_insert_events",
+// The append path is hot (a 10,000-host run stores tens of thousands of events a second), and a worker's event
+// loop may be busy starting processes: each round trip waits for it. So a batch is one prepared statement (an
+// implicit transaction): raise the run's counter, then insert the events numbered from it (arrays of columns,
+// unnested; the seq goes into each event's JSON there) and the output, all or nothing.
+const APPEND = {
+  name: "fd_append",
   text:
-    "insert into run_events (run_id, seq, t, type, host, step, data) " +
-    "select $1, * from unnest($2::int[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])",
+    "with taken as (update runs set last_seq = last_seq + $2::int where id = $1::int returning last_seq - $2::int as base), " +
+    "ev as (insert into run_events (run_id, seq, t, type, host, step, data) " +
+    "select $1::int, taken.base + u.ord, u.t, u.type, u.host, u.step, '{\"seq\":' || (taken.base + u.ord) || ',' || substr(u.data, 2) " +
+    "from taken, unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality as u(t, type, host, step, data, ord)), " +
+    "out as (insert into run_output (run_id, host, step, stream, t, data) " +
+    "select $1::int, o.host, o.step, o.stream, o.t, o.data from taken, unnest($8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[]) as o(host, step, stream, t, data)) " +
+    "select base from taken",
 };
 const INSERT_OUTPUT = {
   name: "fd_insert_output",
@@ -205,45 +211,31 @@ export class PgRunStore implements RunStore {
 
   async append(runId: number, events: readonly UnnumberedEvent[], output: readonly StoredOutputChunk[]): Promise<RunEvent[]> {
     if (!events.length && !output.length) return [];
-    const client = await this.pool.connect();
+    const out = [output.map((o) => text(o.host)), output.map((o) => text(o.step)), output.map((o) => o.stream), output.map((o) => o.t), output.map((o) => text(o.data))];
     try {
-      await client.query("begin");
-      let stored: RunEvent[] = [];
-      if (events.length) {
-        const taken = await client.query<{ last_seq: number }>({ ...TAKE_SEQ, values: [runId, events.length] });
-        if (!taken.rows[0]) throw new NotFoundError(`no run ${runId}`);
-        const first = taken.rows[0].last_seq - events.length + 1;
-        stored = events.map((e, i) => ({ ...e, seq: first + i }));
-        const seq: number[] = [];
-        const t: number[] = [];
-        const type: string[] = [];
-        const host: (string | null)[] = [];
-        const step: (string | null)[] = [];
-        const data: string[] = [];
-        for (const e of stored) {
-          seq.push(e.seq);
-          t.push(e.t);
-          type.push(e.type);
-          host.push("host" in e ? textOrNull(e.host) : null);
-          step.push("step" in e ? textOrNull(e.step) : null);
-          data.push(JSON.stringify(e));
-        }
-        await client.query({ ...INSERT_EVENTS, values: [runId, seq, t, type, host, step, data] });
+      if (!events.length) {
+        await this.pool.query({ ...INSERT_OUTPUT, values: [runId, ...out] });
+        return [];
       }
-      if (output.length) {
-        await client.query({
-          ...INSERT_OUTPUT,
-          values: [runId, output.map((o) => text(o.host)), output.map((o) => text(o.step)), output.map((o) => o.stream), output.map((o) => o.t), output.map((o) => text(o.data))],
-        });
+      const t: number[] = [];
+      const type: string[] = [];
+      const host: (string | null)[] = [];
+      const step: (string | null)[] = [];
+      const data: string[] = [];
+      for (const e of events) {
+        t.push(e.t);
+        type.push(e.type);
+        host.push("host" in e ? textOrNull(e.host) : null);
+        step.push("step" in e ? textOrNull(e.step) : null);
+        data.push(JSON.stringify(e));
       }
-      await client.query("commit");
-      return stored;
+      const taken = await this.pool.query<{ base: number }>({ ...APPEND, values: [runId, events.length, t, type, host, step, data, ...out] });
+      if (!taken.rows[0]) throw new NotFoundError(`no run ${runId}`);
+      const first = taken.rows[0].base + 1;
+      return events.map((e, i) => ({ ...e, seq: first + i }));
     } catch (e) {
-      await client.query("rollback").catch(() => {});
       if ((e as { code?: string }).code === "23503") throw new NotFoundError(`no run ${runId}`);
       throw e;
-    } finally {
-      client.release();
     }
   }
 
