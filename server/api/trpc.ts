@@ -8,6 +8,7 @@ import { z } from "zod";
 import { clientIp, type AuditEntry, type Principal, type Role } from "../auth";
 import { services, type Services } from "../services";
 import { errorCode, type ErrorCode } from "../errors";
+import type { Meta } from "../rest/meta";
 
 // 1. Context: the server's parts and the caller, resolved from the request's cookie or bearer token.
 export async function createContext(headers: Headers): Promise<Context> {
@@ -22,7 +23,8 @@ export function contextFor(svc: Services, principal: Principal, ip: string | nul
 }
 
 // 2. Initialisation: zod errors reach the client flattened, so forms can show them field by field.
-const t = initTRPC.context<Context>().create({
+// Procedures that are also REST operations say so in their meta (server/rest/meta.ts).
+const t = initTRPC.context<Context>().meta<Meta>().create({
   errorFormatter({ shape, error }) {
     return {
       ...shape,
