@@ -3,22 +3,28 @@ import { accountRouter } from "./routers/account";
 import { auditRouter } from "./routers/audit";
 import { boardsRouter } from "./routers/boards";
 import { filesRouter } from "./routers/files";
+import { groupsRouter } from "./routers/groups";
 import { hostsRouter } from "./routers/hosts";
 import { kioskRouter } from "./routers/kiosk";
 import { membersRouter } from "./routers/members";
+import { projectsRouter } from "./routers/projects";
 import { revisionsRouter } from "./routers/revisions";
 import { runsRouter } from "./routers/runs";
 import { secretsRouter } from "./routers/secrets";
 import { sitesRouter } from "./routers/sites";
 import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
+import { varsRouter } from "./routers/vars";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   account: accountRouter,
+  projects: projectsRouter,
   sites: sitesRouter,
   files: filesRouter,
   hosts: hostsRouter,
+  groups: groupsRouter,
+  vars: varsRouter,
   revisions: revisionsRouter,
   runs: runsRouter,
   secrets: secretsRouter,
