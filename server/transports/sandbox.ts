@@ -59,6 +59,12 @@ const SPAWN_ENV = { PATH: SANDBOX_PATH } as Partial<NodeJS.ProcessEnv> as NodeJS
 /** System directories a step sees read-only (those that exist; symlinks such as /bin -> usr/bin stay links). */
 const SYSTEM_DIRS = ["/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 const INSTALL_BWRAP = "install bubblewrap (apt-get install bubblewrap)";
+/**
+ * Steps run at this CPU niceness (coreutils' nice, when present): on the server, the server's own work comes
+ * first. Measured with a 10,000-host run of 50 local steps at once on 2 cores: the steps' processes otherwise
+ * delay storing and broadcasting the run's events, and every other request, by hundreds of milliseconds.
+ */
+const STEP_NICENESS = 10;
 
 function findProgram(name: string, explicit?: string): string | undefined {
   const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"].filter(Boolean);
@@ -126,14 +132,18 @@ class Bubblewrap implements Sandbox {
     private readonly system: readonly string[],
     private readonly lang: string,
     private readonly parent: string,
+    /** coreutils' nice, to start steps at STEP_NICENESS; none: they run at the server's own priority. */
+    private readonly nice: string | undefined,
   ) {
     this.description = `bubblewrap sandbox as ${drop ? drop.user : "the server's user"}`;
   }
 
   argvIn(dir: string, inner: readonly string[], network = true): string[] {
-    const prefix = this.drop ? [this.drop.setpriv, `--reuid=${this.drop.uid}`, `--regid=${this.drop.gid}`, "--clear-groups", "--"] : [];
+    const lower = this.nice ? [this.nice, "-n", String(STEP_NICENESS)] : [];
+    const drop = this.drop ? [this.drop.setpriv, `--reuid=${this.drop.uid}`, `--regid=${this.drop.gid}`, "--clear-groups", "--"] : [];
     return [
-      ...prefix,
+      ...lower,
+      ...drop,
       this.bwrap,
       "--unshare-all",
       ...(network ? ["--share-net"] : []),
@@ -217,7 +227,7 @@ export function findSandbox(options: SandboxOptions): SandboxStatus {
     if (uid === 0 || gid === 0) return { ok: false, message: `local steps are refused: FLIGHTDECK_RUN_USER '${user}' is root; name an unprivileged user` };
     drop = { setpriv, uid, gid, user };
   }
-  const sandbox = new Bubblewrap(bwrap, drop, systemArgs(options.hide), options.lang || "C.UTF-8", options.workspaces ?? tmpdir());
+  const sandbox = new Bubblewrap(bwrap, drop, systemArgs(options.hide), options.lang || "C.UTF-8", options.workspaces ?? tmpdir(), findProgram("nice"));
   const problem = sandbox.probe();
   return problem ? { ok: false, message: problem } : { ok: true, sandbox };
 }

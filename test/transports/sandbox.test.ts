@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { localTransport, SANDBOX_BECOME_REFUSED } from "../../server/transports/local";
@@ -40,6 +40,11 @@ describe("the sandbox of local steps", { skip: found.ok ? false : `no sandbox he
     conn = await localTransport.connect(SETTINGS, { signal: never, local: { sandbox } });
   });
   after(() => conn?.close());
+
+  test("steps run at a lower CPU priority than the server (niceness 10 above it)", async () => {
+    const server = getPriority();
+    assert.equal(Number((await run(conn, "nice")).stdout.trim()), Math.min(19, server + 10));
+  });
 
   test("a clean environment, an unprivileged user, its own home as the working directory", async () => {
     const r = await run(conn, "env | sort; id -u; pwd", { env: { FD_STEP: "set by the step" } });
