@@ -1,12 +1,47 @@
 import { z } from "zod";
 import { actorName, atLeast } from "../../auth";
-import { planDeployment, RUN_STATUSES } from "../../engine";
+import { planDeployment, RUN_STATUSES, STEP_STATUSES } from "../../engine";
 import { isNamed } from "../../errors";
 import { loadRevision } from "../../site-cache";
 import { ForbiddenError } from "../../store/errors";
 import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
+import { timestamp } from "./shapes";
 
-const comment = z.string().trim().max(2000).default("");
+const comment = z.string().trim().max(2000).default("").describe("Why, in a sentence (shown to the requester and in the audit log)");
+const runId = z.number().int().positive().describe("The run's id");
+const runStatus = z.enum(RUN_STATUSES).describe("The run's status");
+const stepStatus = z.enum(STEP_STATUSES).describe("A host's or step's state");
+
+const launched = z.object({
+  id: runId,
+  status: runStatus,
+  revision: z.number().int().describe("The site revision the run executes (frozen when requested)"),
+  deployment: z.string().describe("The deployment run"),
+  url: z.string().describe("The run's page on the dashboard, relative to the server"),
+});
+
+/** A run's status and per-host outcome: what `flightdeck launch --wait` polls. */
+const runStatusSchema = z.object({
+  id: runId,
+  site: z.string().describe("The site's slug"),
+  deployment: z.string().describe("The deployment run"),
+  revision: z.number().int().describe("The site revision the run executes"),
+  status: runStatus,
+  requestedBy: z.string().describe("Who requested the run"),
+  reason: z.string().describe("Why it was requested (may be empty)"),
+  message: z.string().nullable().describe("How it ended, or what it waits for (null: nothing to say)"),
+  createdAt: timestamp("When it was requested"),
+  startedAt: timestamp("When it started").nullable().describe("When it started (null: not yet)"),
+  finishedAt: timestamp("When it ended").nullable().describe("When it ended (null: not yet)"),
+  counts: z.record(z.enum(STEP_STATUSES), z.number().int().describe("How many host steps are in this state")).describe("Host steps per state"),
+  lastSeq: z.number().int().describe("The sequence number of its newest event: GET /runs/{id}/events?after= goes on from here"),
+  hosts: z
+    .record(
+      z.string(),
+      z.object({ status: stepStatus, steps: z.record(z.string(), stepStatus).describe("Each step's state, by step name") }).describe("One host's state and its steps' states"),
+    )
+    .describe("Each host's outcome, by host name"),
+});
 
 /**
  * Approving or rejecting is a person's decision: API tokens (automation) may request and cancel runs, never
@@ -41,11 +76,31 @@ export const runsRouter = createTRPCRouter({
 
   /** Request a run: it waits for approval (unless the site needs none) with its plan and revision frozen. */
   launch: siteProcedure("operator")
-    .input(z.object({ deployment: z.string().min(1), reason: z.string().max(2000).default(""), forks: z.number().int().min(1).max(1000).optional() }))
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/sites/{slug}/runs",
+        summary: "Request a run",
+        description:
+          "Requests a run of a deployment at the site's newest revision, with its plan frozen. It waits for approval (unless the site needs none), then in the queue. Operators and above on the site, signed in or with an API token.",
+        tags: ["runs"],
+        status: 201,
+      },
+    })
+    .input(
+      z.object({
+        deployment: z.string().min(1).optional().describe("The deployment to run (default: the site's only or default one)"),
+        reason: z.string().max(2000).default("").describe("Why, shown to reviewers"),
+        forks: z.number().int().min(1).max(1000).optional().describe("Hosts worked on at once (default 50)"),
+        limit: z.array(z.string().min(1).describe("A host name")).max(10000).optional().describe("Only these hosts of the deployment's targets"),
+      }),
+    )
+    .output(launched.describe("The requested run"))
     .mutation(async ({ ctx, input }) => {
-      const id = await ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks });
-      await ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment, reason: input.reason } });
-      return { id };
+      const id = await ctx.runner.launch({ site: input.slug, deployment: input.deployment, requestedBy: actorName(ctx.principal), requestedById: ctx.principal.userId, reason: input.reason, forks: input.forks, limit: input.limit });
+      await ctx.audit({ action: "run.requested", site: input.slug, target: `run ${id}`, detail: { deployment: input.deployment ?? null, reason: input.reason } });
+      const run = await ctx.runs.get(id);
+      return { id, status: run.status, revision: run.revision, deployment: run.deployment, url: `/sites/${input.slug}/runs/${id}` };
     }),
 
   /** The site's newest runs; a queued one with its place in line (1: next), across every site's queue. */
@@ -59,6 +114,26 @@ export const runsRouter = createTRPCRouter({
 
   /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
   get: runProcedure("viewer").query(async ({ ctx, input }) => ({ run: ctx.run, ...(await ctx.runner.snapshot(input.id)), role: ctx.role })),
+
+  /** A run's status and each host's outcome, without the plan: what scripts and `flightdeck launch --wait` poll. */
+  status: runProcedure("viewer")
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/runs/{id}",
+        summary: "Get a run's status",
+        description: "A run's status, counts of host steps per state, each host's and step's state, and the sequence number of its newest event. Viewers and above on the run's site.",
+        tags: ["runs"],
+      },
+    })
+    .output(runStatusSchema.describe("The run's status and per-host outcome"))
+    .query(async ({ ctx, input }) => {
+      const run = ctx.run;
+      const { snapshot, lastSeq } = await ctx.runner.snapshot(input.id);
+      const hosts = Object.fromEntries(Object.entries(snapshot.hosts).map(([name, h]) => [name, { status: h.status, steps: Object.fromEntries(Object.entries(h.steps).map(([s, st]) => [s, st.status])) }]));
+      const { site, deployment, revision, status, requestedBy, reason, message, createdAt, startedAt, finishedAt } = run;
+      return { id: input.id, site, deployment, revision, status, requestedBy, reason, message, createdAt, startedAt, finishedAt, counts: snapshot.counts, lastSeq, hosts };
+    }),
 
   /** What a reviewer needs: the decisions so far, the revision to diff against, and whether the request is stale. */
   review: runProcedure("viewer").query(async ({ ctx }) => {

@@ -8,6 +8,7 @@ import { ConflictError, InvalidInputError } from "../../store/errors";
 import { importAnsibleOffThread } from "../../workers/ansible-import";
 import { actorName } from "../../auth";
 import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
+import { roleField, timestamp } from "./shapes";
 
 const slug = z.string().min(1).max(63);
 
@@ -26,9 +27,43 @@ spec:
     members: [web-1]
 `;
 
+/** A site with its newest revision's summary, as lists and the site page show it. */
+const siteSummary = z.object({
+  slug: z.string().describe("The site's id, as in its URL /sites/{slug}"),
+  name: z.string().describe("The site's display name"),
+  description: z.string().describe("What the site is, in a sentence (may be empty)"),
+  // Part C adds projects; until every row carries one it is optional.
+  project: z.string().optional().describe("The slug of the project that owns the site"),
+  createdAt: timestamp("When the site was created"),
+  approvalsRequired: z.number().int().describe("Approvals a run needs before it executes (0: none)"),
+  localExecution: z.boolean().describe("Whether the site may run `transport: local` steps on the server (sandboxed)"),
+  parallelRuns: z.number().int().describe("Runs of this site at once, across all workers (1: one at a time)"),
+  revision: z.number().int().describe("The newest revision's number"),
+  updatedAt: timestamp("When the newest revision was saved"),
+  updatedBy: z.string().describe("Who saved the newest revision"),
+  errors: z.number().int().describe("Lint errors in the newest revision"),
+  warnings: z.number().int().describe("Lint warnings in the newest revision"),
+  hosts: z.number().int().describe("Hosts in the newest revision's inventory"),
+  files: z.number().int().describe("Files in the newest revision"),
+});
+const siteWithRole = siteSummary.extend({ role: roleField("The caller's role on the site").nullable().describe("The caller's role on the site (null: none, e.g. a kiosk)") });
+
 export const sitesRouter = createTRPCRouter({
   /** The sites the caller can read, each with the caller's role there. */
-  list: authedProcedure.query(async ({ ctx }) => {
+  list: authedProcedure
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/sites",
+        summary: "List the sites you can read",
+        description: "An array of every site the caller has a role on (server admins: every site), by name, each with its newest revision's summary and the caller's role there. Any signed-in user or API token; not a kiosk token.",
+        tags: ["sites"],
+      },
+    })
+    .input(z.object({}).optional())
+    // An array, as the dashboard has always had it (the hand-written route this replaces wrapped it in {sites}).
+    .output(z.array(siteWithRole).describe("The sites the caller can read, by name"))
+    .query(async ({ ctx }) => {
     const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
     const sites = (await ctx.sites.list()).filter((s) => readable.has(s.slug));
     return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
