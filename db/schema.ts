@@ -5,19 +5,39 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-export const sites = sqliteTable("sites", {
+/** A project (a tenant) owns sites; its members' roles apply to every site of it. */
+export const projects = sqliteTable("projects", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
   description: text("description").notNull().default(""),
-  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch() * 1000)`),
-  /** How many approvals a run needs before it executes (0: runs start when requested). */
-  approvalsRequired: integer("approvals_required").notNull().default(1),
-  /** Whether `transport: local` (commands on the server itself, sandboxed) is allowed; only server admins change it. */
-  localExecution: integer("local_execution", { mode: "boolean" }).notNull().default(false),
-  /** Runs of this site at once, across all workers (1: one at a time). */
-  parallelRuns: integer("parallel_runs").notNull().default(1),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+export const sites = sqliteTable(
+  "sites",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    slug: text("slug").notNull().unique(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull().default(sql`(unixepoch() * 1000)`),
+    /**
+     * The project that owns the site (projects.id). The reference is enforced by triggers (migration 0005), not a
+     * REFERENCES clause: SQLite adds a referencing NOT NULL column only by rebuilding the table, which inside the
+     * migration's transaction (foreign keys on) would cascade-delete every site's revisions and runs. The default
+     * is the `default` project (id 1), which that migration creates; the store always sets it.
+     */
+    projectId: integer("project_id").notNull().default(1),
+    /** How many approvals a run needs before it executes (0: runs start when requested). */
+    approvalsRequired: integer("approvals_required").notNull().default(1),
+    /** Whether `transport: local` (commands on the server itself, sandboxed) is allowed; only server admins change it. */
+    localExecution: integer("local_execution", { mode: "boolean" }).notNull().default(false),
+    /** Runs of this site at once, across all workers (1: one at a time). */
+    parallelRuns: integer("parallel_runs").notNull().default(1),
+  },
+  (t) => [index("sites_project").on(t.projectId)],
+);
 
 export const blobs = sqliteTable("blobs", {
   /** sha256 of the content, hex. */
@@ -197,6 +217,18 @@ export const memberships = sqliteTable(
   (t) => [primaryKey({ columns: [t.siteId, t.userId] }), index("memberships_user").on(t.userId)],
 );
 
+/** A user's role on every site of a project: a site membership can add to it, never lower it. */
+export const projectMembers = sqliteTable(
+  "project_members",
+  {
+    projectId: integer("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+    role: text("role").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index("project_members_user").on(t.userId)],
+);
+
 /** A full-screen board of runs of chosen sites, for wall screens. */
 export const kioskBoards = sqliteTable("kiosk_boards", {
   id: integer("id").primaryKey({ autoIncrement: true }),
@@ -209,7 +241,8 @@ export const kioskBoards = sqliteTable("kiosk_boards", {
 
 /**
  * Bearer tokens, stored as sha256 hashes (shown once). `api` tokens act for their owner with a role on one
- * site (never more than the owner still has); `kiosk` tokens read one board and nothing else.
+ * site or on every site of one project (never more than the owner still has); `kiosk` tokens read one board
+ * and nothing else.
  */
 export const apiTokens = sqliteTable(
   "api_tokens",
@@ -222,6 +255,8 @@ export const apiTokens = sqliteTable(
     hash: text("hash").notNull().unique(),
     userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
     siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
+    /** A project-scoped api token's project (site_id is then null). */
+    projectId: integer("project_id").references(() => projects.id, { onDelete: "cascade" }),
     role: text("role"),
     boardId: integer("board_id").references(() => kioskBoards.id, { onDelete: "cascade" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),

@@ -12,17 +12,32 @@ const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" 
 /** Epoch milliseconds as a number (past 2^31, so not `integer`). */
 const ms = (name: string) => bigint(name, { mode: "number" });
 
-export const sites = pgTable("sites", {
+/** A project (a tenant) owns sites; its members' roles apply to every site of it. */
+export const projects = pgTable("projects", {
   id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
   description: text("description").notNull().default(""),
-  createdAt: at("created_at").notNull().defaultNow(),
-  approvalsRequired: integer("approvals_required").notNull().default(1),
-  localExecution: boolean("local_execution").notNull().default(false),
-  /** Runs of this site at once, across all workers. */
-  parallelRuns: integer("parallel_runs").notNull().default(1),
+  createdAt: at("created_at").notNull(),
 });
+
+export const sites = pgTable(
+  "sites",
+  {
+    id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
+    slug: text("slug").notNull().unique(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    createdAt: at("created_at").notNull().defaultNow(),
+    /** The project that owns the site; a project with sites cannot be deleted. */
+    projectId: integer("project_id").notNull().references(() => projects.id),
+    approvalsRequired: integer("approvals_required").notNull().default(1),
+    localExecution: boolean("local_execution").notNull().default(false),
+    /** Runs of this site at once, across all workers. */
+    parallelRuns: integer("parallel_runs").notNull().default(1),
+  },
+  (t) => [index("sites_project").on(t.projectId)],
+);
 
 export const blobs = pgTable("blobs", {
   hash: text("hash").primaryKey(),
@@ -185,6 +200,18 @@ export const memberships = pgTable(
   (t) => [primaryKey({ columns: [t.siteId, t.userId] }), index("memberships_user").on(t.userId)],
 );
 
+/** A user's role on every site of a project: a site membership can add to it, never lower it. */
+export const projectMembers = pgTable(
+  "project_members",
+  {
+    projectId: integer("project_id").notNull().references(() => projects.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
+    role: text("role").notNull(),
+    createdAt: at("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.userId] }), index("project_members_user").on(t.userId)],
+);
+
 export const kioskBoards = pgTable("kiosk_boards", {
   id: integer("id").primaryKey().generatedByDefaultAsIdentity(),
   slug: text("slug").notNull().unique(),
@@ -203,6 +230,8 @@ export const apiTokens = pgTable(
     hash: text("hash").notNull().unique(),
     userId: text("user_id").notNull().references(() => user.id, { onDelete: "cascade" }),
     siteId: integer("site_id").references(() => sites.id, { onDelete: "cascade" }),
+    /** A project-scoped api token's project (site_id is then null). */
+    projectId: integer("project_id").references(() => projects.id, { onDelete: "cascade" }),
     role: text("role"),
     boardId: integer("board_id").references(() => kioskBoards.id, { onDelete: "cascade" }),
     createdAt: at("created_at").notNull(),

@@ -1,7 +1,11 @@
 /**
- * Who may do what: site memberships, API and kiosk tokens, kiosk boards. Every endpoint asks `roleOn` (or
- * `kioskSees`) with the caller's principal; nothing here trusts what the browser hides or shows. The rules are
- * here, once; the rows come from the store (SQLite or PostgreSQL).
+ * Who may do what: site and project memberships, API and kiosk tokens, kiosk boards. Every endpoint asks
+ * `roleOn` (or `kioskSees`) with the caller's principal; nothing here trusts what the browser hides or shows.
+ * The rules are here, once; the rows come from the store (SQLite or PostgreSQL).
+ *
+ * A user's role on a site is the highest of: admin for a server admin, their role on the site's project, their
+ * role on the site (a site grant adds to the project's, never lowers it). A token acts on its site, or on every
+ * site of its project, with at most its own role and never more than its owner still has there.
  */
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../store/errors";
 import type { AccountStore, KioskBoard, UserRef } from "../store/types";
@@ -10,6 +14,18 @@ import { atLeast, lower, roleSchema, type Role } from "./roles";
 import { hashToken, looksLikeToken, newToken } from "./tokens";
 
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The higher of two roles (null: none). */
+export function higher(a: Role | null, b: Role | null): Role | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return atLeast(a, b) ? a : b;
+}
+
+/** A user's role on a site from its parts: a server admin is admin everywhere; otherwise the higher grant. */
+export function effectiveRole(parts: { isAdmin: boolean; projectRole: Role | null; siteRole: Role | null }): Role | null {
+  return parts.isAdmin ? "admin" : higher(parts.projectRole, parts.siteRole);
+}
 
 export class Access {
   constructor(private readonly store: AccountStore) {}
@@ -26,13 +42,21 @@ export class Access {
 
   private async roleOnId(p: Principal, siteId: number): Promise<Role | null> {
     if (p.kind === "anonymous" || p.kind === "kiosk") return null;
-    if (p.kind === "user") return p.isAdmin ? "admin" : this.membership(siteId, p.userId);
-    if (p.siteId !== siteId) return null;
+    if (p.kind === "user") return p.isAdmin ? "admin" : this.memberRole(siteId, p.userId);
+    const inScope = p.siteId !== null ? p.siteId === siteId : p.projectId !== null && p.projectId === (await this.store.projectOfSite(siteId));
+    if (!inScope) return null;
     // A token never holds more than its owner still has: revoking the owner's role revokes the token's.
     const owner = await this.store.user(p.userId);
     if (!owner || owner.disabled) return null;
-    const ownerRole = owner.isAdmin ? "admin" : await this.membership(siteId, p.userId);
+    const ownerRole = owner.isAdmin ? "admin" : await this.memberRole(siteId, p.userId);
     return ownerRole ? lower(ownerRole, p.role) : null;
+  }
+
+  /** A (non-admin) user's role on a site: the higher of their project's grant and the site's. */
+  private async memberRole(siteId: number, userId: string): Promise<Role | null> {
+    const [siteRole, projectId] = await Promise.all([this.membership(siteId, userId), this.store.projectOfSite(siteId)]);
+    const projectRole = projectId === undefined ? null : await this.projectMembership(projectId, userId);
+    return effectiveRole({ isAdmin: false, projectRole, siteRole });
   }
 
   async require(p: Principal, site: string, need: Role): Promise<Role> {
@@ -47,12 +71,71 @@ export class Access {
   /** Slugs of the sites the caller can read. */
   async readableSites(p: Principal): Promise<string[]> {
     if (p.kind === "user" && p.isAdmin) return this.store.allSiteSlugs();
-    if (p.kind === "user") return this.store.memberSites(p.userId);
+    if (p.kind === "user") {
+      const [own, viaProjects] = await Promise.all([this.store.memberSites(p.userId), this.store.projectMemberSites(p.userId)]);
+      return [...new Set([...own, ...viaProjects])];
+    }
     if (p.kind === "token") {
-      const slug = await this.store.siteSlug(p.siteId);
-      return slug && (await this.roleOnId(p, p.siteId)) ? [slug] : [];
+      const candidates = p.siteId !== null ? [{ id: p.siteId, slug: await this.store.siteSlug(p.siteId) }] : p.projectId !== null ? await this.store.projectSites(p.projectId) : [];
+      const readable: string[] = [];
+      for (const site of candidates) if (site.slug && (await this.roleOnId(p, site.id))) readable.push(site.slug);
+      return readable;
     }
     return [];
+  }
+
+  // --- Projects ----------------------------------------------------------------------------------------
+
+  /**
+   * The caller's role on a project itself (what its members and project-scoped tokens hold on all its sites),
+   * or null. Site grants inside the project do not count: they reach their site only.
+   */
+  async projectRoleOn(p: Principal, project: string): Promise<Role | null> {
+    if (p.kind === "anonymous" || p.kind === "kiosk") return null;
+    const projectId = await this.store.projectId(project);
+    if (projectId === undefined) return null;
+    if (p.kind === "user") return p.isAdmin ? "admin" : this.projectMembership(projectId, p.userId);
+    if (p.projectId !== projectId) return null;
+    const owner = await this.store.user(p.userId);
+    if (!owner || owner.disabled) return null;
+    const ownerRole = owner.isAdmin ? "admin" : await this.projectMembership(projectId, p.userId);
+    return ownerRole ? lower(ownerRole, p.role) : null;
+  }
+
+  /** The project, when the caller holds at least `need` on it (ForbiddenError naming the role, NotFoundError). */
+  async requireProject(p: Principal, project: string, need: Role): Promise<Role> {
+    const role = await this.projectRoleOn(p, project);
+    if (atLeast(role, need)) return role!;
+    if (role === null && (await this.store.projectId(project)) === undefined) throw new NotFoundError(`no project '${project}'`);
+    throw new ForbiddenError(
+      role === null ? `you have no role on project '${project}'; ask a server admin or a project admin for access` : `this needs the ${need} role on project '${project}'; you are ${role}`,
+    );
+  }
+
+  /**
+   * Whether the caller can see a project: a role on it, or on one of its sites (the sites page groups what the
+   * caller reads by project, so their projects' names are visible to them).
+   */
+  async readsProject(p: Principal, project: string, readable?: readonly string[]): Promise<boolean> {
+    if (await this.projectRoleOn(p, project)) return true;
+    const projectId = await this.store.projectId(project);
+    if (projectId === undefined) return false;
+    const reads = new Set(readable ?? (await this.readableSites(p)));
+    return (await this.store.projectSites(projectId)).some((s) => reads.has(s.slug));
+  }
+
+  async projectMembers(project: string) {
+    const projectId = await this.requireProjectId(project);
+    return (await this.store.projectMembers(projectId)).map((m) => ({ ...m, role: roleSchema.parse(m.role) }));
+  }
+
+  /** Set (or with null, remove) a user's role on a project; returns the previous role for the audit log. */
+  async setProjectRole(project: string, userId: string, role: Role | null): Promise<Role | null> {
+    const projectId = await this.requireProjectId(project);
+    if (!(await this.store.user(userId))) throw new NotFoundError(`no user ${userId}`);
+    const previous = await this.projectMembership(projectId, userId);
+    await this.store.setProjectMembership(projectId, userId, role);
+    return previous;
   }
 
   async members(site: string) {
@@ -81,17 +164,33 @@ export class Access {
     if (!owner || owner.disabled) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) await this.store.touchToken(row.id, new Date(now));
     if (row.kind === "kiosk" && row.boardId !== null) return { kind: "kiosk", tokenId: row.id, boardId: row.boardId };
-    if (row.kind === "api" && row.siteId !== null && row.role) {
-      return { kind: "token", tokenId: row.id, tokenName: row.name, userId: row.userId, username: owner.username ?? owner.name, siteId: row.siteId, role: roleSchema.parse(row.role) };
+    if (row.kind === "api" && (row.siteId !== null) !== (row.projectId !== null) && row.role) {
+      return {
+        kind: "token",
+        tokenId: row.id,
+        tokenName: row.name,
+        userId: row.userId,
+        username: owner.username ?? owner.name,
+        siteId: row.siteId,
+        projectId: row.projectId,
+        role: roleSchema.parse(row.role),
+      };
     }
     return null;
   }
 
-  /** A new API token acting for `owner` with `role` on `site`: never more than the owner's own role there. */
-  async createApiToken(owner: Principal, input: { name: string; site: string; role: Role; expiresInDays?: number }) {
+  /**
+   * A new API token acting for `owner` with `role` on `site`, or on every site of `project` (exactly one of
+   * them): never more than the owner's own role there (on a project: their role on the project itself).
+   */
+  async createApiToken(owner: Principal, input: { name: string; site?: string; project?: string; role: Role; expiresInDays?: number }) {
     if (owner.kind !== "user") throw new ForbiddenError("only a signed-in user can create tokens");
-    const held = await this.require(owner, input.site, "viewer");
-    if (!atLeast(held, input.role)) throw new ForbiddenError(`you are ${held} on site '${input.site}': a token cannot have the ${input.role} role`);
+    if ((input.site === undefined) === (input.project === undefined)) throw new InvalidInputError("a token is scoped to a site or to a project: give exactly one of them");
+    const [held, where] =
+      input.site !== undefined
+        ? [await this.require(owner, input.site, "viewer"), `site '${input.site}'`]
+        : [await this.requireProject(owner, input.project!, "viewer"), `project '${input.project}'`];
+    if (!atLeast(held, input.role)) throw new ForbiddenError(`you are ${held} on ${where}: a token cannot have the ${input.role} role`);
     const t = newToken("api");
     const id = await this.store.insertToken({
       kind: "api",
@@ -99,7 +198,8 @@ export class Access {
       prefix: t.prefix,
       hash: t.hash,
       userId: owner.userId,
-      siteId: await this.requireSite(input.site),
+      siteId: input.site !== undefined ? await this.requireSite(input.site) : null,
+      projectId: input.project !== undefined ? await this.requireProjectId(input.project) : null,
       role: input.role,
       boardId: null,
       createdAt: new Date(),
@@ -119,6 +219,7 @@ export class Access {
       hash: t.hash,
       userId: owner.userId,
       siteId: null,
+      projectId: null,
       role: null,
       boardId: board.id,
       createdAt: new Date(),
@@ -190,6 +291,17 @@ export class Access {
     const id = await this.store.siteId(slug);
     if (id === undefined) throw new NotFoundError(`no site '${slug}'`);
     return id;
+  }
+
+  private async requireProjectId(slug: string): Promise<number> {
+    const id = await this.store.projectId(slug);
+    if (id === undefined) throw new NotFoundError(`no project '${slug}'`);
+    return id;
+  }
+
+  private async projectMembership(projectId: number, userId: string): Promise<Role | null> {
+    const role = await this.store.projectMembership(projectId, userId);
+    return role === null ? null : roleSchema.parse(role);
   }
 
   private async membership(siteId: number, userId: string): Promise<Role | null> {

@@ -4,8 +4,8 @@ import type { Role } from "./roles";
 export type Principal =
   | { kind: "anonymous" }
   | { kind: "user"; userId: string; username: string; isAdmin: boolean; mustChangePassword: boolean }
-  /** An API token acting for its owner, with at most `role` on one site. */
-  | { kind: "token"; tokenId: number; tokenName: string; userId: string; username: string; siteId: number; role: Role }
+  /** An API token acting for its owner, with at most `role` on one site, or on every site of one project (the other id null). */
+  | { kind: "token"; tokenId: number; tokenName: string; userId: string; username: string; siteId: number | null; projectId: number | null; role: Role }
   /** A kiosk token: reads one board and nothing else. */
   | { kind: "kiosk"; tokenId: number; boardId: number };
 

@@ -16,6 +16,7 @@ export type Dialect = "sqlite" | "postgres";
 
 export interface Store {
   readonly dialect: Dialect;
+  readonly projects: ProjectStore;
   readonly sites: SiteStore;
   readonly runs: RunStore;
   readonly accounts: AccountStore;
@@ -58,6 +59,8 @@ export interface CreateSiteRequest {
   slug: string;
   name: string;
   description?: string;
+  /** The owning project's slug (default: `default`; NotFoundError for an unknown one). */
+  project?: string;
   files: SiteFile[];
   author: string;
   message: string;
@@ -76,6 +79,8 @@ export interface SiteSummary {
   slug: string;
   name: string;
   description: string;
+  /** The slug of the project that owns the site. */
+  project: string;
   createdAt: Date;
   approvalsRequired: number;
   localExecution: boolean;
@@ -139,6 +144,45 @@ export interface SiteStore {
   setLocalExecution(slug: string, enabled: boolean): Promise<void>;
   /** The site and everything of it (revisions, runs, memberships, tokens) by cascade; the audit log keeps its slug. */
   delete(slug: string): Promise<void>;
+}
+
+// --- Projects ----------------------------------------------------------------------------------------------
+
+/** A project with how many sites it owns. */
+export interface ProjectSummary {
+  slug: string;
+  name: string;
+  description: string;
+  createdAt: Date;
+  sites: number;
+}
+
+export interface NewProject {
+  slug: string;
+  name: string;
+  description?: string;
+}
+
+export interface ProjectChange {
+  name?: string;
+  description?: string;
+}
+
+export interface ProjectStore {
+  /** Every project, by name. */
+  list(): Promise<ProjectSummary[]>;
+  /** One project (NotFoundError when there is none). */
+  get(slug: string): Promise<ProjectSummary>;
+  /** A new project (ConflictError when the slug is taken, InvalidInputError for a bad slug). */
+  create(input: NewProject): Promise<void>;
+  /** Renames or re-describes a project (NotFoundError when there is none). */
+  update(slug: string, change: ProjectChange): Promise<void>;
+  /** Deletes an empty project (ConflictError while it owns sites, and always for `default`). */
+  delete(slug: string): Promise<void>;
+  /** The slugs of the project's sites, by slug (NotFoundError for an unknown project). */
+  sites(slug: string): Promise<string[]>;
+  /** Moves a site to another project; returns the project it left (NotFoundError for an unknown site or project). */
+  moveSite(site: string, project: string): Promise<string>;
 }
 
 // --- Runs --------------------------------------------------------------------------------------------------
@@ -358,6 +402,8 @@ export interface ApiTokenRow {
   hash: string;
   userId: string;
   siteId: number | null;
+  /** A project-scoped api token's project (siteId is then null). */
+  projectId: number | null;
   role: string | null;
   boardId: number | null;
   createdAt: Date;
@@ -377,6 +423,8 @@ export interface TokenListItem {
   owner: string | null;
   userId: string;
   site: string | null;
+  /** The project of a project-scoped token. */
+  project: string | null;
   role: string | null;
   board: string | null;
   createdAt: Date;
@@ -404,6 +452,24 @@ export interface AccountStore {
   allSiteSlugs(): Promise<string[]>;
   /** Those of `slugs` that name existing sites. */
   existingSites(slugs: readonly string[]): Promise<string[]>;
+
+  // Projects, as access checks see them.
+  /** The project's id, or undefined. */
+  projectId(slug: string): Promise<number | undefined>;
+  /** The project's slug by id, or undefined. */
+  projectSlug(id: number): Promise<string | undefined>;
+  /** The id of the project that owns the site, or undefined for an unknown site. */
+  projectOfSite(siteId: number): Promise<number | undefined>;
+  /** The project's sites (id and slug), by slug. */
+  projectSites(projectId: number): Promise<{ id: number; slug: string }[]>;
+  /** The stored role of a user on a project, or null. */
+  projectMembership(projectId: number, userId: string): Promise<string | null>;
+  /** Slugs of the sites of the projects the user is a member of. */
+  projectMemberSites(userId: string): Promise<string[]>;
+  /** The project's members, by user name. */
+  projectMembers(projectId: number): Promise<MemberRow[]>;
+  /** Sets (upsert) or with null removes a project membership. */
+  setProjectMembership(projectId: number, userId: string, role: string | null): Promise<void>;
 
   // Memberships.
   /** The stored role of a user on a site, or null. */

@@ -601,10 +601,10 @@ for (const dialect of DIALECTS) {
       const lab = (await store.accounts.siteId("lab"))!;
       const board = (await store.accounts.boardBySlug("wall"))!;
       const created = new Date(1_700_000_000_000);
-      const api = await store.accounts.insertToken({ kind: "api", name: "ci", prefix: "fda_1", hash: "h1", userId: "u-bo", siteId: lab, role: "operator", boardId: null, createdAt: created, expiresAt: null });
-      const kiosk = await store.accounts.insertToken({ kind: "kiosk", name: "tv", prefix: "fdk_1", hash: "h2", userId: "u-al", siteId: null, role: null, boardId: board.id, createdAt: created, expiresAt: new Date(1_800_000_000_000) });
+      const api = await store.accounts.insertToken({ kind: "api", name: "ci", prefix: "fda_1", hash: "h1", userId: "u-bo", siteId: lab, projectId: null, role: "operator", boardId: null, createdAt: created, expiresAt: null });
+      const kiosk = await store.accounts.insertToken({ kind: "kiosk", name: "tv", prefix: "fdk_1", hash: "h2", userId: "u-al", siteId: null, projectId: null, role: null, boardId: board.id, createdAt: created, expiresAt: new Date(1_800_000_000_000) });
       const row = await store.accounts.tokenByHash("h1");
-      assert.deepEqual(row, { id: api, kind: "api", name: "ci", prefix: "fda_1", hash: "h1", userId: "u-bo", siteId: lab, role: "operator", boardId: null, createdAt: created, expiresAt: null, lastUsedAt: null, revokedAt: null });
+      assert.deepEqual(row, { id: api, kind: "api", name: "ci", prefix: "fda_1", hash: "h1", userId: "u-bo", siteId: lab, projectId: null, role: "operator", boardId: null, createdAt: created, expiresAt: null, lastUsedAt: null, revokedAt: null });
       assert.equal((await store.accounts.tokenById(kiosk))?.hash, "h2");
       assert.equal(await store.accounts.tokenByHash("nope"), undefined);
       const used = new Date(1_750_000_000_000);

@@ -1,6 +1,6 @@
 /** Memberships, users, tokens and kiosk boards in PostgreSQL: the queries under auth/access.ts and auth/users.ts. */
 import { and, count, desc, eq, inArray, isNull, sql, type AnyColumn } from "drizzle-orm";
-import { account, apiTokens, kioskBoards, memberships, session, sites, user } from "../../../db/pg/schema";
+import { account, apiTokens, kioskBoards, memberships, projectMembers, projects, session, sites, user } from "../../../db/pg/schema";
 import type { AccountStore, ApiTokenRow, KioskBoard, MemberRow, NewApiToken, NewUser, TokenListItem, UserChange, UserListItem, UserRef } from "../types";
 import type { PgDb } from "./db";
 
@@ -32,6 +32,63 @@ export class PgAccountStore implements AccountStore {
   async existingSites(slugs: readonly string[]): Promise<string[]> {
     if (!slugs.length) return [];
     return (await this.db.select({ slug: sites.slug }).from(sites).where(inArray(sites.slug, [...slugs]))).map((s) => s.slug);
+  }
+
+  async projectId(slug: string): Promise<number | undefined> {
+    const [row] = await this.db.select({ id: projects.id }).from(projects).where(eq(projects.slug, slug));
+    return row?.id;
+  }
+
+  async projectSlug(id: number): Promise<string | undefined> {
+    const [row] = await this.db.select({ slug: projects.slug }).from(projects).where(eq(projects.id, id));
+    return row?.slug;
+  }
+
+  async projectOfSite(siteId: number): Promise<number | undefined> {
+    const [row] = await this.db.select({ projectId: sites.projectId }).from(sites).where(eq(sites.id, siteId));
+    return row?.projectId;
+  }
+
+  projectSites(projectId: number): Promise<{ id: number; slug: string }[]> {
+    return this.db.select({ id: sites.id, slug: sites.slug }).from(sites).where(eq(sites.projectId, projectId)).orderBy(byBytes(sites.slug));
+  }
+
+  async projectMembership(projectId: number, userId: string): Promise<string | null> {
+    const [m] = await this.db
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+    return m?.role ?? null;
+  }
+
+  async projectMemberSites(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ slug: sites.slug })
+      .from(projectMembers)
+      .innerJoin(sites, eq(sites.projectId, projectMembers.projectId))
+      .where(eq(projectMembers.userId, userId))
+      .orderBy(byBytes(sites.slug));
+    return rows.map((s) => s.slug);
+  }
+
+  projectMembers(projectId: number): Promise<MemberRow[]> {
+    return this.db
+      .select({ userId: projectMembers.userId, username: user.username, name: user.name, role: projectMembers.role, isAdmin: user.isAdmin, disabled: user.disabled })
+      .from(projectMembers)
+      .innerJoin(user, eq(user.id, projectMembers.userId))
+      .where(eq(projectMembers.projectId, projectId))
+      .orderBy(byBytes(user.username));
+  }
+
+  async setProjectMembership(projectId: number, userId: string, role: string | null): Promise<void> {
+    if (role === null) {
+      await this.db.delete(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+      return;
+    }
+    await this.db
+      .insert(projectMembers)
+      .values({ projectId, userId, role, createdAt: new Date() })
+      .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
   }
 
   async membership(siteId: number, userId: string): Promise<string | null> {
@@ -171,6 +228,7 @@ export class PgAccountStore implements AccountStore {
         owner: user.username,
         userId: apiTokens.userId,
         site: sites.slug,
+        project: projects.slug,
         role: apiTokens.role,
         board: kioskBoards.slug,
         createdAt: apiTokens.createdAt,
@@ -181,6 +239,7 @@ export class PgAccountStore implements AccountStore {
       .from(apiTokens)
       .innerJoin(user, eq(user.id, apiTokens.userId))
       .leftJoin(sites, eq(sites.id, apiTokens.siteId))
+      .leftJoin(projects, eq(projects.id, apiTokens.projectId))
       .leftJoin(kioskBoards, eq(kioskBoards.id, apiTokens.boardId))
       .where(userId === undefined ? undefined : eq(apiTokens.userId, userId))
       .orderBy(desc(apiTokens.id));

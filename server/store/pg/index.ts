@@ -13,6 +13,7 @@ import { PgAuditStore } from "./audit";
 import { createPool, DEFAULT_POOL_SIZE, pgDrizzle, type PgDb } from "./db";
 import { PgIntrospectionStore } from "./introspection";
 import { migratePostgres } from "./migrate";
+import { PgProjectStore } from "./projects";
 import { PgRunStore } from "./runs";
 import { PgSiteStore } from "./sites";
 import { PgWorkerRegistry } from "./workers";
@@ -55,6 +56,7 @@ export function postgresStore(pool: pg.Pool): PostgresStore {
     dialect: "postgres",
     db,
     pool,
+    projects: new PgProjectStore(db),
     sites: new PgSiteStore(db),
     runs: new PgRunStore(db, pool),
     accounts: new PgAccountStore(db),

@@ -6,10 +6,11 @@
  * database's locale.
  */
 import { and, desc, eq, sql } from "drizzle-orm";
-import { blobs, revisionFiles, revisions, sites } from "../../../db/pg/schema";
+import { blobs, projects, revisionFiles, revisions, sites } from "../../../db/pg/schema";
 import type { SiteFile } from "../../inventory";
 import { applyChanges, blobHash, checkBase, checkChanges, checkCreate, noRevision, noSite, normalise, revisionRow, siteExists } from "../sites";
 import type { CreateSiteRequest, ReplaceRequest, RevisionSummary, SaveRequest, SavedRevision, SiteSettings, SiteStore, SiteSummary } from "../types";
+import { DEFAULT_PROJECT, noProject } from "../projects";
 import type { PgDb, PgTx } from "./db";
 import { isUniqueViolation } from "./errors";
 
@@ -25,6 +26,7 @@ export class PgSiteStore implements SiteStore {
         slug: sites.slug,
         name: sites.name,
         description: sites.description,
+        project: projects.slug,
         createdAt: sites.createdAt,
         approvalsRequired: sites.approvalsRequired,
         localExecution: sites.localExecution,
@@ -38,6 +40,7 @@ export class PgSiteStore implements SiteStore {
         files: sql<number>`(select count(*)::int from ${revisionFiles} where ${revisionFiles.revisionId} = ${revisions.id})`,
       })
       .from(sites)
+      .innerJoin(projects, eq(projects.id, sites.projectId))
       .innerJoin(revisions, eq(revisions.siteId, sites.id))
       .where(
         and(
@@ -67,9 +70,13 @@ export class PgSiteStore implements SiteStore {
     const files = checkCreate(input);
     try {
       return await this.db.transaction(async (tx) => {
+        const projectSlug = input.project ?? DEFAULT_PROJECT;
+        // Locked against a concurrent delete of the project (which would find it empty).
+        const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.slug, projectSlug)).for("key share");
+        if (!project) throw noProject(projectSlug);
         const [site] = await tx
           .insert(sites)
-          .values({ slug: input.slug, name: input.name, description: input.description ?? "" })
+          .values({ slug: input.slug, name: input.name, description: input.description ?? "", projectId: project.id })
           .onConflictDoNothing({ target: sites.slug })
           .returning({ id: sites.id });
         if (!site) throw siteExists(input.slug);

@@ -2,7 +2,7 @@
 /** Users, memberships, tokens and kiosk boards in SQLite: the queries under auth/access.ts and auth/users.ts. */
 import { randomUUID } from "node:crypto";
 import { and, asc, count, desc, eq, inArray, isNull } from "drizzle-orm";
-import { account, apiTokens, kioskBoards, memberships, session, sites, user } from "../../../db/schema";
+import { account, apiTokens, kioskBoards, memberships, projectMembers, projects, session, sites, user } from "../../../db/schema";
 import type { AccountStore, ApiTokenRow, KioskBoard, MemberRow, NewApiToken, NewUser, TokenListItem, UserChange, UserListItem, UserRef } from "../types";
 import type { Db } from "./db";
 
@@ -26,6 +26,62 @@ export class SqliteAccountStore implements AccountStore {
   async existingSites(slugs: readonly string[]): Promise<string[]> {
     if (!slugs.length) return [];
     return this.db.select({ slug: sites.slug }).from(sites).where(inArray(sites.slug, [...slugs])).all().map((s) => s.slug);
+  }
+
+  async projectId(slug: string): Promise<number | undefined> {
+    return this.db.select({ id: projects.id }).from(projects).where(eq(projects.slug, slug)).get()?.id;
+  }
+
+  async projectSlug(id: number): Promise<string | undefined> {
+    return this.db.select({ slug: projects.slug }).from(projects).where(eq(projects.id, id)).get()?.slug;
+  }
+
+  async projectOfSite(siteId: number): Promise<number | undefined> {
+    return this.db.select({ projectId: sites.projectId }).from(sites).where(eq(sites.id, siteId)).get()?.projectId;
+  }
+
+  async projectSites(projectId: number): Promise<{ id: number; slug: string }[]> {
+    return this.db.select({ id: sites.id, slug: sites.slug }).from(sites).where(eq(sites.projectId, projectId)).orderBy(asc(sites.slug)).all();
+  }
+
+  async projectMembership(projectId: number, userId: string): Promise<string | null> {
+    return (
+      this.db
+        .select({ role: projectMembers.role })
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)))
+        .get()?.role ?? null
+    );
+  }
+
+  async projectMemberSites(userId: string): Promise<string[]> {
+    return this.db
+      .select({ slug: sites.slug })
+      .from(projectMembers)
+      .innerJoin(sites, eq(sites.projectId, projectMembers.projectId))
+      .where(eq(projectMembers.userId, userId))
+      .all()
+      .map((s) => s.slug);
+  }
+
+  async projectMembers(projectId: number): Promise<MemberRow[]> {
+    return this.db
+      .select({ userId: projectMembers.userId, username: user.username, name: user.name, role: projectMembers.role, isAdmin: user.isAdmin, disabled: user.disabled })
+      .from(projectMembers)
+      .innerJoin(user, eq(user.id, projectMembers.userId))
+      .where(eq(projectMembers.projectId, projectId))
+      .orderBy(asc(user.username))
+      .all();
+  }
+
+  async setProjectMembership(projectId: number, userId: string, role: string | null): Promise<void> {
+    if (role === null) this.db.delete(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId))).run();
+    else
+      this.db
+        .insert(projectMembers)
+        .values({ projectId, userId, role, createdAt: new Date() })
+        .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } })
+        .run();
   }
 
   async membership(siteId: number, userId: string): Promise<string | null> {
@@ -146,6 +202,7 @@ export class SqliteAccountStore implements AccountStore {
         owner: user.username,
         userId: apiTokens.userId,
         site: sites.slug,
+        project: projects.slug,
         role: apiTokens.role,
         board: kioskBoards.slug,
         createdAt: apiTokens.createdAt,
@@ -156,6 +213,7 @@ export class SqliteAccountStore implements AccountStore {
       .from(apiTokens)
       .innerJoin(user, eq(user.id, apiTokens.userId))
       .leftJoin(sites, eq(sites.id, apiTokens.siteId))
+      .leftJoin(projects, eq(projects.id, apiTokens.projectId))
       .leftJoin(kioskBoards, eq(kioskBoards.id, apiTokens.boardId))
       .where(userId === undefined ? undefined : eq(apiTokens.userId, userId))
       .orderBy(desc(apiTokens.id))

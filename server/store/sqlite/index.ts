@@ -10,6 +10,7 @@ import { SqliteAccountStore } from "./accounts";
 import { SqliteAuditStore } from "./audit";
 import { openDb, type Db } from "./db";
 import { SqliteIntrospectionStore } from "./introspection";
+import { SqliteProjectStore } from "./projects";
 import { SqliteRunStore } from "./runs";
 import { SqliteSiteStore } from "./sites";
 import { SqliteWorkerRegistry } from "./workers";
@@ -28,6 +29,7 @@ export function sqliteStore(db: Db): SqliteStore {
   return {
     dialect: "sqlite",
     db,
+    projects: new SqliteProjectStore(db),
     sites: new SqliteSiteStore(db),
     runs: new SqliteRunStore(db),
     accounts: new SqliteAccountStore(db),

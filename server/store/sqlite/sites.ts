@@ -1,10 +1,11 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Sites and revisions in SQLite. better-sqlite3 is synchronous: each method runs its transaction at once. */
 import { and, desc, eq, sql } from "drizzle-orm";
-import { blobs, revisionFiles, revisions, sites } from "../../../db/schema";
+import { blobs, projects, revisionFiles, revisions, sites } from "../../../db/schema";
 import type { SiteFile } from "../../inventory";
 import { applyChanges, blobHash, checkBase, checkChanges, checkCreate, noRevision, noSite, normalise, revisionRow, siteExists } from "../sites";
 import type { CreateSiteRequest, LintCounts, ReplaceRequest, RevisionSummary, SavedRevision, SaveRequest, SiteSettings, SiteStore, SiteSummary } from "../types";
+import { DEFAULT_PROJECT, noProject } from "../projects";
 import type { Db } from "./db";
 
 export class SqliteSiteStore implements SiteStore {
@@ -28,7 +29,10 @@ export class SqliteSiteStore implements SiteStore {
     const files = checkCreate(input);
     return this.db.transaction((tx) => {
       if (tx.select({ id: sites.id }).from(sites).where(eq(sites.slug, input.slug)).get()) throw siteExists(input.slug);
-      const site = tx.insert(sites).values({ slug: input.slug, name: input.name, description: input.description ?? "" }).returning().get();
+      const projectSlug = input.project ?? DEFAULT_PROJECT;
+      const project = tx.select({ id: projects.id }).from(projects).where(eq(projects.slug, projectSlug)).get();
+      if (!project) throw noProject(projectSlug);
+      const site = tx.insert(sites).values({ slug: input.slug, name: input.name, description: input.description ?? "", projectId: project.id }).returning().get();
       return writeRevision(tx, site.id, 1, files, input.author, input.message, input.lint);
     });
   }
@@ -110,6 +114,7 @@ export class SqliteSiteStore implements SiteStore {
         slug: sites.slug,
         name: sites.name,
         description: sites.description,
+        project: projects.slug,
         createdAt: sites.createdAt,
         approvalsRequired: sites.approvalsRequired,
         localExecution: sites.localExecution,
@@ -123,6 +128,7 @@ export class SqliteSiteStore implements SiteStore {
         files: sql<number>`(select count(*) from ${revisionFiles} where ${revisionFiles.revisionId} = ${revisions.id})`,
       })
       .from(sites)
+      .innerJoin(projects, eq(projects.id, sites.projectId))
       .innerJoin(revisions, eq(revisions.siteId, sites.id))
       .where(and(eq(revisions.number, sql`(select max(r.number) from ${revisions} r where r.site_id = ${sites.id})`), slug === undefined ? undefined : eq(sites.slug, slug)))
       .orderBy(sites.name)
