@@ -171,9 +171,9 @@ describe("lint and save", () => {
     assert.equal(saved.errors, expected.diagnostics.filter((d) => d.severity === "error").length);
     assert.ok(saved.errors > 0);
     assert.equal(saved.hosts, expected.model.hosts.size);
-    // A stale base is still the store's conflict, unchecked.
+    // A stale base is still the store's to refuse, unchecked: a failed precondition (412, as with If-Match over REST).
     const stale = await operator.trpc("files.save", { slug: "alpha", baseRevision: base, changes: [{ path: "inventory.yml", content: INVENTORY }], message: "m" }, "mutation");
-    assert.equal(stale.code, "CONFLICT");
+    assert.equal(stale.code, "PRECONDITION_FAILED");
   });
 });
 

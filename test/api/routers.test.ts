@@ -64,7 +64,7 @@ describe("tRPC routers over a real store", () => {
 
   test("domain errors reach clients as meaningful codes", async () => {
     assert.equal(await code(api.sites.get({ slug: "missing" })), "NOT_FOUND");
-    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "a.yml", content: "" }], message: "stale" })), "CONFLICT");
+    assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 1, changes: [{ path: "a.yml", content: "" }], message: "stale" })), "PRECONDITION_FAILED");
     assert.equal(await code(api.files.save({ slug: "demo", baseRevision: 2, changes: [{ path: "../a.yml", content: "" }], message: "" })), "BAD_REQUEST");
     assert.equal(await code(api.sites.importPath({ slug: "x", name: "x", path: "/definitely/not/here" })), "BAD_REQUEST");
     assert.equal(await code(api.hosts.get({ slug: "demo", name: "nope" })), "NOT_FOUND");

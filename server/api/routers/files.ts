@@ -1,33 +1,122 @@
 import { z } from "zod";
-import { actorName } from "../../auth";
+import { actorName, type Principal } from "../../auth";
+import { errorCode, PreconditionFailedError } from "../../errors";
 import { siteJsonSchema } from "../../inventory";
 import { SITE_LIMITS } from "../../limits";
 import { lintCounts, lintSite, savedFiles, withChanges } from "../../site-checks";
-import { authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
+import { NotFoundError } from "../../store/errors";
+import type { FileChange } from "../../store/types";
+import { authedProcedure, createTRPCRouter, siteProcedure, type Context } from "../trpc";
+import { savedRevisionSchema } from "./shapes";
 
 // The request body is bounded (TRPC_BODY_BYTES); sizes per file and per site are checked on the files as they
 // would be (SITE_LIMITS), by lintSite and lintCounts, with messages that name the file.
-const change = z.object({ path: z.string().min(1).max(SITE_LIMITS.pathLength), content: z.string().nullable() });
+const filePath = z.string().min(1).max(SITE_LIMITS.pathLength).describe("The file's path in the site, e.g. inventory.yml or group_vars/all.yml");
+const change = z.object({ path: filePath, content: z.string().nullable().describe("The file's new text (null: delete the file)") }).describe("One file written or deleted");
 const changes = z.array(change).max(SITE_LIMITS.files);
+const revisionNumber = z.number().int().positive();
+const baseRevision = revisionNumber.describe("The revision the change was made on (the If-Match header): it must still be the newest, or nothing is saved (412)");
+const message = z.string().max(2000).describe("The revision's message: what changed and why");
+
+const siteFile = z.object({ path: filePath, content: z.string().describe("The file's text") }).describe("A file of the site");
+/** What a save wrote; `revision` (the ETag) beside the dashboard's `number`. */
+export const savedOutput = savedRevisionSchema.extend({ revision: z.number().int().describe("The new revision's number (also its ETag)") }).describe("The revision saved");
+
+/** The store refuses a save on a base that is no longer the newest as a conflict: with If-Match it is a failed precondition. */
+export function staleAsPrecondition(e: unknown): never {
+  if (errorCode(e) === "CONFLICT") throw new PreconditionFailedError((e as Error).message);
+  throw e;
+}
+
+/**
+ * Saves `changes` on top of `baseRevision` as one revision by the caller: linted off the event loop, audited,
+ * broadcast. A base that is no longer the newest is a failed precondition (412 with If-Match), not a conflict.
+ */
+async function saveChanges(ctx: Context & { principal: Extract<Principal, { userId: string }> }, slug: string, input: { baseRevision: number; changes: FileChange[]; message: string }) {
+  const author = actorName(ctx.principal);
+  // Checked off the event loop first; a stale base is left to the store to refuse, unchecked.
+  const stale = (await ctx.sites.head(slug)) !== input.baseRevision;
+  const lint = stale ? undefined : await lintCounts(ctx.env, await savedFiles(ctx.sites, slug, input.baseRevision, input.changes), ctx.principal.userId, await ctx.runner.sitePolicy(slug));
+  const saved = await ctx.sites.save(slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint }).catch(staleAsPrecondition);
+  await ctx.audit({ action: "document.saved", site: slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
+  ctx.broadcaster.siteRevision({ site: slug, revision: saved.number, author, message: input.message });
+  return { ...saved, revision: saved.number };
+}
 
 export const filesRouter = createTRPCRouter({
   /** The files of a revision (default: the newest). */
   list: siteProcedure("viewer")
-    .input(z.object({ revision: z.number().int().positive().optional() }))
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/sites/{slug}/files",
+        summary: "List a revision's files with their text",
+        description: "Every file of a revision (default: the newest), in path order, with its text. The ETag is the revision's number. Viewers and above on the site.",
+        tags: ["files"],
+        etag: "revision",
+      },
+    })
+    .input(z.object({ revision: revisionNumber.optional().describe("The revision (default: the newest)") }))
+    .output(z.object({ revision: z.number().int().describe("The revision's number"), files: z.array(siteFile).describe("The files, in path order") }).describe("A revision's files"))
     .query(({ ctx, input }) => ctx.sites.files(input.slug, input.revision)),
 
-  save: siteProcedure("operator")
-    .input(z.object({ baseRevision: z.number().int().positive(), changes: changes.min(1), message: z.string().max(2000) }))
-    .mutation(async ({ ctx, input }) => {
-      const author = actorName(ctx.principal);
-      // Checked off the event loop first; a stale base is left to the store to refuse (a conflict), unchecked.
-      const stale = (await ctx.sites.head(input.slug)) !== input.baseRevision;
-      const lint = stale ? undefined : await lintCounts(ctx.env, await savedFiles(ctx.sites, input.slug, input.baseRevision, input.changes), ctx.principal.userId, await ctx.runner.sitePolicy(input.slug));
-      const saved = await ctx.sites.save(input.slug, { baseRevision: input.baseRevision, changes: input.changes, author, message: input.message, lint });
-      await ctx.audit({ action: "document.saved", site: input.slug, target: `revision ${saved.number}`, detail: { message: input.message, files: input.changes.map((c) => ({ path: c.path, deleted: c.content === null })) } });
-      ctx.broadcaster.siteRevision({ site: input.slug, revision: saved.number, author, message: input.message });
-      return saved;
+  /** One file of a revision (default: the newest). */
+  get: siteProcedure("viewer")
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/sites/{slug}/files/{path}",
+        summary: "Read one file",
+        description:
+          "One file's text at a revision (default: the newest); a path with folders has its slashes encoded (%2F). The ETag is the revision's number: send it back as If-Match to write the file. Viewers and above on the site.",
+        tags: ["files"],
+        etag: "revision",
+      },
+    })
+    .input(z.object({ path: filePath, revision: revisionNumber.optional().describe("The revision (default: the newest)") }))
+    .output(siteFile.extend({ revision: z.number().int().describe("The revision the text is from") }).describe("One file at a revision"))
+    .query(async ({ ctx, input }) => {
+      const { revision, files } = await ctx.sites.files(input.slug, input.revision);
+      const file = files.find((f) => f.path === input.path);
+      if (!file) throw new NotFoundError(`site '${input.slug}' has no file '${input.path}' at revision ${revision}`);
+      return { ...file, revision };
     }),
+
+  /** Writes one file as a new revision, on top of the revision given as If-Match. */
+  put: siteProcedure("operator")
+    .meta({
+      rest: {
+        method: "PUT",
+        path: "/sites/{slug}/files/{path}",
+        summary: "Write one file",
+        description:
+          "Creates or replaces one file as a new revision by the caller. If-Match must name the newest revision (the ETag of what was read): otherwise nothing is saved and the answer is 412. Operators and above on the site.",
+        tags: ["files"],
+        ifMatch: "baseRevision",
+        etag: "revision",
+      },
+    })
+    .input(z.object({ path: filePath, baseRevision, content: z.string().describe("The file's new text"), message: message.default("") }))
+    .output(savedOutput)
+    .mutation(({ ctx, input }) => saveChanges(ctx, input.slug, { baseRevision: input.baseRevision, changes: [{ path: input.path, content: input.content }], message: input.message || `Wrote ${input.path}` })),
+
+  save: siteProcedure("operator")
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/sites/{slug}/revisions",
+        summary: "Save a revision (several files at once)",
+        description:
+          "Writes and deletes files as one new revision by the caller, atomically. If-Match must name the newest revision: otherwise nothing is saved and the answer is 412. Operators and above on the site.",
+        tags: ["revisions"],
+        status: 201,
+        ifMatch: "baseRevision",
+        etag: "revision",
+      },
+    })
+    .input(z.object({ baseRevision, changes: changes.min(1).describe("The files written or deleted (at least one)"), message }))
+    .output(savedOutput)
+    .mutation(({ ctx, input }) => saveChanges(ctx, input.slug, input)),
 
   /** Diagnostics of the whole site with unsaved buffers applied (and what this server refuses): the editor's live markers. */
   lint: siteProcedure("viewer")

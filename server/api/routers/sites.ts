@@ -8,7 +8,7 @@ import { ConflictError, InvalidInputError } from "../../store/errors";
 import { importAnsibleOffThread } from "../../workers/ansible-import";
 import { actorName } from "../../auth";
 import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
-import { roleField, timestamp } from "./shapes";
+import { roleField, savedRevisionSchema, timestamp } from "./shapes";
 
 const slug = z.string().min(1).max(63);
 
@@ -69,10 +69,34 @@ export const sitesRouter = createTRPCRouter({
     return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
   }),
 
-  get: siteProcedure("viewer").query(async ({ ctx, input }) => ({ ...(await ctx.sites.get(input.slug)), role: ctx.role })),
+  get: siteProcedure("viewer")
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/sites/{slug}",
+        summary: "Get a site",
+        description: "One site with its settings, its newest revision's summary (the ETag) and the caller's role there. Viewers and above on the site.",
+        tags: ["sites"],
+        etag: "revision",
+      },
+    })
+    .output(siteSummary.extend({ role: roleField("The caller's role on the site") }).describe("The site"))
+    .query(async ({ ctx, input }) => ({ ...(await ctx.sites.get(input.slug)), role: ctx.role })),
 
   create: adminProcedure
-    .input(z.object({ slug, name: z.string().trim().min(1).max(200) }))
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/sites",
+        summary: "Create a site",
+        description: "A new site whose revision 1 holds a starter inventory.yml. Server admins only; a slug that is taken is a conflict (409).",
+        tags: ["sites"],
+        status: 201,
+        etag: "number",
+      },
+    })
+    .input(z.object({ slug: slug.describe("The new site's id, as in its URL /sites/{slug}"), name: z.string().trim().min(1).max(200).describe("The site's display name") }))
+    .output(savedRevisionSchema.describe("The site's first revision"))
     .mutation(async ({ ctx, input }) => {
       const created = await ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
       await ctx.audit({ action: "site.created", site: input.slug, target: input.name });
@@ -132,10 +156,27 @@ export const sitesRouter = createTRPCRouter({
    * (more wait in the queue). Each changed value is its own audit entry.
    */
   settings: siteProcedure("admin")
+    .meta({
+      rest: {
+        method: "PATCH",
+        path: "/sites/{slug}/settings",
+        summary: "Change a site's settings",
+        description: "How many approvals a run needs and how many of the site's runs execute at once; only the values given change, each change audited. Site admins and server admins.",
+        tags: ["sites"],
+      },
+    })
     .input(
       z
-        .object({ approvalsRequired: z.number().int().min(0).max(10).optional(), parallelRuns: z.number().int().min(1).max(64).optional() })
+        .object({
+          approvalsRequired: z.number().int().min(0).max(10).optional().describe("Approvals a run needs before it executes (0 to 10; 0: none)"),
+          parallelRuns: z.number().int().min(1).max(64).optional().describe("Runs of this site at once across all workers (1 to 64)"),
+        })
         .refine((s) => s.approvalsRequired !== undefined || s.parallelRuns !== undefined, "give approvalsRequired or parallelRuns"),
+    )
+    .output(
+      z
+        .object({ approvalsRequired: z.number().int().describe("Approvals a run needs now"), parallelRuns: z.number().int().describe("Runs of this site at once now") })
+        .describe("The site's settings after the change"),
     )
     .mutation(async ({ ctx, input }) => {
       const before = await ctx.sites.get(input.slug);
@@ -148,6 +189,7 @@ export const sitesRouter = createTRPCRouter({
         // A raised limit may let queued runs start now, not when the next one ends.
         if (input.parallelRuns > before.parallelRuns) await ctx.runner.queue.nudgeSite(input.slug);
       }
+      return { approvalsRequired: input.approvalsRequired ?? before.approvalsRequired, parallelRuns: input.parallelRuns ?? before.parallelRuns };
     }),
 
   /** Whether the site may run `transport: local` steps on this server (sandboxed): a server admin's decision. */
