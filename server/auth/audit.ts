@@ -19,6 +19,14 @@ export const AUDIT_ACTIONS = [
   "site.deleted",
   "site.settings",
   "document.saved",
+  "host.created",
+  "host.updated",
+  "host.deleted",
+  "group.created",
+  "group.updated",
+  "group.deleted",
+  "variable.set",
+  "variable.removed",
   "secret.set",
   "secret.removed",
   "secret.revealed",
@@ -31,6 +39,11 @@ export const AUDIT_ACTIONS = [
   "token.revoked",
   "board.created",
   "board.deleted",
+  "project.created",
+  "project.updated",
+  "project.deleted",
+  "project.site.moved",
+  "project.role.changed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -95,7 +95,7 @@ export const sitesRouter = createTRPCRouter({
         etag: "number",
       },
     })
-    .input(z.object({ slug: slug.describe("The new site's id, as in its URL /sites/{slug}"), name: z.string().trim().min(1).max(200).describe("The site's display name") }))
+    .input(z.object({ slug: slug.describe("The new site's id, as in its URL /sites/{slug}"), name: z.string().trim().min(1).max(200).describe("The site's display name"), project: slug.default("default").describe("The project that owns the new site (default: `default`)") }))
     .output(savedRevisionSchema.describe("The site's first revision"))
     .mutation(async ({ ctx, input }) => {
       const created = await ctx.sites.create({ ...input, author: actorName(ctx.principal), files: [{ path: "inventory.yml", content: STARTER }], message: "Created the site" });
