@@ -40,6 +40,10 @@ const schema = z.object({
     .transform((v) => v === "1" || v === "true"),
   /** Sign-in attempts allowed per minute from one address. */
   FLIGHTDECK_LOGIN_LIMIT: z.coerce.number().int().min(1).max(10000).default(10),
+  /** REST API (/api/v1) requests per second one caller may make on average (per token, user, or address). */
+  FLIGHTDECK_API_RATE: z.coerce.number().positive().max(100000).default(20),
+  /** REST API requests one caller may make at once before the rate above applies. */
+  FLIGHTDECK_API_BURST: z.coerce.number().int().min(1).max(100000).default(100),
   /** Environment variables a site's `env:` references may read (FLIGHTDECK_* and SOPS_AGE_* never). */
   FLIGHTDECK_ENV_ALLOW: list((name) =>
     !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)

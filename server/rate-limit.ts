@@ -19,6 +19,11 @@ export class TokenBuckets {
     return undefined;
   }
 
+  /** The tokens `key` holds now (whole ones, never below zero), for RateLimit-Remaining. */
+  remaining(key: string): number {
+    return Math.max(0, Math.floor(this.refill(key).tokens));
+  }
+
   /** Charge `cost` more for work already done (the bucket may go below zero). */
   charge(key: string, cost: number): void {
     this.refill(key).tokens -= cost;

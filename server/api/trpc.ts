@@ -98,14 +98,14 @@ const callerReady = authedProcedure.use(({ ctx, next }) => {
 
 /** Procedures on one site: the input has `slug`, and the caller needs at least `role` there. */
 export function siteProcedure(role: Role) {
-  return callerReady.input(z.object({ slug: z.string().min(1).max(63) })).use(async ({ ctx, input, next }) => {
+  return callerReady.input(z.object({ slug: z.string().min(1).max(63).describe("The site's slug") })).use(async ({ ctx, input, next }) => {
     return next({ ctx: { role: await ctx.auth.access.require(ctx.principal, input.slug, role), site: input.slug } });
   });
 }
 
 /** Procedures on one run: the input has `id`, and the caller needs at least `role` on the run's site. */
 export function runProcedure(role: Role) {
-  return callerReady.input(z.object({ id: z.number().int().positive() })).use(async ({ ctx, input, next }) => {
+  return callerReady.input(z.object({ id: z.number().int().positive().describe("The run's id") })).use(async ({ ctx, input, next }) => {
     const run = await ctx.runs.get(input.id);
     return next({ ctx: { role: await ctx.auth.access.require(ctx.principal, run.site, role), run } });
   });

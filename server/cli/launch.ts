@@ -63,9 +63,10 @@ export async function launch(args: string[], io: Io): Promise<number> {
     } catch (e) {
       throw new LaunchError(`cannot reach ${base.origin}: ${(e as Error).message}`);
     }
-    const reply = (await res.json().catch(() => ({}))) as RunReply & { error?: string };
+    const reply = (await res.json().catch(() => ({}))) as RunReply & { detail?: string };
     if (res.ok) return reply;
-    const why = reply.error ?? res.statusText;
+    // Errors are RFC 9457 problem documents: `detail` says what is wrong.
+    const why = reply.detail ?? res.statusText;
     if (res.status === 401) throw new LaunchError(`the dashboard refused the token (${why})`);
     if (res.status === 403) throw new LaunchError(`not allowed: ${why}`);
     throw new LaunchError(`${method} ${path}: ${res.status} ${why}`);

@@ -1,7 +1,8 @@
-/** REST responses: JSON bodies, and domain errors mapped to status codes in one place. */
+/** The hand-written REST routes' responses: JSON bodies, and errors as problem documents (server/rest/problem.ts). */
 import { actorName, clientIp, type AuditEntry, type Principal } from "../auth";
 import { services, type Services } from "../services";
-import { ERROR_STATUS, errorCode, ForbiddenError, retryAfterOf, UnauthorizedError } from "../errors";
+import { ForbiddenError, UnauthorizedError } from "../errors";
+import { problemOf } from "./problem";
 
 export function json(body: unknown, status = 200): Response {
   return Response.json(body, { status, headers: { "cache-control": "no-store" } });
@@ -15,18 +16,9 @@ export async function handle(work: () => Response | Promise<Response>): Promise<
   }
 }
 
-/** A domain error (told apart by code: it may come from the server's module graph, not this bundle's) or a bug. */
-export function errorResponse(e: unknown): Response {
-  const code = errorCode(e);
-  if (!code) {
-    console.error(`rest: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-    return json({ error: "internal error; see the server log" }, 500);
-  }
-  const headers: Record<string, string> = { "cache-control": "no-store" };
-  if (code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="flightdeck"';
-  const retry = retryAfterOf(e);
-  if (retry !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(retry)));
-  return Response.json({ error: (e as Error).message, code }, { status: ERROR_STATUS[code], headers });
+/** A domain error (told apart by code: it may come from the server's module graph, not this bundle's) or a bug, as an RFC 9457 problem. */
+export function errorResponse(e: unknown, instance = ""): Response {
+  return problemOf(e, instance);
 }
 
 export type Caller = Exclude<Principal, { kind: "anonymous" } | { kind: "kiosk" }>;

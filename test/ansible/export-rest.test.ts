@@ -52,20 +52,21 @@ before(async () => {
 
 after(() => server.close());
 
-const error = (r: { body: unknown }) => r.body as { error: string; code: string };
+/** Errors are RFC 9457 problem documents: `type` per kind, `detail` says what is wrong. */
+const error = (r: { body: unknown }) => r.body as { detail: string; type: string };
 
 describe("GET /api/v1/sites/:id/inventory.*", () => {
-  test("who may ask: a viewer (session or token); errors are {error, code} with their status", async () => {
+  test("who may ask: a viewer (session or token); errors are problem documents with their status", async () => {
     const path = "/api/v1/sites/dc1/inventory.json";
     const anonymous = await c.anonymous!.rest("GET", path);
     assert.equal(anonymous.status, 401);
-    assert.equal(error(anonymous).code, "UNAUTHORIZED");
+    assert.equal(error(anonymous).type, "/api/docs#problem-unauthorized");
     const outsider = await c.outsider!.rest("GET", path);
     assert.equal(outsider.status, 403);
-    assert.equal(error(outsider).code, "FORBIDDEN");
+    assert.equal(error(outsider).type, "/api/docs#problem-forbidden");
     assert.equal((await c.kiosk!.rest("GET", path)).status, 403, "a kiosk token reads its board only");
     const unknown = await c.admin!.rest("GET", "/api/v1/sites/nope/inventory.tgz");
-    assert.deepEqual([unknown.status, error(unknown).code], [404, "NOT_FOUND"]);
+    assert.deepEqual([unknown.status, error(unknown).type], [404, "/api/docs#problem-not-found"]);
     assert.equal((await c.viewer!.rest("GET", path)).status, 200);
     assert.equal((await c.viewerToken!.rest("GET", "/api/v1/sites/dc1/inventory.zip")).status, 200);
   });
@@ -105,12 +106,12 @@ describe("GET /api/v1/sites/:id/inventory.*", () => {
     ] as const) {
       const r = await c.viewer!.rest("GET", `/api/v1/sites/dc1/inventory.json?${query}`);
       assert.equal(r.status, 400, query);
-      assert.equal(error(r).code, "INVALID_INPUT");
-      assert.match(error(r).error, message);
+      assert.equal(error(r).type, "/api/docs#problem-invalid-input");
+      assert.match(error(r).detail, message);
     }
     const broken = await c.viewer!.rest("GET", "/api/v1/sites/broken/inventory.tgz");
     assert.equal(broken.status, 400);
-    assert.match(error(broken).error, /has lint errors; fix them to export it: inv\.yml:5:\d+: error: profile 'nope' does not exist/);
+    assert.match(error(broken).detail, /has lint errors; fix them to export it: inv\.yml:5:\d+: error: profile 'nope' does not exist/);
   });
 
   test("secrets stay references, even where the server could decrypt them", async () => {

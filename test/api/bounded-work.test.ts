@@ -55,14 +55,14 @@ describe("archive import", () => {
   test("a viewer token is refused before its upload is read: the answer comes while the upload is still open", async () => {
     const r = await upload(importUrl({ slug: "alpha" }), { headers: { ...auth(viewerToken), "content-type": "application/gzip", "transfer-encoding": "chunked" }, body: gzipBomb(), hold: true });
     assert.equal(r.status, 403, JSON.stringify(r.body));
-    assert.match(r.body.error!, /operator/);
+    assert.match(r.body.detail!, /operator/);
     assert.equal(r.finished, false);
   });
 
   test("creating a site needs a server admin, decided before the upload is read", async () => {
     const r = await upload(importUrl({ slug: "new-site" }), { headers: { ...auth(operatorToken), "content-type": "application/zip", "transfer-encoding": "chunked" }, body: zipBomb(), hold: true });
     assert.equal(r.status, 403);
-    assert.equal(r.body.error, "only a server admin can create a site");
+    assert.equal(r.body.detail, "only a server admin can create a site");
     assert.equal(r.finished, false);
   });
 
@@ -78,14 +78,14 @@ describe("archive import", () => {
   test("a declared Content-Length over 20 MiB is refused before the body is read", async () => {
     const r = await upload(importUrl({ slug: "alpha" }), { headers: { ...auth(operatorToken), "content-type": "application/gzip", "content-length": String(30 * MiB) }, body: new Uint8Array(MiB), hold: true });
     assert.equal(r.status, 413);
-    assert.equal(r.body.error, "the upload is larger than 20 MiB, the most accepted");
+    assert.equal(r.body.detail, "the upload is larger than 20 MiB, the most accepted");
     assert.equal(r.finished, false);
   });
 
   test("a streamed upload is refused as it passes 20 MiB, not after", async () => {
     const r = await upload(importUrl({ slug: "alpha" }), { headers: { ...auth(operatorToken), "content-type": "application/gzip", "transfer-encoding": "chunked" }, body: new Uint8Array(40 * MiB) });
     assert.equal(r.status, 413);
-    assert.equal(r.body.error, "the upload is larger than 20 MiB, the most accepted");
+    assert.equal(r.body.detail, "the upload is larger than 20 MiB, the most accepted");
     assert.equal(r.finished, false, `the answer came after ${(r.sent / MiB).toFixed(1)} MiB`);
   });
 
@@ -93,7 +93,7 @@ describe("archive import", () => {
     for (const [type, bomb] of [["application/zip", zipBomb()], ["application/gzip", gzipBomb()]] as const) {
       const r = await upload(importUrl({ slug: "bombed", filename: "site.archive" }), { headers: admin.headers({ "content-type": type }), body: bomb });
       assert.equal(r.status, 413, JSON.stringify(r.body));
-      assert.equal(r.body.error, "site.archive expands to more than 64 MiB, the most an archive may expand to");
+      assert.equal(r.body.detail, "site.archive expands to more than 64 MiB, the most an archive may expand to");
     }
     assert.equal(await server.services.sites.exists("bombed"), false);
   });
@@ -117,16 +117,16 @@ describe("archive import", () => {
     let refused: Awaited<ReturnType<typeof send>> | undefined;
     while (!refused && admitted <= RATE_LIMITS.imports.burst + 2) {
       const r = await upload(importUrl({ slug: "alpha" }), { headers: importer.headers({ "content-type": "application/zip" }), body: new Uint8Array([1, 2, 3]) });
-      if (/^you may import/.test(r.body.error ?? "")) refused = r;
+      if (/^you may import/.test(r.body.detail ?? "")) refused = r;
       else admitted++;
     }
     // At least the burst; one or two more when a token came back while this loop ran (one every 6 s).
     assert.ok(admitted >= RATE_LIMITS.imports.burst && admitted <= RATE_LIMITS.imports.burst + 2, `${admitted} imports before the first refusal`);
     assert.equal(refused!.status, 429);
     assert.ok(Number(refused!.retryAfter) >= 1 && Number(refused!.retryAfter) <= 6, `Retry-After: ${refused!.retryAfter}`);
-    assert.match(refused!.body.error!, /^you may import 10 archives in a row, then one every 6 s; try again in [1-6] s$/);
+    assert.match(refused!.body.detail!, /^you may import 10 archives in a row, then one every 6 s; try again in [1-6] s$/);
     const held = await send(auth(token));
-    assert.match(held.body.error!, /^you may import/);
+    assert.match(held.body.detail!, /^you may import/);
     assert.equal(held.finished, false);
     // Another user's imports are their own (this viewer may not import at all: refused for that, not the rate).
     assert.equal((await send(auth(viewerToken))).status, 403);

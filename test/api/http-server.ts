@@ -19,27 +19,25 @@ import { readEnv } from "../../server/env";
 import { TRPC_BODY_BYTES } from "../../server/limits";
 import { createServices, provideServices, type Services } from "../../server/services";
 import { attachSocketHandlers } from "../../server/socket";
+import { restHandler } from "../../server/rest/handler";
 import { closeCheckPool } from "../../server/workers/check-pool";
 import * as introspectRoute from "../../app/api/v1/introspect/route";
-import * as runRoute from "../../app/api/v1/runs/[id]/route";
+import * as openapiRoute from "../../app/api/v1/openapi.json/route";
 import * as exportRoute from "../../app/api/v1/sites/[slug]/export/route";
 import * as inventoryJsonRoute from "../../app/api/v1/sites/[slug]/inventory.json/route";
 import * as inventoryTgzRoute from "../../app/api/v1/sites/[slug]/inventory.tgz/route";
 import * as inventoryZipRoute from "../../app/api/v1/sites/[slug]/inventory.zip/route";
-import * as siteRunsRoute from "../../app/api/v1/sites/[slug]/runs/route";
 import * as importRoute from "../../app/api/v1/sites/import/route";
-import * as sitesRoute from "../../app/api/v1/sites/route";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Response | Promise<Response>;
+/** Next's specific /api/v1 routes; every other /api/v1 path goes to the catch-all (the REST adapter), as in Next. */
 const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
-  [/^\/api\/v1\/sites$/, [], sitesRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/openapi\.json$/, [], openapiRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/import$/, [], importRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/export$/, ["slug"], exportRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/inventory\.tgz$/, ["slug"], inventoryTgzRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/inventory\.zip$/, ["slug"], inventoryZipRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/inventory\.json$/, ["slug"], inventoryJsonRoute as unknown as Partial<Record<string, Handler>>],
-  [/^\/api\/v1\/sites\/([^/]+)\/runs$/, ["slug"], siteRunsRoute as unknown as Partial<Record<string, Handler>>],
-  [/^\/api\/v1\/runs\/([^/]+)$/, ["id"], runRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/introspect$/, [], introspectRoute as unknown as Partial<Record<string, Handler>>],
 ];
 
@@ -64,7 +62,9 @@ export async function startHttpServer(env: Record<string, string> = {}) {
     else {
       const match = REST.map(([re, names, mod]) => ({ m: re.exec(path), names, mod })).find((x) => x.m);
       const handler = match?.mod[request.method];
-      response = handler ? await handler(request, { params: Promise.resolve(Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(match.m![i + 1]!)]))) }) : new Response("not found", { status: 404 });
+      if (handler) response = await handler(request, { params: Promise.resolve(Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(match.m![i + 1]!)]))) });
+      else if (path.startsWith("/api/v1/") && !match) response = await restHandler(request);
+      else response = new Response("not found", { status: 404 });
     }
     for (const [k, v] of response.headers) if (k !== "set-cookie") res.setHeader(k, v);
     // getSetCookie keeps several cookies apart (a plain header join would merge them).

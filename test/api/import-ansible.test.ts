@@ -88,7 +88,7 @@ describe("archives", { skip }, () => {
     writeFileSync(join(dir, "inv", "group_vars", "web.yml"), "http_port: 8080\ncolors: [red\n");
     const r = await upload(importUrl({ slug: "broken", filename: "broken.tgz" }), { headers: admin.headers({ "content-type": "application/gzip" }), body: tgzOf(dir) });
     assert.equal(r.status, 400, JSON.stringify(r.body));
-    assert.equal(r.body.error, "broken.tgz cannot be imported as an Ansible inventory: 2 problems");
+    assert.equal(r.body.detail, "broken.tgz cannot be imported as an Ansible inventory: 2 problems");
     const problems = r.body.problems as string[];
     assert.equal(problems[0], "inv/hosts:4:1: section [web:children] names the group 'missing', which is never declared: add a [missing] section");
     assert.match(problems[1]!, /^inv\/group_vars\/web\.yml:3:1: YAML syntax: /);
@@ -102,7 +102,7 @@ describe("archives", { skip }, () => {
     assert.equal(created.finished, false);
     const replaced = await upload(importUrl({ slug: "alpha" }), { headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/gzip" }, body: bytes, hold: true });
     assert.equal(replaced.status, 409, JSON.stringify(replaced.body));
-    assert.match(replaced.body.error!, /^site 'alpha' exists: an Ansible inventory is imported as a new site/);
+    assert.match(replaced.body.detail!, /^site 'alpha' exists: an Ansible inventory is imported as a new site/);
     assert.equal(replaced.finished, false);
   });
 });

@@ -7,7 +7,8 @@ import { request } from "node:http";
 
 export interface UploadReply {
   status: number;
-  body: { error?: string } & Record<string, unknown>;
+  /** JSON, or `{ detail }` holding a body that is not (errors are problem documents with `detail`). */
+  body: { detail?: string } & Record<string, unknown>;
   /** Bytes of the body written before the answer came. */
   sent: number;
   /** Whether the whole body had been written when the answer came. */
@@ -39,7 +40,7 @@ export function upload(
         try {
           body = JSON.parse(text) as UploadReply["body"];
         } catch {
-          body = { error: text };
+          body = { detail: text };
         }
         const retryAfter = res.headers["retry-after"];
         resolve({ status: res.statusCode ?? 0, body, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, ...atAnswer });

@@ -47,9 +47,8 @@ describe("domain errors over the production build", { skip }, () => {
 
   describe("REST", () => {
     const cases: [string, () => Client, string, string, unknown, number, RegExp][] = [
-      ["anonymous", () => anonymous, "GET", "/api/v1/sites", undefined, 401, /API token/],
+      ["anonymous", () => anonymous, "GET", "/api/v1/sites", undefined, 401, /sign in/],
       ["an unknown run", () => admin, "GET", "/api/v1/runs/999", undefined, 404, /run 999/],
-      ["an unknown site's runs", () => admin, "GET", "/api/v1/sites/nope/runs", undefined, 404, /no site 'nope'/],
       ["a run of an unknown site", () => admin, "POST", "/api/v1/sites/nope/runs", {}, 404, /no site 'nope'/],
       ["an unknown deployment", () => admin, "POST", "/api/v1/sites/ha-kvm/runs", { deployment: "nope" }, 400, /nope/],
       ["a viewer requesting a run", () => new Client(server.url, "token", viewerToken), "POST", "/api/v1/sites/ha-kvm/runs", {}, 403, /operator role/],
@@ -59,9 +58,9 @@ describe("domain errors over the production build", { skip }, () => {
       test(`${what}: ${status}`, async () => {
         const r = await who().rest(method, path, body);
         assert.equal(r.status, status, JSON.stringify(r.body));
-        const reply = r.body as { error: string; code: string };
-        assert.match(reply.error, message);
-        assert.notEqual(reply.code, undefined);
+        const reply = r.body as { detail: string; type: string };
+        assert.match(reply.detail, message);
+        assert.match(reply.type, /^\/api\/docs#problem-/);
       });
     }
   });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ARCHIVE_LIMITS, MULTIPART_SLACK, RATE_LIMITS, tooMany } from "~/server/limits";
 import { sharedBuckets } from "~/server/rate-limit";
 import { readBody } from "~/server/rest/body";
+import { problem } from "~/server/rest/problem";
 import { handle, json, restCaller, type Caller } from "~/server/rest/respond";
 import type { Services } from "~/server/services";
 import { formatProblem } from "~/server/ansible/inventory/errors";
@@ -81,7 +82,7 @@ export function POST(req: Request) {
       } catch (e) {
         const problems = (e as { problems?: Parameters<typeof formatProblem>[0][] }).problems;
         if (errorCode(e) !== "INVALID_INPUT" || !Array.isArray(problems)) throw e;
-        return json({ error: `${file.name} cannot be imported as an Ansible inventory: ${problems.length} ${problems.length === 1 ? "problem" : "problems"}`, code: "INVALID_INPUT", problems: problems.map(formatProblem) }, 400);
+        return problem("invalid-input", `${file.name} cannot be imported as an Ansible inventory: ${problems.length} ${problems.length === 1 ? "problem" : "problems"}`, new URL(req.url).pathname, { members: { problems: problems.map(formatProblem) } });
       }
       files = imported.files;
     } else ({ files, skipped, binary } = await readArchive(file.name, file.data));
