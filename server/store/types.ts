@@ -251,6 +251,17 @@ export interface RunListItem {
   message: string | null;
 }
 
+/** More conditions on a run list, ANDed (the REST list's filters and cursor). */
+export interface RunListFilter {
+  deployment?: string;
+  /** Who requested it, exactly as the run names them (a user, or "user (token name)"). */
+  requestedBy?: string;
+  /** Requested at or after this moment. */
+  since?: Date;
+  /** Runs with a smaller id (the next page). */
+  before?: number;
+}
+
 export interface RunReview {
   userId: string;
   username: string;
@@ -290,8 +301,8 @@ export interface RunStore {
   create(input: CreateRunRequest): Promise<number>;
   /** One run (NotFoundError when there is none). */
   get(id: number): Promise<RunRow>;
-  /** The site's runs, newest first, optionally of one status. */
-  list(site: string, limit?: number, status?: RunStatus): Promise<RunListItem[]>;
+  /** The site's runs, newest first, optionally of one status and matching `filter`. */
+  list(site: string, limit?: number, status?: RunStatus, filter?: RunListFilter): Promise<RunListItem[]>;
   /** Records a reviewer's decision; false when this reviewer already decided on this run. */
   addReview(runId: number, review: { userId: string; username: string; decision: "approve" | "reject"; comment: string }): Promise<boolean>;
   /** The run's reviews in the order given. */

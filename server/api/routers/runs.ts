@@ -3,9 +3,10 @@ import { actorName, atLeast } from "../../auth";
 import { planDeployment, RUN_STATUSES, STEP_STATUSES } from "../../engine";
 import { isNamed } from "../../errors";
 import { loadRevision } from "../../site-cache";
-import { ForbiddenError } from "../../store/errors";
+import type { RunEvent } from "../../engine";
+import { ForbiddenError, InvalidInputError } from "../../store/errors";
 import { createTRPCRouter, runProcedure, siteProcedure } from "../trpc";
-import { timestamp } from "./shapes";
+import { idCursor, pageInput, timestamp } from "./shapes";
 
 const comment = z.string().trim().max(2000).default("").describe("Why, in a sentence (shown to the requester and in the audit log)");
 const runId = z.number().int().positive().describe("The run's id");
@@ -19,6 +20,48 @@ const launched = z.object({
   deployment: z.string().describe("The deployment run"),
   url: z.string().describe("The run's page on the dashboard, relative to the server"),
 });
+
+/** A run as lists show it (no plan), with its place in the queue. */
+const runListItem = z
+  .object({
+    id: runId,
+    revision: z.number().int().describe("The site revision the run executes"),
+    deployment: z.string().describe("The deployment run"),
+    title: z.string().describe("The deployment's title"),
+    status: runStatus,
+    requestedBy: z.string().describe("Who requested it (a user, or 'user (token name)')"),
+    requestedById: z.string().nullable().describe("The requesting user's id (null: not a user)"),
+    reason: z.string().describe("Why it was requested (may be empty)"),
+    createdAt: timestamp("When it was requested"),
+    queuedAt: timestamp("When it entered the queue").nullable().describe("When it entered the queue (null: never)"),
+    startedAt: timestamp("When it started").nullable().describe("When it started (null: not yet)"),
+    finishedAt: timestamp("When it ended").nullable().describe("When it ended (null: not yet)"),
+    message: z.string().nullable().describe("How it ended, or what it waits for"),
+    position: z.number().int().nullable().describe("Its place in the queue across every site (1: next; null: not queued)"),
+  })
+  .describe("A run of the site");
+
+/**
+ * One event of a run, as the socket sends it: `type` says which (run.status, host.status, step.started...), the
+ * other fields are that type's. Typed as the engine's union; described loosely (its members are many).
+ */
+const runEvent = z
+  .looseObject({
+    seq: z.number().int().describe("Its sequence number in the run (gap-free from 1)"),
+    t: z.number().describe("When it happened (ms since the epoch)"),
+    type: z.string().describe("What happened, e.g. run.status, host.status, step.finished"),
+  })
+  .describe("An event of the run") as unknown as z.ZodType<RunEvent>;
+
+const outputChunk = z
+  .object({
+    id: z.number().int().describe("Its id: ask for what follows with after={id}"),
+    step: z.string().describe("The step that wrote it"),
+    stream: z.string().describe("stdout or stderr"),
+    t: z.number().describe("When it was written (ms since the epoch)"),
+    data: z.string().describe("The text written"),
+  })
+  .describe("A piece of a host's output");
 
 /** A run's status and per-host outcome: what `flightdeck launch --wait` polls. */
 const runStatusSchema = z.object({
@@ -106,10 +149,43 @@ export const runsRouter = createTRPCRouter({
   /** The site's newest runs; a queued one with its place in line (1: next), across every site's queue. */
   list: siteProcedure("viewer")
     .input(z.object({ status: z.enum(RUN_STATUSES).optional() }))
+    .query(async ({ ctx, input }) => withPositions(ctx.runner, await ctx.runs.list(input.slug, 50, input.status))),
+
+  /** The site's runs page by page, newest first, filtered: the REST list (the dashboard shows the newest 50 with `list`). */
+  page: siteProcedure("viewer")
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/sites/{slug}/runs",
+        summary: "List a site's runs",
+        description: "The site's runs, newest first, filtered by status, deployment, requester and time, a page at a time (follow `next`). Viewers and above on the site.",
+        tags: ["runs"],
+        paginated: true,
+      },
+    })
+    .input(
+      z.object({
+        status: runStatus.optional().describe("Only runs in this status"),
+        deployment: z.string().min(1).max(200).optional().describe("Only runs of this deployment"),
+        requestedBy: z.string().min(1).max(200).optional().describe("Only runs requested by this name, exactly as runs show it"),
+        since: z.iso.datetime({ offset: true }).optional().describe("Only runs requested at or after this moment (ISO 8601)"),
+        ...pageInput,
+      }),
+    )
+    .output(
+      z
+        .object({
+          items: z.array(runListItem).describe("The page's runs, newest first"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null: this is the last page)"),
+        })
+        .describe("A page of runs"),
+    )
     .query(async ({ ctx, input }) => {
-      const rows = await ctx.runs.list(input.slug, 50, input.status);
-      const positions = rows.some((r) => r.status === "queued") ? await ctx.runner.queuePositions() : new Map<number, number>();
-      return rows.map((r) => ({ ...r, position: positions.get(r.id) ?? null }));
+      const before = idCursor.decode(input.cursor, () => new InvalidInputError("cursor: not a cursor of this list (use nextCursor as given)"));
+      const filter = { deployment: input.deployment, requestedBy: input.requestedBy, since: input.since === undefined ? undefined : new Date(input.since), before };
+      const rows = await ctx.runs.list(input.slug, input.limit + 1, input.status, filter);
+      const page = rows.slice(0, input.limit);
+      return { items: await withPositions(ctx.runner, page), nextCursor: rows.length > input.limit ? idCursor.encode(page.at(-1)!.id) : null };
     }),
 
   /** A run with its frozen plan and its state folded so far (up to `lastSeq`); the client then follows the socket. */
@@ -154,7 +230,26 @@ export const runsRouter = createTRPCRouter({
   }),
 
   approve: reviewProcedure
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/runs/{id}/approve",
+        summary: "Approve a run",
+        description:
+          "Adds the caller's approval; with enough approvals the run enters the queue. Approvers and above on the run's site, signed in (never an API token), never on their own run nor on a request the site has moved past (409).",
+        tags: ["runs"],
+      },
+    })
     .input(z.object({ comment }))
+    .output(
+      z
+        .object({
+          approvals: z.number().int().describe("Approvals the run has now"),
+          required: z.number().int().describe("Approvals it needs"),
+          status: runStatus,
+        })
+        .describe("The run's approvals after this one"),
+    )
     .mutation(async ({ ctx, input }) => {
       const reviewer = { userId: ctx.principal.userId, username: actorName(ctx.principal) };
       const result = await ctx.runner.approve(input.id, reviewer, input.comment);
@@ -163,6 +258,16 @@ export const runsRouter = createTRPCRouter({
     }),
 
   reject: reviewProcedure
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/runs/{id}/reject",
+        summary: "Reject a run",
+        description: "Rejects a run waiting for approval; it ends as rejected. Approvers and above on the run's site, signed in (never an API token), never on their own run.",
+        tags: ["runs"],
+        status: 204,
+      },
+    })
     .input(z.object({ comment }))
     .mutation(async ({ ctx, input }) => {
       await ctx.runner.reject(input.id, { userId: ctx.principal.userId, username: actorName(ctx.principal) }, input.comment);
@@ -171,15 +276,52 @@ export const runsRouter = createTRPCRouter({
 
   /** Events after `after`: what a reconnecting client missed. */
   events: runProcedure("viewer")
-    .input(z.object({ after: z.number().int().min(0) }))
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/runs/{id}/events",
+        summary: "A run's events after a sequence number",
+        description: "The run's events with a sequence number above `after`, in order: what a client that follows the run missed. Viewers and above on the run's site.",
+        tags: ["runs"],
+      },
+    })
+    .input(z.object({ after: z.number().int().min(0).describe("The last sequence number already seen (0: from the start)") }))
+    .output(z.array(runEvent).describe("The events, in sequence order"))
     .query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
 
   output: runProcedure("viewer")
-    .input(z.object({ host: z.string().min(1), step: z.string().optional(), after: z.number().int().min(0).default(0) }))
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/runs/{id}/hosts/{host}/output",
+        summary: "A host's output",
+        description: "What a host's steps wrote (of one step when given), in order, after the chunk `after`. Viewers and above on the run's site.",
+        tags: ["runs"],
+      },
+    })
+    .input(
+      z.object({
+        host: z.string().min(1).describe("The host's name"),
+        step: z.string().optional().describe("Only this step's output (its name in the plan)"),
+        after: z.number().int().min(0).default(0).describe("The id of the last chunk already seen (0: from the start)"),
+      }),
+    )
+    .output(z.array(outputChunk).describe("The output, in the order written"))
     .query(({ ctx, input }) => ctx.runs.output(input.id, input.host, input.step, input.after)),
 
   /** Operators cancel their own runs; approvers and admins any run. */
-  cancel: runProcedure("operator").mutation(async ({ ctx, input }) => {
+  cancel: runProcedure("operator")
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/runs/{id}/cancel",
+        summary: "Cancel a run",
+        description: "Cancels a run that has not ended: at once if it has not started, else its worker stops it. Operators cancel their own runs; approvers and admins on the run's site any run.",
+        tags: ["runs"],
+        status: 202,
+      },
+    })
+    .mutation(async ({ ctx, input }) => {
     const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
     if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators cancel only their own runs`);
     await ctx.runner.cancel(input.id, actorName(ctx.principal));
@@ -195,12 +337,30 @@ export const runsRouter = createTRPCRouter({
     return { id };
   }),
 
-  rerunFailed: runProcedure("operator").mutation(async ({ ctx, input }) => {
+  rerunFailed: runProcedure("operator")
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/runs/{id}/rerun-failed",
+        summary: "Re-run a run's failed hosts",
+        description: "Requests a new run of the same deployment and revision limited to the hosts that failed or were unreachable; it waits for approval like any request. Operators and above on the run's site.",
+        tags: ["runs"],
+        status: 201,
+      },
+    })
+    .output(z.object({ id: runId.describe("The new run's id") }).describe("The new run"))
+    .mutation(async ({ ctx, input }) => {
     const id = await ctx.runner.rerunFailed(input.id, actorName(ctx.principal), ctx.principal.userId);
     await ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, rerunOf: input.id } });
     return { id };
   }),
 });
+
+/** Each run with its place in the queue (queued ones only; one read of the queue for the page). */
+async function withPositions<T extends { id: number; status: string }>(runner: { queuePositions(): Promise<Map<number, number>> }, rows: T[]) {
+  const positions = rows.some((r) => r.status === "queued") ? await runner.queuePositions() : new Map<number, number>();
+  return rows.map((r) => ({ ...r, position: positions.get(r.id) ?? null }));
+}
 
 function canCancel(role: Parameters<typeof atLeast>[0], own: boolean) {
   return atLeast(role, "approver") || (own && atLeast(role, "operator"));

@@ -11,7 +11,7 @@
  * - Lease times are the database's `now()`, never a process's clock: drift between machines cannot end a live
  *   worker's run early nor keep a dead one's alive.
  */
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type pg from "pg";
 import { runApprovals, runEvents, runOutput, runs, sites } from "../../../db/pg/schema";
 import type { Plan, RunEvent, RunStatus } from "../../engine";
@@ -19,6 +19,7 @@ import { NotFoundError } from "../errors";
 import type {
   ClaimResult,
   CreateRunRequest,
+  RunListFilter,
   RunListItem,
   RunOptions,
   RunOutputRow,
@@ -97,7 +98,7 @@ export class PgRunStore implements RunStore {
     return { ...rest, site: row.site, status: rest.status as RunStatus, plan: JSON.parse(plan) as Plan, options: JSON.parse(options) as RunOptions };
   }
 
-  async list(site: string, limit = 50, status?: RunStatus): Promise<RunListItem[]> {
+  async list(site: string, limit = 50, status?: RunStatus, filter: RunListFilter = {}): Promise<RunListItem[]> {
     const rows = await this.db
       .select({
         id: runs.id,
@@ -116,7 +117,16 @@ export class PgRunStore implements RunStore {
       })
       .from(runs)
       .innerJoin(sites, eq(sites.id, runs.siteId))
-      .where(and(eq(sites.slug, site), status ? eq(runs.status, status) : undefined))
+      .where(
+        and(
+          eq(sites.slug, site),
+          status ? eq(runs.status, status) : undefined,
+          filter.deployment === undefined ? undefined : eq(runs.deployment, filter.deployment),
+          filter.requestedBy === undefined ? undefined : eq(runs.requestedBy, filter.requestedBy),
+          filter.since === undefined ? undefined : gte(runs.createdAt, filter.since),
+          filter.before === undefined ? undefined : lt(runs.id, filter.before),
+        ),
+      )
       .orderBy(desc(runs.id))
       .limit(limit);
     return rows.map((r) => ({ ...r, status: r.status as RunStatus }));

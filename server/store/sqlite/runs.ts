@@ -3,13 +3,14 @@
  * Runs, their events and their output in SQLite. Events go in batched transactions, numbered from the run's
  * last_seq inside the same transaction; the hot path (append) uses prepared statements, not per-row queries.
  */
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt } from "drizzle-orm";
 import { runApprovals, runEvents, runOutput, runs, sites } from "../../../db/schema";
 import type { Plan, RunEvent, RunStatus } from "../../engine";
 import { NotFoundError } from "../errors";
 import type {
   ClaimResult,
   CreateRunRequest,
+  RunListFilter,
   RunListItem,
   RunOptions,
   RunOutputRow,
@@ -125,7 +126,7 @@ export class SqliteRunStore implements RunStore {
     return { ...rest, site: row.site, status: rest.status as RunStatus, plan: JSON.parse(plan) as Plan, options: JSON.parse(options) as RunOptions };
   }
 
-  async list(site: string, limit = 50, status?: RunStatus): Promise<RunListItem[]> {
+  async list(site: string, limit = 50, status?: RunStatus, filter: RunListFilter = {}): Promise<RunListItem[]> {
     return this.db
       .select({
         id: runs.id,
@@ -144,7 +145,16 @@ export class SqliteRunStore implements RunStore {
       })
       .from(runs)
       .innerJoin(sites, eq(sites.id, runs.siteId))
-      .where(and(eq(sites.slug, site), status ? eq(runs.status, status) : undefined))
+      .where(
+        and(
+          eq(sites.slug, site),
+          status ? eq(runs.status, status) : undefined,
+          filter.deployment === undefined ? undefined : eq(runs.deployment, filter.deployment),
+          filter.requestedBy === undefined ? undefined : eq(runs.requestedBy, filter.requestedBy),
+          filter.since === undefined ? undefined : gte(runs.createdAt, filter.since),
+          filter.before === undefined ? undefined : lt(runs.id, filter.before),
+        ),
+      )
       .orderBy(desc(runs.id))
       .limit(limit)
       .all()
