@@ -318,7 +318,7 @@ export const runsRouter = createTRPCRouter({
         summary: "Cancel a run",
         description: "Cancels a run that has not ended: at once if it has not started, else its worker stops it. Operators cancel their own runs; approvers and admins on the run's site any run.",
         tags: ["runs"],
-        status: 202,
+        status: 204,
       },
     })
     .mutation(async ({ ctx, input }) => {

@@ -1,0 +1,83 @@
+/** REST tour: files (part D). */
+import assert from "node:assert/strict";
+import { tourCase, type TourCase } from "./types";
+
+interface File {
+  path: string;
+  content: string;
+  revision: number;
+}
+
+export const cases: TourCase[] = [
+  tourCase({
+    operation: "files.list",
+    name: "a viewer lists a revision's files; the ETag is the revision",
+    as: "viewer",
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/files`, query: { revision: 1 } }),
+    status: 200,
+    check: (res) => {
+      const body = res.body as { revision: number; files: File[] };
+      assert.equal(body.revision, 1);
+      assert.deepEqual(body.files.map((f) => f.path), ["site.yml"]);
+      assert.equal(res.headers.get("etag"), '"1"');
+    },
+  }),
+  tourCase({
+    operation: "files.get",
+    name: "a viewer reads one file in a folder (its slash encoded)",
+    as: "viewer",
+    setup: (ctx) => ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "group_vars/all.yml", content: "# all\n" }], author: "t", message: "m" }),
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/files/${encodeURIComponent("group_vars/all.yml")}` }),
+    status: 200,
+    check: (res) => {
+      assert.deepEqual(res.body, { path: "group_vars/all.yml", content: "# all\n", revision: 2 });
+      assert.equal(res.headers.get("etag"), '"2"');
+    },
+  }),
+  tourCase({
+    operation: "files.put",
+    name: "two writers with the same If-Match: one wins, the other gets 412, nothing is lost",
+    as: "operator",
+    // The other writer (a site admin) saves first, on the same base the operator read.
+    setup: async (ctx) => {
+      const first = await ctx.clients.siteadmin.rest("GET", `/api/v1/sites/${ctx.site}/files/site.yml`);
+      const etag = `"${(first.body as File).revision}"`;
+      const res = await fetch(`${ctx.url}/api/v1/sites/${ctx.site}/files/admin.yml`, {
+        method: "PUT",
+        headers: ctx.clients.siteadmin.headers({ "content-type": "application/json", "if-match": etag }),
+        body: JSON.stringify({ content: "# admin\n", message: "admin's" }),
+      });
+      assert.equal(res.status, 200);
+      return etag;
+    },
+    request: (ctx, etag) => ({ method: "PUT", path: `/api/v1/sites/${ctx.site}/files/site.yml`, headers: { "if-match": etag }, body: { content: "# replaced\n" } }),
+    status: 412,
+    check: async (res, ctx) => {
+      assert.equal((res.body as { type: string }).type, "/api/docs#problem-precondition-failed");
+      const { revision, files } = await ctx.services.sites.files(ctx.site);
+      assert.equal(revision, 2, "only the winner's revision");
+      assert.equal(files.find((f) => f.path === "admin.yml")?.content, "# admin\n", "the winner's file is kept");
+      assert.notEqual(files.find((f) => f.path === "site.yml")?.content, "# replaced\n", "the loser wrote nothing");
+    },
+  }),
+  tourCase({
+    operation: "files.put",
+    name: "an operator writes one file on the newest revision",
+    as: "operator",
+    request: (ctx) => ({ method: "PUT", path: `/api/v1/sites/${ctx.site}/files/notes.yml`, headers: { "if-match": '"1"' }, body: { content: "# notes\n", message: "notes" } }),
+    status: 200,
+    check: async (res, ctx) => {
+      assert.equal((res.body as { revision: number }).revision, 2);
+      assert.equal(res.headers.get("etag"), '"2"');
+      const revisions = await ctx.services.sites.revisions(ctx.site);
+      assert.deepEqual([revisions[0]!.author, revisions[0]!.message], ["operator", "notes"]);
+    },
+  }),
+  tourCase({
+    operation: "files.put",
+    name: "a viewer cannot write",
+    as: "viewer",
+    request: (ctx) => ({ method: "PUT", path: `/api/v1/sites/${ctx.site}/files/notes.yml`, headers: { "if-match": '"1"' }, body: { content: "# notes\n" } }),
+    status: 403,
+  }),
+];
