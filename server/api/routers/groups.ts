@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { ALL, type SiteModel } from "../../inventory/model";
 import { addGroup, deleteGroup, updateGroup } from "../../inventory/edit";
-import { connectionSchema, dataSchema, nameSchema } from "../../inventory/schemas";
+import { dataSchema, nameSchema } from "../../inventory/schemas";
 import { loadRevision } from "../../site-cache";
 import { NotFoundError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure } from "../trpc";
-import { baseRevisionField, editOutput, revisionField, saveEdit, slugField } from "./hosts";
+import { baseRevisionField, connectionInput, editOutput, revisionField, saveEdit, slugField } from "./hosts";
 
 const groupName = nameSchema.describe("The group's name");
-const nameList = (what: string) => z.array(nameSchema.describe(`A ${what} name`)).max(10000);
+const nameList = (what: string) => z.array(nameSchema.describe(`A ${what} name`)).max(10000).describe(`${what[0]!.toUpperCase()}${what.slice(1)} names`);
 
 const groupRow = z
   .object({
@@ -54,7 +54,7 @@ const groupFields = {
   members: nameList("host").nullable().optional().describe("The hosts listed directly in it (null or []: none)"),
   children: nameList("group").nullable().optional().describe("Its child groups (each may have one parent)"),
   parent: nameSchema.nullable().optional().describe("The group that lists it as a child (null: a top-level group)"),
-  connection: connectionSchema.nullable().optional().describe("How to connect to its hosts (null: inherited only)"),
+  connection: connectionInput.nullable().optional().describe("How to connect to its hosts (null: inherited only)"),
   data: dataSchema.nullable().optional().describe("Its variables (null: none)"),
 };
 
@@ -95,8 +95,8 @@ export const groupsRouter = createTRPCRouter({
           revision: z.number().int().describe("The revision read (also the ETag)"),
           group: groupRow,
           hostNames: z.array(z.string().describe("A host name")).describe("Every host in it, directly or through its children"),
-          connection: z.record(z.string(), z.unknown()).nullable().describe("The connection it sets itself (null: none)"),
-          data: z.record(z.string(), z.unknown()).nullable().describe("The variables it sets itself (null: none)"),
+          connection: z.record(z.string(), z.unknown().describe("A value")).nullable().describe("The connection it sets itself (null: none)"),
+          data: z.record(z.string(), z.unknown().describe("A value")).nullable().describe("The variables it sets itself (null: none)"),
         })
         .describe("A group"),
     )

@@ -96,7 +96,21 @@ const originSchema = z
 const explainedValueSchema = z
   .object({ key: z.string().describe("The value's key path"), value: z.unknown().describe("The resolved value"), origin: originSchema })
   .describe("A resolved value with its origin");
-const valueMap = (description: string) => z.record(z.string(), z.unknown()).describe(description);
+const valueMap = (description: string) => z.record(z.string(), z.unknown().describe("A value")).describe(description);
+
+/**
+ * The inventory's connection schema with each field's description at its top (the OpenAPI document reads it
+ * there; the inventory's own schema keeps it on the inner type, where the editor's JSON Schema wants it).
+ */
+export const connectionInput = z.strictObject(
+  Object.fromEntries(
+    Object.entries(connectionSchema.shape).map(([key, field]) => {
+      let inner: z.ZodType = field;
+      while (!inner.description && (inner instanceof z.ZodOptional || inner instanceof z.ZodNullable)) inner = inner.unwrap() as z.ZodType;
+      return [key, field.describe(inner.description ?? `The connection's ${key}`)];
+    }),
+  ) as typeof connectionSchema.shape,
+).describe("Connection settings: each given field replaces the inherited one, null sets null, `!field: null` removes it");
 
 const hostRow = z
   .object({
@@ -110,11 +124,11 @@ const hostRow = z
   .describe("A host of the site");
 
 const hostName = nameSchema.describe("The host's name");
-const groupList = z.array(nameSchema.describe("A group name")).max(1000);
+const groupList = z.array(nameSchema.describe("A group name")).max(1000).describe("Group names");
 const hostFields = {
   profile: nameSchema.nullable().optional().describe("The profile to inherit from (null: none)"),
   labels: labelsSchema.nullable().optional().describe("Labels for selectors such as role=web (null: none)"),
-  connection: connectionSchema.nullable().optional().describe("How to connect (null: inherited only)"),
+  connection: connectionInput.nullable().optional().describe("How to connect (null: inherited only)"),
   data: dataSchema.nullable().optional().describe("The host's own variables (null: none)"),
   groups: groupList.nullable().optional().describe("The groups it is directly a member of (`all` is implicit; null or []: none)"),
 };
