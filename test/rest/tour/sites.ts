@@ -78,4 +78,42 @@ export const cases: TourCase[] = [
     request: (ctx) => ({ method: "PATCH", path: `/api/v1/sites/${ctx.site}/settings`, body: { approvalsRequired: 0 } }),
     status: 403,
   }),
+  // The hand-written binary routes documented beside the procedures (part A's table).
+  tourCase({
+    operation: "sites.export",
+    name: "a viewer exports the site as a gzipped tar",
+    as: "viewer",
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/export` }),
+    status: 200,
+    check: (res) => assert.match(res.headers.get("content-type") ?? "", /gzip/),
+  }),
+  tourCase({
+    operation: "sites.inventoryJson",
+    name: "a viewer reads the resolved inventory as JSON",
+    as: "viewer",
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/inventory.json` }),
+    status: 200,
+    check: (res) => assert.match(JSON.stringify(res.body), /"a"/),
+  }),
+  tourCase({
+    operation: "sites.inventoryTgz",
+    name: "a viewer downloads the Ansible inventory as .tgz",
+    as: "viewer",
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/inventory.tgz` }),
+    status: 200,
+  }),
+  tourCase({
+    operation: "sites.inventoryZip",
+    name: "a viewer downloads the Ansible inventory as .zip",
+    as: "viewer",
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/inventory.zip` }),
+    status: 200,
+  }),
+  tourCase({
+    operation: "sites.import",
+    name: "a viewer cannot import into the site (refused before the body is read)",
+    as: "viewer",
+    request: (ctx) => ({ method: "POST", path: "/api/v1/sites/import", query: { slug: ctx.site }, body: {} }),
+    status: 403,
+  }),
 ];
