@@ -89,10 +89,13 @@ export function matchPath(path: string): RouteMatch[] {
   const parts = path.split("/").filter(Boolean);
   const found: RouteMatch[] = [];
   for (const route of restRoutes()) {
-    if (route.segments.length !== parts.length) continue;
+    // A last parameter named `path` (a site file's path) may span segments: /sites/x/files/inventory/hosts.yml.
+    const last = route.segments.at(-1);
+    const spans = last !== undefined && "param" in last && last.param === "path" && parts.length > route.segments.length;
+    if (route.segments.length !== parts.length && !spans) continue;
     const params: Record<string, string> = {};
     const ok = route.segments.every((s, i) => {
-      const part = parts[i]!;
+      const part = spans && i === route.segments.length - 1 ? parts.slice(i).join("/") : parts[i]!;
       if ("literal" in s) return s.literal === part;
       try {
         params[s.param] = decodeURIComponent(part);
