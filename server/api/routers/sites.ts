@@ -32,8 +32,7 @@ const siteSummary = z.object({
   slug: z.string().describe("The site's id, as in its URL /sites/{slug}"),
   name: z.string().describe("The site's display name"),
   description: z.string().describe("What the site is, in a sentence (may be empty)"),
-  // Part C adds projects; until every row carries one it is optional.
-  project: z.string().optional().describe("The slug of the project that owns the site"),
+  project: z.string().describe("The slug of the project that owns the site"),
   createdAt: timestamp("When the site was created"),
   approvalsRequired: z.number().int().describe("Approvals a run needs before it executes (0: none)"),
   localExecution: z.boolean().describe("Whether the site may run `transport: local` steps on the server (sandboxed)"),
