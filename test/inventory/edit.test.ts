@@ -235,3 +235,24 @@ describe("multi-document files and block styles", () => {
     assert.deepEqual(hunk(multi, key), { removed: ["    - labels:", "        role: db   # block labels", "      name: db-1"], added: ["    - name: db-1"] });
   });
 });
+
+describe("documents without lists yet, and CRLF files", () => {
+  test("an empty spec and an empty flow spec get their first host", () => {
+    const bare = "kind: inventory\napi_version: v1beta1\nspec:\n";
+    assert.equal(changed(addHost(site({ "b.yml": bare }), { name: "a" }), "b.yml"), "kind: inventory\napi_version: v1beta1\nspec:\n  hosts:\n  - name: a\n");
+    const flow = "kind: inventory\napi_version: v1beta1\nspec: {}   # empty\n";
+    assert.equal(changed(addHost(site({ "f.yml": flow }), { name: "a", labels: { role: "web" } }), "f.yml"), "kind: inventory\napi_version: v1beta1\nspec: {hosts: [{name: a, labels: {role: web}}]}   # empty\n");
+  });
+
+  test("a CRLF file keeps CRLF on every line, old and new", () => {
+    const crlf = "kind: inventory\r\napi_version: v1beta1\r\nspec:\r\n  hosts:\r\n  - name: a   # one\r\n    data:\r\n      x: 1\r\n  - name: b\r\n  groups:\r\n  - name: g\r\n    members:\r\n    - a\r\n    - b\r\n";
+    const files = { "c.yml": crlf };
+    const added = changed(addHost(site(files), { name: "c", data: { y: 2 }, groups: ["g"] }), "c.yml");
+    assert.equal(added, crlf.replace("  - name: b\r\n", "  - name: b\r\n  - name: c\r\n    data:\r\n      y: 2\r\n").replace("    - b\r\n", "    - b\r\n    - c\r\n"));
+    const removed = changed(deleteHost(site(files), "a"), "c.yml");
+    assert.equal(removed, crlf.replace("  - name: a   # one\r\n    data:\r\n      x: 1\r\n", "").replace("    - a\r\n", ""));
+    const set = changed(setVar(site(files), "host", "a", "x", 3), "c.yml");
+    assert.equal(set, crlf.replace("x: 1", "x: 3"));
+    clean(files, { changes: [{ path: "c.yml", content: added }], message: "" });
+  });
+});

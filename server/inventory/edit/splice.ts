@@ -51,7 +51,14 @@ export class YamlText {
     return at < 0 ? this.content.length : at;
   }
 
+  /** Replace `[start, end)` with `text`, written with the file's line endings (CRLF files stay CRLF). */
   private splice(start: number, end: number, text: string): string {
+    if (this.content.includes("\r\n")) {
+      text = text.replace(/\r?\n/g, "\r\n");
+      // An insertion at a line's end goes before its "\r\n", not between the two.
+      if (start === end && this.content[start - 1] === "\r" && this.content[start] === "\n") start = end = start - 1;
+      else if (this.content[end - 1] === "\r" && this.content[end] === "\n") end--;
+    }
     return this.content.slice(0, start) + text + this.content.slice(end);
   }
 
