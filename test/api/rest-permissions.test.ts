@@ -1,7 +1,7 @@
 /**
  * The REST permission matrix of sites, runs, files, revisions, secrets and audit over real HTTP (/api/v1): every
  * operation called by every kind of caller: anonymous, a kiosk token, a revoked token, a user with no role on the
- * site, each role, a server admin, and API tokens. Refusals are 401 (anonymous, revoked token) or 403 problem
+ * site, each role, a server admin, and API tokens (site-scoped and project-scoped). Refusals are 401 (anonymous, revoked token) or 403 problem
  * documents; allowed calls get past the check (they may still fail on their input, arranged so nothing is destroyed).
  */
 import assert from "node:assert/strict";
@@ -66,6 +66,10 @@ before(async () => {
   profile.viewToken = { role: "viewer", user: false, serverAdmin: false };
   clients.adminToken = new Client(url, "adminToken", (await token("siteadmin", "ops", "admin")).token);
   profile.adminToken = { role: "admin", user: false, serverAdmin: false };
+  // A project-scoped token: operator on every site of the project that holds alpha (its owner, a server admin, holds more).
+  const project = (await services.sites.get("alpha")).project;
+  clients.projectToken = new Client(url, "projectToken", (await admin.ok<{ token: string }>("tokens.create", { name: "fleet", project, role: "operator" })).token);
+  profile.projectToken = { role: "operator", user: false, serverAdmin: false };
   const revoked = await token("operator", "old", "operator");
   await clients.operator!.ok("tokens.revoke", { id: revoked.id });
   clients.revokedToken = new Client(url, "revokedToken", revoked.token);
