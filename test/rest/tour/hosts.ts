@@ -1,5 +1,9 @@
 /** REST tour (part B): hosts listed, read and edited in the site's YAML over /api/v1. */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { tourCase, type TourCase, type TourContext } from "./types";
 
 const files = async (ctx: TourContext) => (await ctx.services.sites.files(ctx.site)).files.find((f) => f.path === "site.yml")!.content;
@@ -9,7 +13,59 @@ interface Page {
   next?: string;
 }
 
+/** A commented inventory beside the tour site's own file (its hosts a, b, c stay where they are). */
+const COMMENTED = [
+  "# Racks of the lab. Keep these comments.",
+  "kind: inventory",
+  "api_version: v1beta1",
+  "spec:",
+  "  hosts:",
+  "  - name: r-1   # rack 1",
+  "    labels: {role: web}",
+  "",
+  "  # spare machines below",
+  "  groups:",
+  "  - name: web",
+  "    members: [r-1]   # the front",
+  "",
+].join("\n");
+
+/** `flightdeck resolve --json` of the site as GET /api/v1/sites/{slug}/export gives it. */
+async function resolveExported(ctx: TourContext): Promise<Record<string, { groups: string[]; labels: Record<string, string> }>> {
+  const res = await fetch(`${ctx.url}/api/v1/sites/${ctx.site}/export`, { headers: ctx.clients.viewer.headers() });
+  assert.equal(res.status, 200);
+  const dir = mkdtempSync(join(tmpdir(), "fd-tour-export-"));
+  try {
+    writeFileSync(join(dir, "site.tgz"), Buffer.from(await res.arrayBuffer()));
+    mkdirSync(join(dir, "site"));
+    const tar = spawnSync("tar", ["-xzf", join(dir, "site.tgz"), "-C", join(dir, "site")], { encoding: "utf8" });
+    assert.equal(tar.status, 0, tar.stderr);
+    const r = spawnSync(process.execPath, [join(process.cwd(), "bin", "flightdeck.mjs"), "resolve", join(dir, "site"), "--json"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { hosts: Record<string, { groups: string[]; labels: Record<string, string> }> }).hosts;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const cases: TourCase[] = [
+  tourCase({
+    operation: "hosts.create",
+    name: "a host added through REST keeps every comment of its file and appears in `flightdeck resolve` of the exported site",
+    as: "operator",
+    setup: async (ctx) => {
+      await ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "racks.yml", content: COMMENTED }], author: "t", message: "racks" });
+    },
+    request: (ctx) => ({ method: "POST", path: `/api/v1/sites/${ctx.site}/hosts`, headers: { "If-Match": '"2"' }, body: { name: "r-2", groups: ["web"], labels: { role: "web" }, file: "racks.yml" } }),
+    status: 201,
+    check: async (res, ctx) => {
+      const text = (await ctx.services.sites.files(ctx.site)).files.find((f) => f.path === "racks.yml")!.content;
+      assert.equal(text, COMMENTED.replace("    labels: {role: web}\n", "    labels: {role: web}\n  - name: r-2\n    labels: {role: web}\n").replace("[r-1]", "[r-1, r-2]"));
+      const hosts = await resolveExported(ctx);
+      assert.deepEqual(hosts["r-2"]?.groups, ["all", "web"]);
+      assert.deepEqual(hosts["r-2"]?.labels, { role: "web" });
+    },
+  }),
   tourCase({
     operation: "hosts.search",
     name: "a viewer lists hosts a page at a time, with a Link to the next page",
