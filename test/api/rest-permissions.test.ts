@@ -97,6 +97,7 @@ const OPS: Op[] = [
   { operation: "files.list", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/files" },
   { operation: "files.get", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/files/site.yml" },
   { operation: "files.put", need: { site: "operator" }, method: "PUT", path: () => "/api/v1/sites/alpha/files/x.yml", body: { content: "# x\n" }, headers: stale },
+  { operation: "files.delete", need: { site: "operator" }, method: "DELETE", path: () => "/api/v1/sites/alpha/files/site.yml", headers: stale },
   { operation: "files.save", need: { site: "operator" }, method: "POST", path: () => "/api/v1/sites/alpha/revisions", body: { changes: [{ path: "x.yml", content: "" }], message: "m" }, headers: stale },
   { operation: "runs.page", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/runs" },
   { operation: "runs.launch", need: { site: "operator" }, method: "POST", path: () => "/api/v1/sites/alpha/runs", body: { deployment: "no-such-deployment" } },

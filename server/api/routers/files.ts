@@ -100,6 +100,23 @@ export const filesRouter = createTRPCRouter({
     .output(savedOutput)
     .mutation(({ ctx, input }) => saveChanges(ctx, input.slug, { baseRevision: input.baseRevision, changes: [{ path: input.path, content: input.content }], message: input.message || `Wrote ${input.path}` })),
 
+  /** Deletes one file as a new revision, on top of the revision given as If-Match. */
+  delete: siteProcedure("operator")
+    .meta({
+      rest: {
+        method: "DELETE",
+        path: "/sites/{slug}/files/{path}",
+        summary: "Delete one file",
+        description: "Deletes one file as a new revision by the caller. If-Match must name the newest revision, or nothing is saved (412); a file that is not there is not found (404). Operators and above on the site.",
+        tags: ["files"],
+        ifMatch: "baseRevision",
+        etag: "revision",
+      },
+    })
+    .input(z.object({ path: filePath, baseRevision, message: message.default("") }))
+    .output(savedOutput)
+    .mutation(({ ctx, input }) => saveChanges(ctx, input.slug, { baseRevision: input.baseRevision, changes: [{ path: input.path, content: null }], message: input.message || `Deleted ${input.path}` })),
+
   save: siteProcedure("operator")
     .meta({
       rest: {

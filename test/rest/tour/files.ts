@@ -80,4 +80,24 @@ export const cases: TourCase[] = [
     request: (ctx) => ({ method: "PUT", path: `/api/v1/sites/${ctx.site}/files/notes.yml`, headers: { "if-match": '"1"' }, body: { content: "# notes\n" } }),
     status: 403,
   }),
+  tourCase({
+    operation: "files.delete",
+    name: "an operator deletes a file on the newest revision",
+    as: "operator",
+    setup: (ctx) => ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "old.yml", content: "# old\n" }], author: "t", message: "m" }),
+    request: (ctx) => ({ method: "DELETE", path: `/api/v1/sites/${ctx.site}/files/old.yml`, headers: { "if-match": '"2"' } }),
+    status: 200,
+    check: async (res, ctx) => {
+      assert.equal(res.headers.get("etag"), '"3"');
+      assert.deepEqual((await ctx.services.sites.files(ctx.site)).files.map((f) => f.path), ["site.yml"]);
+    },
+  }),
+  tourCase({
+    operation: "files.delete",
+    name: "deleting a file that is not there is not found, and saves nothing",
+    as: "operator",
+    request: (ctx) => ({ method: "DELETE", path: `/api/v1/sites/${ctx.site}/files/nope.yml`, headers: { "if-match": '"1"' } }),
+    status: 404,
+    check: async (res, ctx) => assert.equal(await ctx.services.sites.head(ctx.site), 1),
+  }),
 ];
