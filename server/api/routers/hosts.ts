@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { actorName, type AuditAction, type Principal } from "../../auth";
 import { errorCode, InvalidInputError, PreconditionFailedError } from "../../errors";
-import { explainedValues, loadSite, withPolicy, type Diagnostic, type Site } from "../../inventory";
+import { explainedValues, type Diagnostic, type Site } from "../../inventory";
 import { addHost, deleteHost, updateHost, type SiteEdit } from "../../inventory/edit";
 import { connectionSchema, dataSchema, labelsSchema, nameSchema } from "../../inventory/schemas";
-import { lintCounts, withChanges } from "../../site-checks";
+import { lintCounts, lintSite, withChanges } from "../../site-checks";
 import { loadRevision } from "../../site-cache";
 import { NotFoundError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure, type Context } from "../trpc";
@@ -38,10 +38,10 @@ type Writer = Context & { principal: Extract<Principal, { userId: string }> };
 const errorKey = (d: Diagnostic) => `${d.file}\0${d.message}`;
 
 /** Errors in `after` that `before` did not have (positions move with an edit: compared by file and message). */
-function newErrors(before: Site, after: Site): Diagnostic[] {
+function newErrors(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Map<string, number>();
-  for (const d of before.diagnostics) if (d.severity === "error") seen.set(errorKey(d), (seen.get(errorKey(d)) ?? 0) + 1);
-  return after.diagnostics.filter((d) => {
+  for (const d of before) if (d.severity === "error") seen.set(errorKey(d), (seen.get(errorKey(d)) ?? 0) + 1);
+  return after.filter((d) => {
     if (d.severity !== "error") return false;
     const left = seen.get(errorKey(d)) ?? 0;
     seen.set(errorKey(d), left - 1);
@@ -61,15 +61,20 @@ export async function saveEdit(ctx: Writer, slug: string, baseRevision: number |
   const edit = make(site);
   if (!edit.changes.length) return { revision: head, changed: false, message: edit.message, files: [], errors: errorCount(site, "error"), warnings: errorCount(site, "warning") };
   const files = withChanges(site.files, edit.changes);
-  // What this server refuses (its policy) counts: a host made `transport: local` where local steps may not run is an error.
+  // Linted as the editor lints (off the event loop, with what this server refuses: a host made `transport: local`
+  // where local steps may not run is an error), before and after, so only what the edit adds counts.
   const policy = await ctx.runner.sitePolicy(slug);
-  const added = newErrors(withPolicy(site, policy), withPolicy(loadSite(files), policy));
+  const [before, after, lint] = await Promise.all([
+    lintSite(ctx.env, [...site.files], ctx.principal.userId, policy),
+    lintSite(ctx.env, files, ctx.principal.userId, policy),
+    lintCounts(ctx.env, files, ctx.principal.userId, policy),
+  ]);
+  const added = newErrors(before, after);
   if (added.length) {
     const listed = added.slice(0, 5).map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`).join("; ");
     throw new InvalidInputError(`${edit.message} would add ${added.length} lint error${added.length === 1 ? "" : "s"}, nothing saved: ${listed}${added.length > 5 ? "; …" : ""}`);
   }
   const author = actorName(ctx.principal);
-  const lint = await lintCounts(ctx.env, files, ctx.principal.userId, policy);
   const saved = await ctx.sites.save(slug, { baseRevision: base, changes: edit.changes, author, message: edit.message, lint }).catch((e: unknown) => {
     // Another writer saved between our check and the store's: the same failed precondition.
     throw errorCode(e) === "CONFLICT" ? new PreconditionFailedError((e as Error).message) : e;
