@@ -107,6 +107,7 @@ const OPS: Op[] = [
   { operation: "runs.approve", need: { site: "approver" }, method: "POST", path: () => `/api/v1/runs/${run}/approve`, body: { comment: "" } },
   { operation: "runs.reject", need: { site: "approver" }, method: "POST", path: () => `/api/v1/runs/${run}/reject`, body: { comment: "no" } },
   { operation: "runs.cancel", need: { site: "operator" }, method: "POST", path: () => `/api/v1/runs/${run}/cancel`, body: {} },
+  { operation: "runs.rerequest", need: { site: "operator" }, method: "POST", path: () => `/api/v1/runs/${run}/rerequest`, body: {} },
   { operation: "runs.rerunFailed", need: { site: "operator" }, method: "POST", path: () => `/api/v1/runs/${run}/rerun-failed`, body: {} },
   { operation: "secrets.list", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/secrets" },
   { operation: "secrets.set", need: { site: "operator" }, method: "PUT", path: () => "/api/v1/sites/alpha/secrets/db.password", body: { value: "v" }, headers: stale },
@@ -122,7 +123,7 @@ function allowed(caller: string, op: Op): boolean {
   // Reviews are a person's decision, never an API token's.
   if ((op.operation === "runs.approve" || op.operation === "runs.reject") && !p.user) return false;
   // Operators cancel only their own runs: the run was requested by `operator`, and opToken acts for them.
-  if (op.operation === "runs.cancel" && atLeast(p.role, "operator") && !atLeast(p.role, "approver")) return caller === "operator" || caller === "opToken";
+  if ((op.operation === "runs.cancel" || op.operation === "runs.rerequest") && atLeast(p.role, "operator") && !atLeast(p.role, "approver")) return caller === "operator" || caller === "opToken";
   return atLeast(p.role, op.need.site);
 }
 

@@ -329,13 +329,26 @@ export const runsRouter = createTRPCRouter({
   }),
 
   /** Ask again at the newest revision (a stale request cannot be approved). */
-  rerequest: runProcedure("operator").mutation(async ({ ctx, input }) => {
-    const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
-    if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
-    const id = await ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
-    await ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
-    return { id };
-  }),
+  rerequest: runProcedure("operator")
+    .meta({
+      rest: {
+        method: "POST",
+        path: "/runs/{id}/rerequest",
+        summary: "Request a run again at the newest revision",
+        description:
+          "A request the site has moved past cannot be approved (409): this cancels it and requests the same deployment at the newest revision. Operators re-request their own runs; approvers and admins on the run's site any run.",
+        tags: ["runs"],
+        status: 201,
+      },
+    })
+    .output(z.object({ id: runId.describe("The new run's id") }).describe("The new request"))
+    .mutation(async ({ ctx, input }) => {
+      const own = ctx.run.requestedById !== null && ctx.run.requestedById === ctx.principal.userId;
+      if (!canCancel(ctx.role, own)) throw new ForbiddenError(`run ${input.id} was requested by ${ctx.run.requestedBy}: operators re-request only their own runs`);
+      const id = await ctx.runner.rerequest(input.id, actorName(ctx.principal), ctx.principal.userId);
+      await ctx.audit({ action: "run.requested", site: ctx.run.site, target: `run ${id}`, detail: { deployment: ctx.run.deployment, supersedes: input.id } });
+      return { id };
+    }),
 
   rerunFailed: runProcedure("operator")
     .meta({

@@ -154,6 +154,23 @@ export const cases: TourCase[] = [
     check: async (res, ctx, id) => assert.equal((await ctx.services.runs.get(id)).status, "cancelled"),
   }),
   tourCase({
+    operation: "runs.rerequest",
+    name: "an operator asks again for a request the site has moved past",
+    as: "operator",
+    setup: async (ctx) => {
+      const id = await requested(ctx, 1);
+      await ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "notes.yml", content: "# moved on\n" }], author: "t", message: "m" });
+      return id;
+    },
+    request: (ctx, id) => ({ method: "POST", path: `/api/v1/runs/${id}/rerequest`, body: {} }),
+    status: 201,
+    check: async (res, ctx, id) => {
+      const again = await ctx.services.runs.get((res.body as { id: number }).id);
+      assert.deepEqual([again.revision, again.status], [2, "awaiting_approval"]);
+      assert.equal((await ctx.services.runs.get(id)).status, "cancelled");
+    },
+  }),
+  tourCase({
     operation: "runs.rerunFailed",
     name: "an operator re-runs the hosts that failed",
     as: "operator",
