@@ -183,6 +183,8 @@ export function openApiDocument(): Obj {
     servers: [{ url: REST_PREFIX, description: "This server" }],
     security: [{ bearer: [] }, { cookie: [] }],
     tags: tags.map((name) => ({ name, description: `Operations on ${name}` })),
+    /** The problem types (RFC 9457 `type`s) the reference page lists, with when each is answered. */
+    "x-problem-types": Object.entries(PROBLEMS).map(([kind, p]) => ({ type: `${PROBLEM_TYPE_PREFIX}${kind}`, kind, status: p.status, title: p.title, when: p.when })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
       schemas,
