@@ -11,6 +11,7 @@ import "./admin.css";
 
 const SECTIONS = [
   { href: "/admin/users", label: "Users", admin: true },
+  { href: "/admin/projects", label: "Projects", admin: true },
   { href: "/admin/boards", label: "Kiosk boards", admin: true },
   { href: "/tokens", label: "API tokens", admin: false },
   { href: "/audit", label: "Audit log", admin: false },

@@ -125,7 +125,8 @@ export function TokenTable({ tokens, showOwner, showTarget = true, empty, testId
                     <span className="mono">{t.board}</span>
                   ) : (
                     <>
-                      <span className="mono">{t.site}</span> <span className="badge">{t.role}</span>
+                      {t.project ? <span title="Every site of this project">project <span className="mono">{t.project}</span></span> : <span className="mono">{t.site}</span>}{" "}
+                      <span className="badge">{t.role}</span>
                     </>
                   )}
                 </td>

@@ -9,22 +9,29 @@ import { errorMessage, errorSentence } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
 import { useMe } from "~/components/ui/session";
 import { TopBar } from "~/components/ui/TopBar";
-import { useTRPC } from "~/components/trpc/react";
+import { useTRPC, type RouterOutputs } from "~/components/trpc/react";
 import { ExportMenu } from "./ExportMenu";
 import { LintBadges } from "./LintBadges";
 
 export function SitesPage() {
   const trpc = useTRPC();
   const sites = useQuery(trpc.sites.list.queryOptions());
+  const projects = useQuery(trpc.projects.list.queryOptions());
   const me = useMe();
   // Creating and importing sites is for server admins; everyone else sees the sites they were given.
   const admin = me.data?.isAdmin === true;
+  const groups = groupByProject(sites.data ?? [], projects.data ?? []);
   return (
     <>
       <TopBar />
       <main className="page stack">
         <div className="row">
           <h1 className="grow">Sites</h1>
+          {admin && (
+            <Link className="btn" href="/admin/projects">
+              Projects
+            </Link>
+          )}
         </div>
         {sites.error && <div className="notice error">Could not load sites: {errorMessage(sites.error)}</div>}
         {sites.data?.length === 0 &&
@@ -41,38 +48,54 @@ export function SitesPage() {
               </p>
             </div>
           ))}
-        <ul className="site-list" aria-label="Sites">
-          {sites.data?.map((s) => (
-            <li key={s.slug} className="card site-card">
-              <div className="grow">
-                <Link href={`/sites/${s.slug}`} className="site-name">
-                  {s.name}
-                </Link>
-                <div className="muted mono">{s.slug}</div>
-                {s.description && <p className="muted">{s.description}</p>}
-              </div>
-              <dl className="facts">
-                <div><dt>Hosts</dt><dd>{s.hosts}</dd></div>
-                <div><dt>Files</dt><dd>{s.files}</dd></div>
-                <div><dt>Revision</dt><dd>{s.revision}</dd></div>
-              </dl>
-              <div className="site-meta">
-                <span className="row">
-                  {s.role && (
-                    <span className="badge" title="Your role on this site" data-testid={`role-${s.slug}`}>
-                      your role: {s.role}
+        {groups.map((g) => (
+          <section key={g.slug} className="project-group" aria-labelledby={`project-${g.slug}`} data-testid={`project-${g.slug}`}>
+            <div className="project-head">
+              <h2 id={`project-${g.slug}`}>{g.name}</h2>
+              <span className="muted mono">{g.slug}</span>
+              <span className="badge" title="Sites of this project you can read">
+                {g.sites.length} {g.sites.length === 1 ? "site" : "sites"}
+              </span>
+              {g.role && (
+                <span className="badge" title="Your role on the project, and so on each of its sites" data-testid={`project-role-${g.slug}`}>
+                  project role: {g.role}
+                </span>
+              )}
+            </div>
+            <ul className="site-list" aria-label={`Sites of ${g.name}`}>
+              {g.sites.map((s) => (
+                <li key={s.slug} className="card site-card">
+                  <div className="grow">
+                    <Link href={`/sites/${s.slug}`} className="site-name">
+                      {s.name}
+                    </Link>
+                    <div className="muted mono">{s.slug}</div>
+                    {s.description && <p className="muted">{s.description}</p>}
+                  </div>
+                  <dl className="facts">
+                    <div><dt>Hosts</dt><dd>{s.hosts}</dd></div>
+                    <div><dt>Files</dt><dd>{s.files}</dd></div>
+                    <div><dt>Revision</dt><dd>{s.revision}</dd></div>
+                  </dl>
+                  <div className="site-meta">
+                    <span className="row">
+                      {s.role && (
+                        <span className="badge" title="Your role on this site" data-testid={`role-${s.slug}`}>
+                          your role: {s.role}
+                        </span>
+                      )}
+                      <LintBadges errors={s.errors} warnings={s.warnings} />
                     </span>
-                  )}
-                  <LintBadges errors={s.errors} warnings={s.warnings} />
-                </span>
-                <span className="muted">
-                  saved <RelativeTime date={s.updatedAt} /> by {s.updatedBy}
-                </span>
-                <ExportMenu slug={s.slug} />
-              </div>
-            </li>
-          ))}
-        </ul>
+                    <span className="muted">
+                      saved <RelativeTime date={s.updatedAt} /> by {s.updatedBy}
+                    </span>
+                    <ExportMenu slug={s.slug} />
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))}
         {admin && (
           <div className="two-col">
             <CreateSite />
@@ -81,6 +104,9 @@ export function SitesPage() {
         )}
       </main>
       <style>{`
+        .project-group { display: flex; flex-direction: column; gap: 10px; }
+        .project-head { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; border-bottom: 1px solid var(--border); padding-bottom: 6px; }
+        .project-head h2 { margin: 0; font-size: 15px; }
         .site-list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
         .site-card { display: flex; gap: 24px; align-items: center; flex-wrap: wrap; }
         .site-card p { margin: 6px 0 0; }
@@ -109,6 +135,23 @@ export function SitesPage() {
   );
 }
 
+type SiteRow = RouterOutputs["sites"]["list"][number];
+type ProjectRow = RouterOutputs["projects"]["list"][number];
+
+/** The sites under their projects: projects by name (their sites by name, as listed), each named once. */
+function groupByProject(sites: SiteRow[], projects: ProjectRow[]) {
+  const known = new Map(projects.map((p) => [p.slug, p]));
+  const groups = new Map<string, { slug: string; name: string; role: ProjectRow["role"]; sites: SiteRow[] }>();
+  for (const s of sites) {
+    const slug = s.project ?? "default";
+    const project = known.get(slug);
+    const group = groups.get(slug) ?? { slug, name: project?.name ?? slug, role: project?.role ?? null, sites: [] };
+    group.sites.push(s);
+    groups.set(slug, group);
+  }
+  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name) || a.slug.localeCompare(b.slug));
+}
+
 function slugify(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
 }
@@ -117,10 +160,12 @@ function CreateSite() {
   const trpc = useTRPC();
   const router = useRouter();
   const [name, setName] = useState("");
+  const [project, setProject] = useState("default");
+  const projects = useQuery(trpc.projects.list.queryOptions());
   const create = useMutation(trpc.sites.create.mutationOptions({ onSuccess: (_, v) => router.push(`/sites/${v.slug}`) }));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ slug: slugify(name), name });
+    create.mutate({ slug: slugify(name), name, project });
   };
   return (
     <form className="card" onSubmit={submit}>
@@ -129,6 +174,17 @@ function CreateSite() {
         Name
         <input type="text" value={name} onChange={(e) => setName(e.target.value)} placeholder="Lab cluster" required />
         <span className="hint">Id: <code>{slugify(name) || "…"}</code></span>
+      </label>
+      <label className="field">
+        Project
+        <select value={project} onChange={(e) => setProject(e.target.value)} data-testid="new-site-project">
+          {(projects.data ?? [{ slug: "default", name: "Default" }]).map((p) => (
+            <option key={p.slug} value={p.slug}>
+              {p.name} ({p.slug})
+            </option>
+          ))}
+        </select>
+        <span className="hint">Its members&apos; roles apply to the new site.</span>
       </label>
       {create.error && <div className="notice error" role="alert">{errorSentence(create.error)}</div>}
       <div>
