@@ -247,9 +247,10 @@ function ImportSite() {
         // The site in the query lets the server check who may import before it reads the upload.
         const query = new URLSearchParams({ slug, name, ...(ansible && { format }) });
         const res = await fetch(`/api/v1/sites/import?${query}`, { method: "POST", body: form });
-        const body = (await res.json().catch(() => ({}))) as ImportResult;
+        // Refusals are RFC 9457 problem documents: the sentence is their `detail`.
+        const body = (await res.json().catch(() => ({}))) as ImportResult & { detail?: string };
         if (res.status === 401) return goToLogin();
-        if (!res.ok) return setResult({ error: body.error ?? `The import failed on the server (HTTP ${res.status}).`, problems: body.problems });
+        if (!res.ok) return setResult({ error: body.detail ?? body.error ?? `The import failed on the server (HTTP ${res.status}).`, problems: body.problems });
         await queryClient.invalidateQueries();
         done({ skipped: body.skipped, binary: body.binary, ansible: body.ansible });
       } else {
