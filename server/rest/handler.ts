@@ -88,7 +88,10 @@ async function inputOf(req: Request, url: URL, route: RestRoute, params: Record<
     for (const key of new Set(url.searchParams.keys())) if (takes(key, "query")) input[key] = fromQuery(props[key]!, url.searchParams.getAll(key));
   } else {
     const body = await jsonBody(req, route.rest.maxBody ?? REST_BODY_BYTES);
-    for (const [key, value] of Object.entries(body)) if (takes(key, "body")) input[key] = value;
+    for (const [key, value] of Object.entries(body)) if (takes(key, "body")) {
+      input[key] = value;
+      nestedUnknown(props[key]!, value, `/${key}`, unknown);
+    }
   }
   if (unknown.length) throw new RestProblem("invalid-input", unknown.map((u) => u.detail).join("; "), { errors: unknown });
   for (const [key, raw] of Object.entries(params)) input[key] = fromText(props[key]!, raw);
@@ -116,6 +119,27 @@ async function jsonBody(req: Request, max: number): Promise<Record<string, unkno
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new RestProblem("invalid-input", "the body must be a JSON object", { errors: [{ pointer: "", detail: "not a JSON object" }] });
   return body as Record<string, unknown>;
+}
+
+/**
+ * Unknown fields inside nested objects (zod would drop them silently): an object schema with listed properties
+ * and no `additionalProperties` of its own (records and loose objects have one) takes only those.
+ */
+function nestedUnknown(schema: JsonSchema, value: unknown, pointer: string, out: FieldProblem[]): void {
+  if (!value || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    const items = schema.items ?? [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].find((s) => s.items)?.items;
+    if (items) value.forEach((v, i) => nestedUnknown(items, v, `${pointer}/${i}`, out));
+    return;
+  }
+  const objects = [schema, ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])].filter((s) => s.properties || s.additionalProperties !== undefined);
+  // Several object shapes (a union): a field any of them knows is fine.
+  if (!objects.length || objects.some((s) => s.additionalProperties !== undefined && s.additionalProperties !== false)) return;
+  for (const [key, v] of Object.entries(value)) {
+    const known = objects.map((s) => s.properties?.[key]).find((p) => p !== undefined);
+    if (!known) out.push({ pointer: `${pointer}/${key}`, detail: `unknown field '${key}'` });
+    else nestedUnknown(known, v, `${pointer}/${key}`, out);
+  }
 }
 
 /** The scalar types a schema admits (through anyOf/oneOf: nullable and optional fields). */

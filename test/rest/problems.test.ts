@@ -58,6 +58,14 @@ describe("problem details per kind", () => {
     assert.equal(await runsOf(site), 0);
   });
 
+  test("unknown fields inside nested objects are named too (zod would drop them), and nothing is saved", async () => {
+    const path = `/api/v1/sites/${site}/revisions`;
+    const before = (await server.services.sites.get(site)).revision;
+    const p = assertProblem(await call(server.url, server.clients.operator, "POST", path, { json: { changes: [{ path: "x.yml", content: "# x\n", mode: "0644" }], message: "m" }, headers: { "if-match": `"${before}"` } }), 400, "invalid-input");
+    assert.deepEqual(p.errors, [{ pointer: "/changes/0/mode", detail: "unknown field 'mode'" }]);
+    assert.equal((await server.services.sites.get(site)).revision, before);
+  });
+
   test("wrong types name the field with zod's message; the body must be a JSON object", async () => {
     const p = assertProblem(await call(server.url, server.clients.operator, "POST", `/api/v1/sites/${site}/runs`, { json: { deployment: "dep", forks: "many", limit: [1] } }), 400, "invalid-input");
     assert.deepEqual(p.errors?.map((e) => e.pointer).sort(), ["/forks", "/limit/0"]);
