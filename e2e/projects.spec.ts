@@ -95,5 +95,16 @@ test("a server admin creates, renames and deletes projects, moves a site and giv
   await expect(theirs.getByTestId(`role-${moved}`)).toHaveText("your role: operator");
   await expect(mine.locator(".project-group")).toHaveCount(1);
   await shot(mine, "projects-member-sites");
+
+  // A token scoped to the project, made on the Tokens page.
+  await mine.goto("/tokens");
+  await mine.getByTestId("token-name").fill("ci");
+  await mine.getByTestId("token-site").selectOption(`project:${project}`);
+  await mine.getByTestId("pick-role-operator").check();
+  await expect(mine.getByTestId("pick-role-admin")).toBeDisabled();
+  await mine.getByTestId("token-create").click();
+  await expect(mine.getByTestId("new-token")).toBeVisible();
+  await expect(mine.getByTestId("token-ci")).toContainText(`project ${project}`);
+  await shot(mine, "projects-token");
   await context.close();
 });

@@ -14,6 +14,8 @@ import { CopyField, ShownOnce } from "./ShownOnce";
 
 export type Token = RouterOutputs["tokens"]["list"][number];
 
+const PROJECT_SCOPE = "project:";
+
 const EXPIRY = [
   { days: 7, label: "7 days" },
   { days: 30, label: "30 days" },
@@ -37,7 +39,7 @@ function Tokens({ me }: { me: Me }) {
   return (
     <>
       <PageHead title="API tokens">
-        A token lets a script or the <code>flightdeck</code> command act as you on one site, with at most your role there. Revoke it when it is no longer needed.
+        A token lets a script or the <code>flightdeck</code> command act as you on one site, or on every site of a project, with at most your role there. Revoke it when it is no longer needed.
       </PageHead>
       {created && <CreatedToken {...created} onDone={() => setCreated(null)} />}
       <CreateToken onCreated={setCreated} />
@@ -167,6 +169,7 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const sites = useQuery(trpc.sites.list.queryOptions());
+  const projects = useQuery(trpc.projects.list.queryOptions());
   const roles = useRoles();
   const create = useMutation(trpc.tokens.create.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() }) }));
   const [name, setName] = useState("");
@@ -175,7 +178,10 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
   const [days, setDays] = useState(90);
 
   const usable = (sites.data ?? []).filter((s) => s.role);
-  const held = usable.find((s) => s.slug === site)?.role ?? undefined;
+  // A project scope is `project:<slug>` (site ids hold no ':'): the token acts on every site of the project.
+  const usableProjects = (projects.data ?? []).filter((p) => p.role);
+  const project = site.startsWith(PROJECT_SCOPE) ? site.slice(PROJECT_SCOPE.length) : undefined;
+  const held = (project !== undefined ? usableProjects.find((p) => p.slug === project)?.role : usable.find((s) => s.slug === site)?.role) ?? undefined;
   const order = roles.data?.map((r) => r.role) ?? [];
   useEffect(() => {
     if (!site && usable.length === 1) setSite(usable[0]!.slug);
@@ -188,10 +194,10 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
   const submit = (e: FormEvent) => {
     e.preventDefault();
     create.mutate(
-      { name: name.trim(), site, role, expiresInDays: days || undefined },
+      { name: name.trim(), ...(project !== undefined ? { project } : { site }), role, expiresInDays: days || undefined },
       {
         onSuccess: (r) => {
-          onCreated({ token: r.token, site, name: name.trim() });
+          onCreated({ token: r.token, site: project !== undefined ? "SITE" : site, name: name.trim() });
           setName("");
         },
       },
@@ -214,11 +220,14 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
               <span className="hint">What uses it, to recognise it later.</span>
             </label>
             <PickOne
-              label="Site"
-              prompt="Choose a site…"
+              label="Site or project"
+              prompt="Choose a site or a project…"
               value={site}
               onChange={setSite}
-              options={usable.map((s) => ({ value: s.slug, label: `${s.name} (${s.slug}) · you are ${s.role}` }))}
+              options={[
+                ...usable.map((s) => ({ value: s.slug, label: `${s.name} (${s.slug}) · you are ${s.role}` })),
+                ...usableProjects.map((p) => ({ value: `${PROJECT_SCOPE}${p.slug}`, label: `Project ${p.name} (${p.slug}), every site · you are ${p.role}` })),
+              ]}
               testId="token-site"
             />
             <label className="field">
@@ -232,7 +241,7 @@ function CreateToken({ onCreated }: { onCreated: (t: { token: string; site: stri
               </select>
             </label>
           </div>
-          {roles.data && <RolePicker roles={roles.data} value={role} onChange={setRole} max={held} legend={held ? `Role (at most yours on this site: ${held})` : "Role"} />}
+          {roles.data && <RolePicker roles={roles.data} value={role} onChange={setRole} max={held} legend={held ? `Role (at most yours on this ${project !== undefined ? "project" : "site"}: ${held})` : "Role"} />}
           {create.error && (
             <div className="notice error" role="alert">
               {errorMessage(create.error)}
