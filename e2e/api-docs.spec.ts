@@ -9,6 +9,12 @@ test("the API reference lists every operation of the OpenAPI document by tag, wi
   const doc = (await (await page.request.get("/api/v1/openapi.json")).json()) as { paths: Record<string, Record<string, { operationId: string }>> };
   const ids = Object.values(doc.paths).flatMap((m) => Object.values(m).map((o) => o.operationId));
 
+  // Next's catch-all route answers what no procedure declares with a problem document.
+  const missing = await page.request.get("/api/v1/no/such/thing");
+  expect(missing.status()).toBe(404);
+  expect(missing.headers()["content-type"]).toBe("application/problem+json");
+  expect(((await missing.json()) as { type: string }).type).toBe("/api/docs#problem-not-found");
+
   await page.goto("/api/docs");
   await expect(page.getByRole("heading", { name: "Flightdeck API", level: 1 })).toBeVisible();
   // One card per operation, each naming its operationId.
