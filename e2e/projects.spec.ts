@@ -81,6 +81,10 @@ test("a server admin creates, renames and deletes projects, moves a site and giv
   await shot(page, "projects-sites-grouped");
   await expectAccessible(page, "sites grouped by project");
 
+  // A site's Members page says which project's roles reach it.
+  await page.goto(`/sites/${stays}/members`);
+  await expect(page.getByTestId("site-project")).toHaveText(project);
+
   // The member has the project's role on both of its sites, and sees only that project.
   const { context, page: mine } = await (async () => {
     const context = await browser.newContext();

@@ -28,6 +28,13 @@ export function MembersView({ slug }: { slug: string }) {
     <main className="page stack adm-page in-site" data-testid="members-view">
       <PageHead title="Members">
         Who can do what on this site. Server admins are admins on every site without being listed here.
+        {site.data?.project && (
+          <>
+            {" "}
+            The members of its project <code data-testid="site-project">{site.data.project}</code> have their project role here too: a role given here can add to
+            theirs, never lower it.
+          </>
+        )}
       </PageHead>
       {site.isPending && (
         <p className="muted" role="status">
