@@ -115,8 +115,10 @@ async function saveFrom(href: string): Promise<void> {
   const res = await fetch(href);
   if (res.status === 401) return goToLogin();
   if (!res.ok) {
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    throw new Error(body.error ? `Could not export: ${body.error}` : `Could not export (HTTP ${res.status}).`);
+    // Refusals are RFC 9457 problem documents: the sentence is their `detail`.
+    const body = (await res.json().catch(() => ({}))) as { detail?: string; error?: string };
+    const reason = body.detail ?? body.error;
+    throw new Error(reason ? `Could not export: ${reason}` : `Could not export (HTTP ${res.status}).`);
   }
   const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? href.split("/").pop()!;
   const url = URL.createObjectURL(await res.blob());
