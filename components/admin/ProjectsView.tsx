@@ -8,7 +8,7 @@ import { errorMessage } from "~/components/ui/errors";
 import { useRoles, type Role } from "~/components/ui/session";
 import { AdminFrame, PageHead } from "./AdminFrame";
 import { AdminTable } from "./AdminTable";
-import { NameField } from "./fields";
+import { NameField, PickOneSelect } from "./fields";
 
 type Project = RouterOutputs["projects"]["list"][number];
 
@@ -201,7 +201,7 @@ function SiteRow({ site, from, projects }: { site: RouterOutputs["projects"]["si
             move.mutate({ project: to, slug: site.slug });
           }}
         >
-          <Choose
+          <PickOneSelect
             label={`Project to move site ${site.slug} to`}
             prompt="Choose a project…"
             value={to}
@@ -276,7 +276,7 @@ function Members({ project }: { project: string }) {
           if (role) set.mutate({ project, user, role }, { onSuccess: () => (setUser(""), setRole("")) });
         }}
       >
-        <Choose
+        <PickOneSelect
           label={`User to add to project ${project}`}
           prompt="Add a user…"
           value={user}
@@ -284,7 +284,7 @@ function Members({ project }: { project: string }) {
           options={candidates.map((u) => ({ value: u.username!, label: u.name ? `${u.username} (${u.name})` : u.username! }))}
           testId={`member-user-${project}`}
         />
-        <Choose label={`Role of the new member of project ${project}`} prompt="with the role…" value={role} onChange={(r) => setRole(r as Role)} options={roleOptions} testId={`member-role-${project}`} />
+        <PickOneSelect label={`Role of the new member of project ${project}`} prompt="with the role…" value={role} onChange={(r) => setRole(r as Role)} options={roleOptions} testId={`member-role-${project}`} />
         <button className="btn small" disabled={!user || !role || set.isPending} data-testid={`member-add-${project}`}>
           Add member
         </button>
@@ -298,18 +298,3 @@ function Members({ project }: { project: string }) {
   );
 }
 
-/** A required choice inside a row, named for screen readers by `label` (there is no room for a visible one). */
-function Choose({ label, prompt, value, onChange, options, testId }: { label: string; prompt: string; value: string; onChange: (v: string) => void; options: { value: string; label: string }[]; testId: string }) {
-  return (
-    <select value={value} onChange={(e) => onChange(e.target.value)} required aria-label={label} data-testid={testId}>
-      <option value="" disabled>
-        {prompt}
-      </option>
-      {options.map((o) => (
-        <option key={o.value} value={o.value}>
-          {o.label}
-        </option>
-      ))}
-    </select>
-  );
-}

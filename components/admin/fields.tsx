@@ -52,37 +52,36 @@ export function NameField({
   );
 }
 
-/** A required choice: a "Choose…" prompt until one of `options` is picked. */
-export function PickOne({
-  label,
-  prompt,
-  value,
-  onChange,
-  options,
-  className,
-  testId,
-}: {
-  label: string;
+interface PickOneProps {
   prompt: string;
   value: string;
   onChange: (value: string) => void;
   options: { value: string; label: string }[];
-  className?: string;
   testId?: string;
-}) {
+}
+
+/** A required choice without a visible label (inside a table row): `label` names it for screen readers. */
+export function PickOneSelect({ label, prompt, value, onChange, options, testId }: PickOneProps & { label?: string }) {
+  return (
+    <select value={value} onChange={(e) => onChange(e.target.value)} required aria-label={label} data-testid={testId}>
+      <option value="" disabled>
+        {prompt}
+      </option>
+      {options.map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+/** A required choice: a "Choose…" prompt until one of `options` is picked. */
+export function PickOne({ label, className, ...select }: PickOneProps & { label: string; className?: string }) {
   return (
     <label className={className ? `field ${className}` : "field"}>
       {label}
-      <select value={value} onChange={(e) => onChange(e.target.value)} required data-testid={testId}>
-        <option value="" disabled>
-          {prompt}
-        </option>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
+      <PickOneSelect {...select} />
     </label>
   );
 }
