@@ -144,8 +144,8 @@ describe("the permission matrix over HTTP", () => {
     };
     await expect("anonymous", "GET", "/api/v1/sites", undefined, 401);
     await expect("kiosk", "GET", "/api/v1/sites", undefined, 403);
-    const listed = (await expect("outsider", "GET", "/api/v1/sites", undefined, 200)) as { slug: string }[];
-    assert.deepEqual(listed.map((s) => s.slug), ["beta"], "only the sites the caller can read");
+    const listed = (await expect("outsider", "GET", "/api/v1/sites", undefined, 200)) as { items: { slug: string }[] };
+    assert.deepEqual(listed.items.map((s) => s.slug), ["beta"], "only the sites the caller can read");
     await expect("outsider", "GET", "/api/v1/sites/alpha/export", undefined, 403);
     await expect("viewToken", "GET", "/api/v1/sites/alpha/export", undefined, 200);
     await expect("opToken", "GET", "/api/v1/sites/beta/export", undefined, 403);

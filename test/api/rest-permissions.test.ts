@@ -88,13 +88,13 @@ after(async () => server.close());
 
 const stale = { "if-match": '"999"' };
 const OPS: Op[] = [
-  { operation: "sites.list", need: "signed-in", method: "GET", path: () => "/api/v1/sites" },
+  { operation: "sites.page", need: "signed-in", method: "GET", path: () => "/api/v1/sites" },
   { operation: "sites.get", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha" },
   { operation: "sites.create", need: "server-admin", method: "POST", path: () => "/api/v1/sites", body: { slug: "alpha", name: "again" } },
   { operation: "sites.settings", need: { site: "admin" }, method: "PATCH", path: () => "/api/v1/sites/alpha/settings", body: { approvalsRequired: 1 } },
-  { operation: "revisions.list", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/revisions" },
+  { operation: "revisions.page", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/revisions" },
   { operation: "revisions.get", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/revisions/1" },
-  { operation: "files.list", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/files" },
+  { operation: "files.page", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/files" },
   { operation: "files.get", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/files/site.yml" },
   { operation: "files.put", need: { site: "operator" }, method: "PUT", path: () => "/api/v1/sites/alpha/files/x.yml", body: { content: "# x\n" }, headers: stale },
   { operation: "files.delete", need: { site: "operator" }, method: "DELETE", path: () => "/api/v1/sites/alpha/files/site.yml", headers: stale },
@@ -102,7 +102,7 @@ const OPS: Op[] = [
   { operation: "runs.page", need: { site: "viewer" }, method: "GET", path: () => "/api/v1/sites/alpha/runs" },
   { operation: "runs.launch", need: { site: "operator" }, method: "POST", path: () => "/api/v1/sites/alpha/runs", body: { deployment: "no-such-deployment" } },
   { operation: "runs.status", need: { site: "viewer" }, method: "GET", path: () => `/api/v1/runs/${run}` },
-  { operation: "runs.events", need: { site: "viewer" }, method: "GET", path: () => `/api/v1/runs/${run}/events?after=0` },
+  { operation: "runs.eventsPage", need: { site: "viewer" }, method: "GET", path: () => `/api/v1/runs/${run}/events?after=0` },
   { operation: "runs.output", need: { site: "viewer" }, method: "GET", path: () => `/api/v1/runs/${run}/hosts/a/output` },
   { operation: "runs.approve", need: { site: "approver" }, method: "POST", path: () => `/api/v1/runs/${run}/approve`, body: { comment: "" } },
   { operation: "runs.reject", need: { site: "approver" }, method: "POST", path: () => `/api/v1/runs/${run}/reject`, body: { comment: "no" } },

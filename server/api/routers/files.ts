@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { actorName, type Principal } from "../../auth";
-import { errorCode, PreconditionFailedError } from "../../errors";
+import { errorCode, InvalidInputError, PreconditionFailedError } from "../../errors";
 import { siteJsonSchema } from "../../inventory";
 import { SITE_LIMITS } from "../../limits";
 import { lintCounts, lintSite, savedFiles, withChanges } from "../../site-checks";
 import { NotFoundError } from "../../store/errors";
 import type { FileChange } from "../../store/types";
 import { authedProcedure, createTRPCRouter, siteProcedure, type Context } from "../trpc";
-import { savedRevisionSchema } from "./shapes";
+import { pageInput, savedRevisionSchema } from "./shapes";
 
 // The request body is bounded (TRPC_BODY_BYTES); sizes per file and per site are checked on the files as they
 // would be (SITE_LIMITS), by lintSite and lintCounts, with messages that name the file.
@@ -46,19 +46,50 @@ async function saveChanges(ctx: Context & { principal: Extract<Principal, { user
 export const filesRouter = createTRPCRouter({
   /** The files of a revision (default: the newest). */
   list: siteProcedure("viewer")
+    .input(z.object({ revision: revisionNumber.optional().describe("The revision (default: the newest)") }))
+    .output(z.object({ revision: z.number().int().describe("The revision's number"), files: z.array(siteFile).describe("The files, in path order") }).describe("A revision's files"))
+    .query(({ ctx, input }) => ctx.sites.files(input.slug, input.revision)),
+
+  /**
+   * `list` a page at a time, for REST (the editor keeps the whole revision). Contents stay in; pages go by path.
+   * The cursor pins the revision of the first page, so a save meanwhile does not mix two revisions.
+   */
+  page: siteProcedure("viewer")
     .meta({
       rest: {
         method: "GET",
         path: "/sites/{slug}/files",
         summary: "List a revision's files with their text",
-        description: "Every file of a revision (default: the newest), in path order, with its text. The ETag is the revision's number. Viewers and above on the site.",
+        description: "A page of the files of a revision (default: the newest), in path order, with their text; every page of one listing is of the same revision. The ETag is the revision's number. Viewers and above on the site.",
         tags: ["files"],
         etag: "revision",
+        paginated: true,
       },
     })
-    .input(z.object({ revision: revisionNumber.optional().describe("The revision (default: the newest)") }))
-    .output(z.object({ revision: z.number().int().describe("The revision's number"), files: z.array(siteFile).describe("The files, in path order") }).describe("A revision's files"))
-    .query(({ ctx, input }) => ctx.sites.files(input.slug, input.revision)),
+    .input(
+      z.object({
+        revision: revisionNumber.optional().describe("The revision (default: the newest)"),
+        ...pageInput,
+        // Longer than other lists' cursors: it carries a path (up to SITE_LIMITS.pathLength characters).
+        cursor: z.string().max(2 * SITE_LIMITS.pathLength).optional().describe("Where the page starts: the nextCursor of the previous page (omit for the first page)"),
+      }),
+    )
+    .output(
+      z
+        .object({
+          revision: z.number().int().describe("The revision's number (also the ETag)"),
+          items: z.array(siteFile).describe("The page's files, in path order"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of a revision's files"),
+    )
+    .query(async ({ ctx, input }) => {
+      const at = fileCursor.decode(input.cursor);
+      const { revision, files } = await ctx.sites.files(input.slug, at?.revision ?? input.revision);
+      const rest = files.filter((f) => at === undefined || f.path > at.path).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const items = rest.slice(0, input.limit);
+      return { revision, items, nextCursor: rest.length > input.limit ? fileCursor.encode(revision, items.at(-1)!.path) : null };
+    }),
 
   /** One file of a revision (default: the newest). */
   get: siteProcedure("viewer")
@@ -146,3 +177,14 @@ export const filesRouter = createTRPCRouter({
   /** The JSON Schema the editor validates against, generated from the same zod schemas as lint. */
   schema: authedProcedure.query(() => siteJsonSchema()),
 });
+
+/** An opaque cursor over a revision's files: the revision and the last path of the previous page. */
+const fileCursor = {
+  encode: (revision: number, path: string): string => Buffer.from(`file:${revision}:${path}`).toString("base64url"),
+  decode(cursor: string | undefined): { revision: number; path: string } | undefined {
+    if (cursor === undefined) return undefined;
+    const m = /^file:(\d{1,15}):(.+)$/s.exec(Buffer.from(cursor, "base64url").toString());
+    if (!m) throw new InvalidInputError("cursor: not a cursor of this list (use the nextCursor of the previous page)");
+    return { revision: Number(m[1]), path: m[2]! };
+  },
+};

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { roleSchema } from "../../auth";
 import { ForbiddenError, NotFoundError } from "../../store/errors";
 import { adminProcedure, authedProcedure, createTRPCRouter, type Context } from "../trpc";
-import { roleField, timestamp } from "./shapes";
+import { pageByKey, pageInput, roleField, timestamp } from "./shapes";
 
 const slugField = (what: string) => z.string().min(1).max(63).describe(what);
 const projectParam = { project: slugField("The project's id (its slug), as in /projects/{project}") };
@@ -70,16 +70,6 @@ async function userByName(ctx: Context, username: string) {
 
 export const projectsRouter = createTRPCRouter({
   list: callerProcedure
-    .meta({
-      rest: {
-        method: "GET",
-        path: "/projects",
-        summary: "List the projects you can see",
-        description:
-          "Every project the caller holds a role on, or reads a site of (server admins: every project), by name, with its number of sites and the caller's role on it. Any signed-in user or API token.",
-        tags: ["projects"],
-      },
-    })
     .input(z.object({}).optional())
     .output(z.array(projectSchema).describe("The projects, by name"))
     .query(async ({ ctx }) => {
@@ -88,6 +78,35 @@ export const projectsRouter = createTRPCRouter({
       const seen = await Promise.all(projects.map(async (p) => ({ ...p, role: await ctx.auth.access.projectRoleOn(ctx.principal, p.slug) })));
       const visible = await Promise.all(seen.map(async (p) => p.role !== null || (await ctx.auth.access.readsProject(ctx.principal, p.slug, readable))));
       return seen.filter((_, i) => visible[i]);
+    }),
+
+  /** `list` a page at a time, for REST (the dashboard keeps the array). Few projects: paged here by slug. */
+  page: callerProcedure
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/projects",
+        summary: "List the projects you can see",
+        description:
+          "A page of the projects the caller holds a role on, or reads a site of (server admins: every project), by id, with its number of sites and the caller's role on it. Any signed-in user or API token.",
+        tags: ["projects"],
+        paginated: true,
+      },
+    })
+    .input(z.object({ ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(projectSchema).describe("The page's projects, by id"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of projects"),
+    )
+    .query(async ({ ctx, input }) => {
+      const readable = await ctx.auth.access.readableSites(ctx.principal);
+      const seen = await Promise.all((await ctx.store.projects.list()).map(async (p) => ({ ...p, role: await ctx.auth.access.projectRoleOn(ctx.principal, p.slug) })));
+      const visible = await Promise.all(seen.map(async (p) => p.role !== null || (await ctx.auth.access.readsProject(ctx.principal, p.slug, readable))));
+      return pageByKey(seen.filter((_, i) => visible[i]), (p) => p.slug, input);
     }),
 
   get: callerProcedure
@@ -165,15 +184,6 @@ export const projectsRouter = createTRPCRouter({
     }),
 
   sites: callerProcedure
-    .meta({
-      rest: {
-        method: "GET",
-        path: "/projects/{project}/sites",
-        summary: "List a project's sites",
-        description: "The project's sites that the caller can read, by name, with the caller's role on each. Needs a role on the project or on one of its sites.",
-        tags: ["projects"],
-      },
-    })
     .input(z.object(projectParam))
     .output(z.array(projectSiteSchema).describe("The project's sites the caller reads, by name"))
     .query(async ({ ctx, input }) => {
@@ -181,6 +191,34 @@ export const projectsRouter = createTRPCRouter({
       const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
       const sites = (await ctx.sites.list()).filter((s) => s.project === input.project && readable.has(s.slug));
       return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
+    }),
+
+  /** `sites` a page at a time, for REST (the dashboard keeps the array); paged here by slug. */
+  sitesPage: callerProcedure
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/projects/{project}/sites",
+        summary: "List a project's sites",
+        description: "A page of the project's sites that the caller can read, by id, with the caller's role on each. Needs a role on the project or on one of its sites.",
+        tags: ["projects"],
+        paginated: true,
+      },
+    })
+    .input(z.object({ ...projectParam, ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(projectSiteSchema).describe("The page's sites, by id"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of the project's sites"),
+    )
+    .query(async ({ ctx, input }) => {
+      await readableProject(ctx, input.project);
+      const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
+      const { items, nextCursor } = pageByKey((await ctx.sites.list()).filter((s) => s.project === input.project && readable.has(s.slug)), (s) => s.slug, input);
+      return { items: await Promise.all(items.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) }))), nextCursor };
     }),
 
   moveSite: adminProcedure
@@ -209,15 +247,6 @@ export const projectsRouter = createTRPCRouter({
     }),
 
   members: callerProcedure
-    .meta({
-      rest: {
-        method: "GET",
-        path: "/projects/{project}/members",
-        summary: "List a project's members",
-        description: "Each member with their role on the project, and the users who could be added. Server admins and the project's admins.",
-        tags: ["projects"],
-      },
-    })
     .input(z.object(projectParam))
     .output(
       z.object({
@@ -240,6 +269,32 @@ export const projectsRouter = createTRPCRouter({
         members: await ctx.auth.access.projectMembers(input.project),
         users: (await ctx.auth.users.list()).filter((u) => !u.disabled).map((u) => ({ id: u.id, username: u.username, name: u.name, isAdmin: u.isAdmin })),
       };
+    }),
+
+  /** The members a page at a time, for REST (the dashboard's `members` also lists who could be added); paged here by user id. */
+  membersPage: callerProcedure
+    .meta({
+      rest: {
+        method: "GET",
+        path: "/projects/{project}/members",
+        summary: "List a project's members",
+        description: "A page of the project's members, by user id, each with their role on the project. Server admins and the project's admins.",
+        tags: ["projects"],
+        paginated: true,
+      },
+    })
+    .input(z.object({ ...projectParam, ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(memberSchema).describe("The page's members, by user id"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of the project's members"),
+    )
+    .query(async ({ ctx, input }) => {
+      await requireProjectAdmin(ctx, input.project);
+      return pageByKey(await ctx.auth.access.projectMembers(input.project), (m) => m.userId, input);
     }),
 
   setMember: callerProcedure

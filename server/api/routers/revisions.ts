@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { NotFoundError } from "../../store/errors";
+import { InvalidInputError, NotFoundError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure } from "../trpc";
-import { timestamp } from "./shapes";
+import { idCursor, pageInput, timestamp } from "./shapes";
 
 const revisionSummary = z
   .object({
@@ -17,17 +17,36 @@ const revisionSummary = z
 
 export const revisionsRouter = createTRPCRouter({
   list: siteProcedure("viewer")
+    .output(z.array(revisionSummary).describe("The revisions, newest first"))
+    .query(({ ctx, input }) => ctx.sites.revisions(input.slug)),
+
+  /** `list` a page at a time, for REST (the dashboard's history keeps the array). The store has no cursor query: paged here. */
+  page: siteProcedure("viewer")
     .meta({
       rest: {
         method: "GET",
         path: "/sites/{slug}/revisions",
         summary: "List a site's revisions",
-        description: "Every revision of the site, newest first, with its author, message and lint counts. Viewers and above on the site.",
+        description: "A page of the site's revisions, newest first, with its author, message and lint counts. Viewers and above on the site.",
         tags: ["revisions"],
+        paginated: true,
       },
     })
-    .output(z.array(revisionSummary).describe("The revisions, newest first"))
-    .query(({ ctx, input }) => ctx.sites.revisions(input.slug)),
+    .input(z.object({ ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(revisionSummary).describe("The page's revisions, newest first"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of revisions"),
+    )
+    .query(async ({ ctx, input }) => {
+      const before = idCursor.decode(input.cursor, () => new InvalidInputError("cursor: not a cursor of this list (use the nextCursor of the previous page)"));
+      const rest = (await ctx.sites.revisions(input.slug)).filter((r) => before === undefined || r.number < before).sort((a, b) => b.number - a.number);
+      const items = rest.slice(0, input.limit);
+      return { items, nextCursor: rest.length > input.limit ? idCursor.encode(items.at(-1)!.number) : null };
+    }),
 
   get: siteProcedure("viewer")
     .meta({

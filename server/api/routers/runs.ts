@@ -274,20 +274,48 @@ export const runsRouter = createTRPCRouter({
       await ctx.audit({ action: "run.rejected", site: ctx.run.site, target: `run ${input.id}`, detail: { comment: input.comment } });
     }),
 
-  /** Events after `after`: what a reconnecting client missed. */
+  /** Events after `after`: what a reconnecting client missed (the dashboard's feed; REST uses `eventsPage`). */
   events: runProcedure("viewer")
+    .input(z.object({ after: z.number().int().min(0).describe("The last sequence number already seen (0: from the start)") }))
+    .output(z.array(runEvent).describe("The events, in sequence order"))
+    .query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
+
+  /**
+   * `events` a page at a time, for REST. The store's `events(run, after)` has no limit: the page is sliced here;
+   * the cursor is the last sequence number of the page, so a page continues where `after` would.
+   */
+  eventsPage: runProcedure("viewer")
     .meta({
       rest: {
         method: "GET",
         path: "/runs/{id}/events",
         summary: "A run's events after a sequence number",
-        description: "The run's events with a sequence number above `after`, in order: what a client that follows the run missed. Viewers and above on the run's site.",
+        description: "A page of the run's events with a sequence number above `after` (or above the cursor's), in order: what a client that follows the run missed. Viewers and above on the run's site.",
         tags: ["runs"],
+        paginated: true,
       },
     })
-    .input(z.object({ after: z.number().int().min(0).describe("The last sequence number already seen (0: from the start)") }))
-    .output(z.array(runEvent).describe("The events, in sequence order"))
-    .query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
+    .input(
+      z.object({
+        after: z.number().int().min(0).default(0).describe("The last sequence number already seen (0: from the start); a cursor, when given, takes its place"),
+        cursor: pageInput.cursor,
+        limit: z.number().int().min(1).max(5000).default(1000).describe("Largest number of events in the page (1 to 5000, default 1000)"),
+      }),
+    )
+    .output(
+      z
+        .object({
+          items: z.array(runEvent).describe("The page's events, in sequence order"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of events"),
+    )
+    .query(async ({ ctx, input }) => {
+      const after = seqCursor.decode(input.cursor) ?? input.after;
+      const events = await ctx.runs.events(input.id, after);
+      const items = events.slice(0, input.limit);
+      return { items, nextCursor: events.length > input.limit ? seqCursor.encode(items.at(-1)!.seq) : null };
+    }),
 
   output: runProcedure("viewer")
     .meta({
@@ -378,3 +406,14 @@ async function withPositions<T extends { id: number; status: string }>(runner: {
 function canCancel(role: Parameters<typeof atLeast>[0], own: boolean) {
   return atLeast(role, "approver") || (own && atLeast(role, "operator"));
 }
+
+/** An opaque cursor over a run's events: the last sequence number of the previous page. */
+const seqCursor = {
+  encode: (seq: number): string => Buffer.from(`seq:${seq}`).toString("base64url"),
+  decode(cursor: string | undefined): number | undefined {
+    if (cursor === undefined) return undefined;
+    const m = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString());
+    if (!m) throw new InvalidInputError("cursor: not a cursor of this list (use the nextCursor of the previous page)");
+    return Number(m[1]);
+  },
+};

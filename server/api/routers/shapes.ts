@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { ROLES } from "../../auth/roles";
+import { InvalidInputError } from "../../errors";
 
 /**
  * A moment, sent as an ISO 8601 string. Without a tRPC transformer a Date reached the dashboard as this string
@@ -40,3 +41,22 @@ export const idCursor = {
     return Number(m[1]);
   },
 };
+
+/** An opaque cursor over unique string keys (slugs, names): the last key of the previous page. */
+export const keyCursor = {
+  encode: (key: string): string => Buffer.from(`key:${key}`).toString("base64url"),
+  decode(cursor: string | undefined): string | undefined {
+    if (cursor === undefined) return undefined;
+    const text = Buffer.from(cursor, "base64url").toString();
+    if (!text.startsWith("key:")) throw new InvalidInputError("cursor: not a cursor of this list (use the nextCursor of the previous page)");
+    return text.slice(4);
+  },
+};
+
+/** One page of a small list the store cannot page: sorted by a unique key, starting after the cursor's key. */
+export function pageByKey<T>(all: readonly T[], key: (item: T) => string, input: { cursor?: string; limit: number }): { items: T[]; nextCursor: string | null } {
+  const after = keyCursor.decode(input.cursor);
+  const sorted = all.filter((item) => after === undefined || key(item) > after).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const items = sorted.slice(0, input.limit);
+  return { items, nextCursor: sorted.length > input.limit ? keyCursor.encode(key(items.at(-1)!)) : null };
+}

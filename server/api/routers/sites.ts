@@ -8,7 +8,7 @@ import { ConflictError, InvalidInputError } from "../../store/errors";
 import { importAnsibleOffThread } from "../../workers/ansible-import";
 import { actorName } from "../../auth";
 import { adminProcedure, authedProcedure, createTRPCRouter, siteProcedure } from "../trpc";
-import { roleField, savedRevisionSchema, timestamp } from "./shapes";
+import { pageByKey, pageInput, roleField, savedRevisionSchema, timestamp } from "./shapes";
 
 const slug = z.string().min(1).max(63);
 
@@ -50,23 +50,41 @@ const siteWithRole = siteSummary.extend({ role: roleField("The caller's role on 
 export const sitesRouter = createTRPCRouter({
   /** The sites the caller can read, each with the caller's role there. */
   list: authedProcedure
+    .input(z.object({}).optional())
+    // The dashboard's array (not paginated; REST lists use `page`).
+    .output(z.array(siteWithRole).describe("The sites the caller can read, by name"))
+    .query(async ({ ctx }) => {
+      const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
+      const sites = (await ctx.sites.list()).filter((s) => readable.has(s.slug));
+      return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
+    }),
+
+  /** `list` a page at a time, for REST. The store has no cursor query: the list is small, paged here by slug. */
+  page: authedProcedure
     .meta({
       rest: {
         method: "GET",
         path: "/sites",
         summary: "List the sites you can read",
-        description: "An array of every site the caller has a role on (server admins: every site), by name, each with its newest revision's summary and the caller's role there. Any signed-in user or API token; not a kiosk token.",
+        description: "A page of the sites the caller has a role on (server admins: every site), by slug, each with its newest revision's summary and the caller's role there. Any signed-in user or API token; not a kiosk token.",
         tags: ["sites"],
+        paginated: true,
       },
     })
-    .input(z.object({}).optional())
-    // An array, as the dashboard has always had it (the hand-written route this replaces wrapped it in {sites}).
-    .output(z.array(siteWithRole).describe("The sites the caller can read, by name"))
-    .query(async ({ ctx }) => {
-    const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
-    const sites = (await ctx.sites.list()).filter((s) => readable.has(s.slug));
-    return Promise.all(sites.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) })));
-  }),
+    .input(z.object({ ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(siteWithRole).describe("The page's sites, by slug"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of sites"),
+    )
+    .query(async ({ ctx, input }) => {
+      const readable = new Set(await ctx.auth.access.readableSites(ctx.principal));
+      const { items, nextCursor } = pageByKey((await ctx.sites.list()).filter((s) => readable.has(s.slug)), (s) => s.slug, input);
+      return { items: await Promise.all(items.map(async (s) => ({ ...s, role: await ctx.auth.access.roleOn(ctx.principal, s.slug) }))), nextCursor };
+    }),
 
   get: siteProcedure("viewer")
     .meta({

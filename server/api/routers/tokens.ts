@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { roleSchema } from "../../auth";
-import { adminProcedure, createTRPCRouter, userProcedure } from "../trpc";
-import { roleField, timestamp } from "./shapes";
+import { adminProcedure, createTRPCRouter, userProcedure, type Context } from "../trpc";
+import { InvalidInputError } from "../../errors";
+import { idCursor, pageInput, roleField, timestamp } from "./shapes";
 
 const name = z.string().trim().min(1).max(100);
 const scopeSlug = z.string().min(1).max(63);
@@ -29,21 +30,43 @@ const createdSchema = z.object({
   prefix: z.string().describe("Its first characters, as lists show them"),
 });
 
+type StoredToken = Awaited<ReturnType<Context["auth"]["access"]["tokens"]>>[number];
+const tokenRow = (t: StoredToken) => ({ ...t, kind: t.kind === "kiosk" ? ("kiosk" as const) : ("api" as const), role: t.role === null ? null : roleSchema.parse(t.role) });
+
 export const tokensRouter = createTRPCRouter({
   /** The caller's tokens (every token for a server admin). Never a token's value or hash. */
   list: userProcedure
+    .input(z.object({}).optional())
+    .output(z.array(tokenSchema).describe("The tokens, newest first"))
+    .query(async ({ ctx }) => (await ctx.auth.access.tokens(ctx.principal)).map(tokenRow)),
+
+  /** `list` a page at a time, for REST (the dashboard keeps the array). Few tokens: paged here, newest (highest id) first. */
+  page: userProcedure
     .meta({
       rest: {
         method: "GET",
         path: "/tokens",
         summary: "List your tokens",
-        description: "The signed-in user's tokens, newest first (a server admin sees every user's). Never a token's value or hash. Needs a signed-in user, not an API token.",
+        description: "A page of the signed-in user's tokens, newest first (a server admin sees every user's). Never a token's value or hash. Needs a signed-in user, not an API token.",
         tags: ["tokens"],
+        paginated: true,
       },
     })
-    .input(z.object({}).optional())
-    .output(z.array(tokenSchema).describe("The tokens, newest first"))
-    .query(async ({ ctx }) => (await ctx.auth.access.tokens(ctx.principal)).map((t) => ({ ...t, kind: t.kind === "kiosk" ? ("kiosk" as const) : ("api" as const), role: t.role === null ? null : roleSchema.parse(t.role) }))),
+    .input(z.object({ ...pageInput }))
+    .output(
+      z
+        .object({
+          items: z.array(tokenSchema).describe("The page's tokens, newest first"),
+          nextCursor: z.string().nullable().describe("The cursor of the next page (null on the last page)"),
+        })
+        .describe("A page of tokens"),
+    )
+    .query(async ({ ctx, input }) => {
+      const before = idCursor.decode(input.cursor, () => new InvalidInputError("cursor: not a cursor of this list (use the nextCursor of the previous page)"));
+      const rest = (await ctx.auth.access.tokens(ctx.principal)).filter((t) => before === undefined || t.id < before).sort((a, b) => b.id - a.id);
+      const items = rest.slice(0, input.limit).map(tokenRow);
+      return { items, nextCursor: rest.length > input.limit ? idCursor.encode(items.at(-1)!.id) : null };
+    }),
 
   /** An API token with a role on one site or on every site of one project; its value is returned once and stored only as a hash. */
   create: userProcedure

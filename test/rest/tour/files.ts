@@ -10,16 +10,35 @@ interface File {
 
 export const cases: TourCase[] = [
   tourCase({
-    operation: "files.list",
+    operation: "files.page",
     name: "a viewer lists a revision's files; the ETag is the revision",
     as: "viewer",
     request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/files`, query: { revision: 1 } }),
     status: 200,
     check: (res) => {
-      const body = res.body as { revision: number; files: File[] };
+      const body = res.body as { revision: number; items: File[]; nextCursor: string | null };
       assert.equal(body.revision, 1);
-      assert.deepEqual(body.files.map((f) => f.path), ["site.yml"]);
+      assert.deepEqual(body.items.map((f) => f.path), ["site.yml"]);
+      assert.equal(body.nextCursor, null);
       assert.equal(res.headers.get("etag"), '"1"');
+    },
+  }),
+  tourCase({
+    operation: "files.page",
+    name: "the next page of files is of the first page's revision, by path, with contents",
+    as: "viewer",
+    setup: (ctx) => ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "group_vars/all.yml", content: "# all\n" }, { path: "b.yml", content: "# b\n" }], author: "t", message: "m" }),
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/files`, query: { limit: 2 } }),
+    status: 200,
+    check: async (res, ctx) => {
+      type FilePage = { revision: number; items: File[]; nextCursor: string | null; next: string | null };
+      const first = res.body as FilePage;
+      assert.deepEqual([first.revision, first.items.map((f) => f.path)], [2, ["b.yml", "group_vars/all.yml"]]);
+      assert.equal(first.items[0]!.content, "# b\n");
+      assert.ok(first.next);
+      await ctx.services.sites.save(ctx.site, { baseRevision: 2, changes: [{ path: "c.yml", content: "# c\n" }], author: "t", message: "between pages" });
+      const second = (await ctx.clients.viewer.rest("GET", first.next)).body as FilePage;
+      assert.deepEqual([second.revision, second.items.map((f) => f.path), second.nextCursor], [2, ["site.yml"], null]);
     },
   }),
   tourCase({

@@ -23,21 +23,21 @@ async function projectWithSite(ctx: TourContext): Promise<string> {
 
 export const cases: TourCase[] = [
   tourCase({
-    operation: "projects.list",
+    operation: "projects.page",
     name: "a site viewer sees the project of their site, with no role on the project itself",
     as: "viewer",
     setup: projectWithSite,
-    request: () => ({ method: "GET", path: "/api/v1/projects" }),
+    request: () => ({ method: "GET", path: "/api/v1/projects", query: { limit: 500 } }),
     status: 200,
     check: (res, ctx, project) => {
-      const found = (res.body as Project[]).find((p) => p.slug === project);
+      const found = (res.body as { items: Project[] }).items.find((p) => p.slug === project);
       assert.ok(found, "listed");
       assert.deepEqual([found.sites, found.role], [1, null]);
       assert.ok(!Number.isNaN(Date.parse(found.createdAt)), "timestamps are ISO 8601");
     },
   }),
   tourCase({
-    operation: "projects.list",
+    operation: "projects.page",
     name: "anonymous callers are asked to sign in",
     as: "anonymous",
     request: () => ({ method: "GET", path: "/api/v1/projects" }),
@@ -104,13 +104,16 @@ export const cases: TourCase[] = [
     check: async (res, ctx, project) => assert.equal((await ctx.clients.admin.rest("GET", `/api/v1/projects/${project}`)).status, 404),
   }),
   tourCase({
-    operation: "projects.sites",
+    operation: "projects.sitesPage",
     name: "a project member lists the project's sites with their role on each",
     as: "operator",
     setup: projectWithSite,
     request: (ctx, project) => ({ method: "GET", path: `/api/v1/projects/${project}/sites` }),
     status: 200,
-    check: (res, ctx) => assert.deepEqual((res.body as { slug: string; role: string }[]).map((s) => [s.slug, s.role]), [[ctx.site, "operator"]]),
+    check: (res, ctx) => {
+      const page = res.body as { items: { slug: string; role: string }[]; nextCursor: string | null };
+      assert.deepEqual([page.items.map((s) => [s.slug, s.role]), page.nextCursor], [[[ctx.site, "operator"]], null]);
+    },
   }),
   tourCase({
     operation: "projects.moveSite",
@@ -129,16 +132,16 @@ export const cases: TourCase[] = [
     status: 403,
   }),
   tourCase({
-    operation: "projects.members",
+    operation: "projects.membersPage",
     name: "a server admin lists a project's members",
     as: "admin",
     setup: projectWithSite,
     request: (ctx, project) => ({ method: "GET", path: `/api/v1/projects/${project}/members` }),
     status: 200,
-    check: (res) => assert.deepEqual((res.body as { members: { username: string; role: string }[] }).members.map((m) => [m.username, m.role]), [["operator", "operator"]]),
+    check: (res) => assert.deepEqual((res.body as { items: { username: string; role: string }[] }).items.map((m) => [m.username, m.role]), [["operator", "operator"]]),
   }),
   tourCase({
-    operation: "projects.members",
+    operation: "projects.membersPage",
     name: "a project operator cannot list its members",
     as: "operator",
     setup: projectWithSite,
@@ -168,7 +171,7 @@ export const cases: TourCase[] = [
     check: async (res, ctx, project) => assert.equal((await ctx.clients.admin.rest("DELETE", `/api/v1/projects/${project}/members/operator`)).status, 404),
   }),
   tourCase({
-    operation: "projects.sites",
+    operation: "projects.sitesPage",
     name: "a project-scoped token reads the project's sites",
     as: "operator",
     setup: async (ctx) => {
@@ -180,7 +183,7 @@ export const cases: TourCase[] = [
     request: (ctx, s) => ({ method: "GET", path: `/api/v1/projects/${s.project}/sites`, headers: { authorization: `Bearer ${s.token}` } }),
     status: 200,
     check: async (res, ctx, s) => {
-      assert.deepEqual((res.body as { slug: string; role: string }[]).map((x) => [x.slug, x.role]), [[ctx.site, "viewer"]]);
+      assert.deepEqual((res.body as { items: { slug: string; role: string }[] }).items.map((x) => [x.slug, x.role]), [[ctx.site, "viewer"]]);
       // Capped at its role: it cannot write on the project's site.
       const write = await new Client(ctx.url, "project-token", s.token).rest("POST", `/api/v1/sites/${ctx.site}/runs`, { deployment: "dep" });
       assert.equal(write.status, 403);

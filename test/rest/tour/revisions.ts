@@ -4,14 +4,14 @@ import { tourCase, type TourCase } from "./types";
 
 export const cases: TourCase[] = [
   tourCase({
-    operation: "revisions.list",
+    operation: "revisions.page",
     name: "a viewer lists a site's revisions, newest first",
     as: "viewer",
     setup: (ctx) => ctx.services.sites.save(ctx.site, { baseRevision: 1, changes: [{ path: "notes.yml", content: "# notes\n" }], author: "ana", message: "notes" }),
     request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/revisions` }),
     status: 200,
     check: (res) => {
-      const list = res.body as { number: number; author: string; message: string }[];
+      const list = (res.body as { items: { number: number; author: string; message: string }[] }).items;
       assert.deepEqual(list.map((r) => r.number), [2, 1]);
       assert.deepEqual([list[0]!.author, list[0]!.message], ["ana", "notes"]);
     },

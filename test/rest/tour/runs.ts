@@ -87,18 +87,53 @@ export const cases: TourCase[] = [
     },
   }),
   tourCase({
-    operation: "runs.events",
+    operation: "runs.eventsPage",
     name: "a viewer reads the events after a sequence number",
     as: "viewer",
     setup: finished,
     request: (ctx, id) => ({ method: "GET", path: `/api/v1/runs/${id}/events`, query: { after: 2 } }),
     status: 200,
     check: (res) => {
-      const events = res.body as { seq: number; type: string }[];
+      const page = res.body as { items: { seq: number; type: string }[]; nextCursor: string | null };
+      assert.equal(page.nextCursor, null, "one page holds a small run's events");
+      const events = page.items;
       assert.ok(events.length > 0);
       assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 3), "gap-free from after + 1");
       assert.ok(events.every((e) => typeof e.type === "string"));
     },
+  }),
+  tourCase({
+    operation: "runs.eventsPage",
+    name: "a viewer follows `next` through a run's events, two at a time, from `after`",
+    as: "viewer",
+    setup: finished,
+    request: (ctx, id) => ({ method: "GET", path: `/api/v1/runs/${id}/events`, query: { after: 1, limit: 2 } }),
+    status: 200,
+    check: async (res, ctx, id) => {
+      type EventPage = { items: { seq: number }[]; nextCursor: string | null; next: string | null };
+      let page = res.body as EventPage;
+      const seen = page.items.map((e) => e.seq);
+      assert.deepEqual(seen, [2, 3]);
+      assert.ok(page.next, "a finished run has more than three events");
+      assert.equal(res.headers.get("link"), `<${page.next}>; rel="next"`);
+      while (page.next) {
+        const r = await ctx.clients.viewer.rest("GET", page.next);
+        assert.equal(r.status, 200);
+        page = r.body as EventPage;
+        assert.ok(page.items.length <= 2);
+        seen.push(...page.items.map((e) => e.seq));
+      }
+      const all = (await ctx.clients.viewer.rest("GET", `/api/v1/runs/${id}/events`)).body as EventPage;
+      assert.deepEqual(seen, all.items.map((e) => e.seq).filter((s) => s > 1), "the pages, in turn, are every event after `after`, once");
+    },
+  }),
+  tourCase({
+    operation: "runs.eventsPage",
+    name: "a page holds at most 5000 events",
+    as: "viewer",
+    setup: finished,
+    request: (ctx, id) => ({ method: "GET", path: `/api/v1/runs/${id}/events`, query: { limit: 5001 } }),
+    status: 400,
   }),
   tourCase({
     operation: "runs.output",

@@ -9,22 +9,56 @@ interface Site {
   createdAt: string;
 }
 
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  next: string | null;
+}
+
 export const cases: TourCase[] = [
   tourCase({
-    operation: "sites.list",
+    operation: "sites.page",
     name: "a viewer lists the sites they can read, each with their role",
     as: "viewer",
-    request: () => ({ method: "GET", path: "/api/v1/sites" }),
+    request: () => ({ method: "GET", path: "/api/v1/sites", query: { limit: 500 } }),
     status: 200,
     check: (res, ctx) => {
-      const site = (res.body as Site[]).find((s) => s.slug === ctx.site);
+      const site = (res.body as Page<Site>).items.find((s) => s.slug === ctx.site);
       assert.ok(site, "the case's site is listed");
       assert.equal(site.role, "viewer");
       assert.ok(!Number.isNaN(Date.parse(site.createdAt)), "timestamps are ISO 8601");
     },
   }),
   tourCase({
-    operation: "sites.list",
+    operation: "sites.page",
+    name: "a server admin follows `next` from one page of sites to the next",
+    as: "admin",
+    setup: async (ctx) => {
+      for (const suffix of ["p1", "p2"]) assert.equal((await ctx.clients.admin.rest("POST", "/api/v1/sites", { slug: `${ctx.site}-${suffix}`, name: suffix })).status, 201);
+    },
+    request: () => ({ method: "GET", path: "/api/v1/sites", query: { limit: 2 } }),
+    status: 200,
+    check: async (res, ctx) => {
+      const first = res.body as Page<Site>;
+      assert.equal(first.items.length, 2);
+      assert.ok(first.nextCursor && first.next, "more sites than the page holds");
+      assert.equal(res.headers.get("link"), `<${first.next}>; rel="next"`);
+      const again = await ctx.clients.admin.rest("GET", first.next);
+      assert.equal(again.status, 200);
+      const second = again.body as Page<Site>;
+      assert.ok(second.items.length > 0);
+      assert.ok(second.items[0]!.slug > first.items[1]!.slug, "the next page goes on after the last slug, in order");
+    },
+  }),
+  tourCase({
+    operation: "sites.page",
+    name: "a cursor not of this list is bad input",
+    as: "viewer",
+    request: () => ({ method: "GET", path: "/api/v1/sites", query: { cursor: "bm9wZQ" } }),
+    status: 400,
+  }),
+  tourCase({
+    operation: "sites.page",
     name: "anonymous callers are asked to sign in",
     as: "anonymous",
     request: () => ({ method: "GET", path: "/api/v1/sites" }),

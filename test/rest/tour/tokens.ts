@@ -47,20 +47,20 @@ export const cases: TourCase[] = [
     status: 400,
   }),
   tourCase({
-    operation: "tokens.list",
+    operation: "tokens.page",
     name: "a user lists their own tokens, with their scope, never the value",
     as: "operator",
     setup: siteToken,
-    request: () => ({ method: "GET", path: "/api/v1/tokens" }),
+    request: () => ({ method: "GET", path: "/api/v1/tokens", query: { limit: 500 } }),
     status: 200,
     check: (res, ctx, created) => {
-      const mine = (res.body as Token[]).find((t) => t.id === created.id);
+      const mine = (res.body as { items: Token[] }).items.find((t) => t.id === created.id);
       assert.deepEqual(mine && [mine.site, mine.project, mine.role, mine.revokedAt], [ctx.site, null, "viewer", null]);
       assert.doesNotMatch(JSON.stringify(res.body), new RegExp(created.token), "never the token itself");
     },
   }),
   tourCase({
-    operation: "tokens.list",
+    operation: "tokens.page",
     name: "a token cannot manage tokens",
     as: "operator",
     setup: siteToken,
