@@ -150,7 +150,7 @@ test("an admin creates a user, resets the password, changes rights, gives a role
   // The curl of the example works, and sees only the token's site.
   const listed = await page.request.get("/api/v1/sites", { headers: { authorization: `Bearer ${token}`, cookie: "" } });
   expect(listed.ok()).toBe(true);
-  expect(((await listed.json()) as { slug: string }[]).map((s) => s.slug)).toEqual([site]);
+  expect(((await listed.json()) as { items: { slug: string }[] }).items.map((s) => s.slug)).toEqual([site]);
 
   await created.getByTestId("shown-once-done").click();
   await page.reload();
