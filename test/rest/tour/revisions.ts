@@ -17,6 +17,24 @@ export const cases: TourCase[] = [
     },
   }),
   tourCase({
+    operation: "revisions.page",
+    name: "a viewer follows `next` through the revisions, newest first, two at a time",
+    as: "viewer",
+    setup: async (ctx) => {
+      for (const n of [1, 2]) await ctx.services.sites.save(ctx.site, { baseRevision: n, changes: [{ path: `n${n}.yml`, content: "# n\n" }], author: "ana", message: `n${n}` });
+    },
+    request: (ctx) => ({ method: "GET", path: `/api/v1/sites/${ctx.site}/revisions`, query: { limit: 2 } }),
+    status: 200,
+    check: async (res, ctx) => {
+      type RevisionPage = { items: { number: number }[]; nextCursor: string | null; next: string | null };
+      const first = res.body as RevisionPage;
+      assert.deepEqual(first.items.map((r) => r.number), [3, 2]);
+      assert.ok(first.next);
+      const second = (await ctx.clients.viewer.rest("GET", first.next)).body as RevisionPage;
+      assert.deepEqual([second.items.map((r) => r.number), second.nextCursor, second.next], [[1], null, null]);
+    },
+  }),
+  tourCase({
     operation: "revisions.get",
     name: "a viewer reads one revision",
     as: "viewer",
