@@ -139,11 +139,9 @@ test("two worker processes: one SIGKILLed mid-run (its run interrupted within 30
     assert.equal(await svc.runner.done(other), "interrupted");
     assert.match((await svc.runs.get(other)).message ?? "", /the worker was stopped \(SIGTERM\)/);
     assert.ok(survivor.output.some((l) => l === "flightdeck worker: stopped"));
-    assert.deepEqual(
-      (await svc.store.workers.live(new Date(0))).map((w) => w.id),
-      [doomed.id],
-      "the stopped worker deregistered; the killed one could not",
-    );
+    // (This test's own dashboard services are in the registry too: a process that executes nothing registers.)
+    const live = (await svc.store.workers.live(new Date(0))).map((w) => w.id);
+    assert.ok(live.includes(doomed.id) && !live.includes(survivor.id), `the stopped worker deregistered; the killed one could not: ${live.join(", ")}`);
   } finally {
     if (lease === undefined) delete process.env.FLIGHTDECK_LEASE_SECONDS;
     else process.env.FLIGHTDECK_LEASE_SECONDS = lease;

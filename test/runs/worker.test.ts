@@ -345,6 +345,25 @@ describe("PostgreSQL: workers, leases, cancel", () => {
   });
 });
 
+describe("PostgreSQL: the registry of live processes", () => {
+  test("a process that executes nothing is in it (so a worker of another build sees it), and leaves it when it stops", async () => {
+    const s = await postgresSetup();
+    try {
+      const replica = s.parts({ executes: false });
+      await replica.start(execution(s.store));
+      const live = await s.store.workers.live(new Date(0));
+      assert.deepEqual(
+        live.map((w) => [w.id, w.version]),
+        [[replica.presence!.id, "test"]],
+      );
+      await replica.stop();
+      assert.deepEqual(await s.store.workers.live(new Date(0)), []);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe("PostgreSQL: a worker that loses the database", () => {
   test("stops its runs rather than run them unleased; once the database is back a sweeper ends them exactly once", async () => {
     const s = await postgresSetup();

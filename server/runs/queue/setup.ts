@@ -8,6 +8,7 @@
 import type { Store } from "../../store/types";
 import { EmbeddedControl, PostgresControl, type ControlChannel } from "../control";
 import { LeaseSweeper } from "../leases";
+import { Presence } from "../presence";
 import type { RunSinks } from "../sink";
 import { SinkThread } from "../sink-thread";
 import { RunWorker, type RunExecution, type WorkerOptions } from "../worker";
@@ -37,6 +38,8 @@ export class RunParts {
   readonly queue: RunQueue;
   worker: RunWorker | undefined;
   sweeper: LeaseSweeper | undefined;
+  /** On PostgreSQL, a process that executes nothing is still in the registry of live processes. */
+  presence: Presence | undefined;
   /** On PostgreSQL, where an executing process stores its runs' events (off the loop that forks its steps). */
   private sinks: RunSinks | undefined;
   private dispatcher: Dispatcher | undefined;
@@ -81,6 +84,10 @@ export class RunParts {
       });
       await this.worker.start();
     }
+    if (store.dialect === "postgres" && !this.worker) {
+      this.presence = new Presence(store.workers, { version: this.o.version, leaseMs: settings.leaseMs, log: this.o.log });
+      await this.presence.start();
+    }
     if (store.dialect === "postgres") {
       this.sweeper = new LeaseSweeper({ store, broadcaster: this.o.broadcaster, control: this.control, queue: this.queue, leaseMs: settings.leaseMs, log: this.o.log });
       await this.sweeper.sweep();
@@ -106,6 +113,7 @@ export class RunParts {
       await this.worker?.stop(graceMs, reason);
       await this.sinks?.close();
       await this.sweeper?.stop();
+      await this.presence?.stop();
       await this.queue.close();
       await this.control.close();
     })();
@@ -119,6 +127,7 @@ export class RunParts {
       await this.worker?.abandon();
       await this.sinks?.close();
       await this.sweeper?.stop();
+      this.presence?.abandon();
       await this.queue.close();
       await this.control.close();
     })();

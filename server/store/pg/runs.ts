@@ -293,7 +293,8 @@ export class PgRunStore implements RunStore {
       if (running >= site.parallelRuns || older) return "busy";
       const started = await tx
         .update(runs)
-        .set({ status: "running", startedAt: sql`now()`, worker: workerId, leaseExpiresAt: leaseFromNow(leaseMs) })
+        // The claim's statement, not its transaction's start: a claim that waited began before the run it follows ended.
+        .set({ status: "running", startedAt: sql`statement_timestamp()`, worker: workerId, leaseExpiresAt: leaseFromNow(leaseMs) })
         .where(and(eq(runs.id, runId), eq(runs.status, "queued")))
         .returning({ id: runs.id });
       return started.length ? "claimed" : "gone";
@@ -339,7 +340,10 @@ function defined(extra: RunStatusExtra): RunStatusExtra {
   return Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
 }
 
-/** The database's now() + `ms` (lease times are the database's clock: see the header). */
+/**
+ * The database's clock + `ms` (lease times are the database's clock: see the header): the statement's start,
+ * not its transaction's, as the claim's start time is.
+ */
 function leaseFromNow(ms: number) {
-  return sql`now() + ${ms}::double precision * interval '1 millisecond'`;
+  return sql`statement_timestamp() + ${ms}::double precision * interval '1 millisecond'`;
 }
