@@ -42,11 +42,12 @@ describe("Ansible inventory routes over the production build", { skip: productio
     assert.equal(ok.status, 200);
     assert.deepEqual((ok.body as { all: { hosts: string[] } }).all.hosts, ["kvm-1", "kvm-2"]);
     const bad = await token.rest("GET", "/api/v1/sites/ha-kvm/inventory.json?selector=nonsense");
-    assert.deepEqual([bad.status, (bad.body as { code: string }).code], [400, "INVALID_INPUT"]);
+    // Refusals are RFC 9457 problem documents, told apart by their type.
+    assert.deepEqual([bad.status, (bad.body as { type: string }).type], [400, "/api/docs#problem-invalid-input"]);
     const anonymous = await new Client(server.url, "anonymous").rest("GET", "/api/v1/sites/ha-kvm/inventory.zip");
-    assert.deepEqual([anonymous.status, (anonymous.body as { code: string }).code], [401, "UNAUTHORIZED"]);
+    assert.deepEqual([anonymous.status, (anonymous.body as { type: string }).type], [401, "/api/docs#problem-unauthorized"]);
     const unknown = await token.rest("GET", "/api/v1/sites/nope/inventory.json");
-    assert.deepEqual([unknown.status, (unknown.body as { code: string }).code], [404, "NOT_FOUND"]);
+    assert.deepEqual([unknown.status, (unknown.body as { type: string }).type], [404, "/api/docs#problem-not-found"]);
     assert.doesNotMatch(server.log(), /\n\s+at .*\(/, "no stack trace in the server's log");
   });
 });
