@@ -322,8 +322,8 @@ export interface RunStore {
   append(runId: number, events: readonly UnnumberedEvent[], output: readonly StoredOutputChunk[]): Promise<RunEvent[]>;
   /** The seq of the run's newest stored event (0: none). */
   lastSeq(runId: number): Promise<number>;
-  /** The run's events with seq > `after`, in seq order. */
-  events(runId: number, after?: number): Promise<RunEvent[]>;
+  /** The run's events with seq > `after`, in seq order (at most `limit` of them when given). */
+  events(runId: number, after?: number, limit?: number): Promise<RunEvent[]>;
   /** A host's output chunks (of one step when given) with id > `afterId`, in storage order. */
   output(runId: number, host: string, step?: string, afterId?: number): Promise<RunOutputRow[]>;
   /**

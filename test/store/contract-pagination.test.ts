@@ -54,6 +54,21 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(seen, [...ids].reverse());
     });
 
+    test("events after a seq, at most `limit` of them: pages of run events read only their page", async () => {
+      const [id] = await runs(store, "lab", 1);
+      await store.runs.append(id!, Array.from({ length: 12 }, (_, i) => ({ type: "host.status" as const, host: `h${i}`, status: "ok" as const, t: i })), []);
+      const seen: number[] = [];
+      for (let after = 0, page = 0; page < 10; page++) {
+        const rows = await store.runs.events(id!, after, 5);
+        assert.ok(rows.length <= 5);
+        seen.push(...rows.map((e) => e.seq));
+        if (rows.length < 5) break;
+        after = rows.at(-1)!.seq;
+      }
+      assert.deepEqual(seen, Array.from({ length: 12 }, (_, i) => i + 1));
+      assert.equal((await store.runs.events(id!, 3)).length, 9, "without a limit: all after the seq");
+    });
+
     test("filters AND together: status, deployment, requester, since, cursor", async () => {
       const ids = await runs(store, "lab", 12);
       await store.runs.setStatus(ids[4]!, "cancelled");

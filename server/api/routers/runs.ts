@@ -281,8 +281,8 @@ export const runsRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.runs.events(input.id, input.after)),
 
   /**
-   * `events` a page at a time, for REST. The store's `events(run, after)` has no limit: the page is sliced here;
-   * the cursor is the last sequence number of the page, so a page continues where `after` would.
+   * `events` a page at a time, for REST: one more than the page is read, to know whether another follows; the
+   * cursor is the last sequence number of the page, so a page continues where `after` would.
    */
   eventsPage: runProcedure("viewer")
     .meta({
@@ -312,7 +312,7 @@ export const runsRouter = createTRPCRouter({
     )
     .query(async ({ ctx, input }) => {
       const after = seqCursor.decode(input.cursor) ?? input.after;
-      const events = await ctx.runs.events(input.id, after);
+      const events = await ctx.runs.events(input.id, after, input.limit + 1);
       const items = events.slice(0, input.limit);
       return { items, nextCursor: events.length > input.limit ? seqCursor.encode(items.at(-1)!.seq) : null };
     }),

@@ -254,12 +254,13 @@ export class PgRunStore implements RunStore {
     return row?.seq ?? 0;
   }
 
-  async events(runId: number, after = 0): Promise<RunEvent[]> {
-    const rows = await this.db
+  async events(runId: number, after = 0, limit?: number): Promise<RunEvent[]> {
+    const query = this.db
       .select({ data: runEvents.data })
       .from(runEvents)
       .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after)))
       .orderBy(asc(runEvents.seq));
+    const rows = await (limit === undefined ? query : query.limit(limit));
     return rows.map((r) => JSON.parse(r.data) as RunEvent);
   }
 

@@ -218,12 +218,13 @@ export class SqliteRunStore implements RunStore {
     return this.db.select({ seq: runs.lastSeq }).from(runs).where(eq(runs.id, runId)).get()?.seq ?? 0;
   }
 
-  async events(runId: number, after = 0): Promise<RunEvent[]> {
+  async events(runId: number, after = 0, limit = -1): Promise<RunEvent[]> {
     return this.db
       .select({ data: runEvents.data })
       .from(runEvents)
       .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, after)))
       .orderBy(asc(runEvents.seq))
+      .limit(limit)
       .all()
       .map((r) => JSON.parse(r.data) as RunEvent);
   }
