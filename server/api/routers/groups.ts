@@ -5,7 +5,8 @@ import { dataSchema, nameSchema } from "../../inventory/schemas";
 import { loadRevision } from "../../site-cache";
 import { NotFoundError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure } from "../trpc";
-import { baseRevisionField, connectionInput, editOutput, revisionField, saveEdit, slugField } from "./hosts";
+import { connectionInput } from "./hosts";
+import { baseRevisionField, editOutput, revisionField, saveEdit, slugField } from "./site-edit";
 
 const groupName = nameSchema.describe("The group's name");
 const nameList = (what: string) => z.array(nameSchema.describe(`A ${what} name`)).max(10000).describe(`${what[0]!.toUpperCase()}${what.slice(1)} names`);

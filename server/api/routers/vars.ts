@@ -4,7 +4,7 @@ import { nameSchema } from "../../inventory/schemas";
 import { loadRevision } from "../../site-cache";
 import { NotFoundError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure } from "../trpc";
-import { baseRevisionField, editOutput, revisionField, saveEdit, slugField } from "./hosts";
+import { baseRevisionField, editOutput, revisionField, saveEdit, slugField } from "./site-edit";
 
 const at = {
   slug: slugField,
