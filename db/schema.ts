@@ -106,6 +106,8 @@ export const runs = sqliteTable(
     leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
     /** Who asked to cancel the run while it ran (its worker acts on it, whichever process got the click). */
     cancelRequestedBy: text("cancel_requested_by"),
+    /** While `scheduled` (approved outside its maintenance window): when its window next opens. */
+    scheduledFor: integer("scheduled_for", { mode: "timestamp_ms" }),
   },
   (t) => [index("runs_site").on(t.siteId, t.id), index("runs_status").on(t.status), index("runs_queue").on(t.status, t.queuedAt, t.id)],
 );
@@ -328,3 +330,123 @@ export const workers = sqliteTable("workers", {
   startedAt: integer("started_at", { mode: "timestamp_ms" }).notNull(),
   seenAt: integer("seen_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+// --- Events, reactions and notifications (issue "Events and reactions"). ---
+
+/** Events received by a site (API, Alertmanager, GitHub) or raised by Flightdeck itself, with what each caused. */
+export const siteEvents = sqliteTable(
+  "site_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    /** `api`, `alertmanager`, `github` or `flightdeck`. */
+    source: text("source").notNull(),
+    /** e.g. `alertmanager/DiskFull`, `github/push`, `flightdeck/failure/step`. */
+    name: text("name").notNull(),
+    /** JSON object of string labels. */
+    labels: text("labels").notNull().default("{}"),
+    /** JSON: the event's data (bounded at intake). */
+    data: text("data").notNull().default("{}"),
+    /** Who sent it: a token's or user's name, `webhook` (signed), or `flightdeck`. */
+    sender: text("sender").notNull(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+    /** JSON array: per reaction considered, what happened (matched, held by a limiter until when, the run started). */
+    outcome: text("outcome").notNull().default("[]"),
+  },
+  (t) => [index("site_events_site").on(t.siteId, t.id), index("site_events_name").on(t.siteId, t.name, t.receivedAt)],
+);
+
+/** A reaction's trigger-limiter state per key (the reaction, or the reaction and the targets it derives). */
+export const reactionState = sqliteTable(
+  "reaction_state",
+  {
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    reaction: text("reaction").notNull(),
+    key: text("key").notNull(),
+    /** JSON array of the occurrences still inside the window: [{eventId, at}]. */
+    occurrences: text("occurrences").notNull().default("[]"),
+    lastFiredAt: integer("last_fired_at", { mode: "timestamp_ms" }),
+    /** While `wait_for_more` waits: when it fires if nothing resets it. */
+    waitUntil: integer("wait_until", { mode: "timestamp_ms" }),
+    /** The event that fires when the wait ends. */
+    waitEventId: integer("wait_event_id"),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.reaction, t.key] }), index("reaction_state_wait").on(t.waitUntil)],
+);
+
+/** Notifications to send (an outbox): one process claims each, so it is sent once whatever the number of processes. */
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    /** approval_requested, run_started, run_finished, run_failed, reaction_fired. */
+    kind: text("kind").notNull(),
+    /** `webhook` or `email`. */
+    channel: text("channel").notNull(),
+    /** The URL or the address. */
+    target: text("target").notNull(),
+    /** JSON body (no secret values). */
+    payload: text("payload").notNull(),
+    /** pending, sending, sent, failed. */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("notifications_due").on(t.status, t.nextAttemptAt), index("notifications_site").on(t.siteId, t.id)],
+);
+
+/** Per-site settings of events and notifications. */
+export const siteEventSettings = sqliteTable("site_event_settings", {
+  siteId: integer("site_id")
+    .primaryKey()
+    .references(() => sites.id, { onDelete: "cascade" }),
+  /** The webhook secret (HMAC-SHA256 key), encrypted with the server's key; null: signed webhooks are refused. */
+  webhookSecret: text("webhook_secret"),
+  /** Whether reactions that say `approval: auto` may start runs without a reviewer. */
+  allowAutoApproval: integer("allow_auto_approval", { mode: "boolean" }).notNull().default(false),
+  /** JSON: who gets which notification ([{kinds, channel, target}]). */
+  notify: text("notify").notNull().default("[]"),
+  /** The branch whose GitHub pushes request runs, and the deployment they request (JSON, null: none). */
+  github: text("github"),
+});
+
+// --- Schedules, maintenance windows and data shared between hosts (issue "Schedules and maintenance windows"). ---
+
+/** Each time a schedule fired: the (site, schedule, slot) key makes a slot fire once across processes. */
+export const scheduleFires = sqliteTable(
+  "schedule_fires",
+  {
+    siteId: integer("site_id").notNull().references(() => sites.id, { onDelete: "cascade" }),
+    schedule: text("schedule").notNull(),
+    /** The cron occurrence this fire is for. */
+    slot: integer("slot", { mode: "timestamp_ms" }).notNull(),
+    firedAt: integer("fired_at", { mode: "timestamp_ms" }).notNull(),
+    runId: integer("run_id").references(() => runs.id, { onDelete: "set null" }),
+    /** Why it requested no run, when it did not (a lint error, a missing deployment). */
+    message: text("message"),
+  },
+  (t) => [primaryKey({ columns: [t.siteId, t.schedule, t.slot] })],
+);
+
+/** Files and directories a step fetched from a host (`file.fetch`), kept with the run for `file.managed` to place. */
+export const runArtifacts = sqliteTable(
+  "run_artifacts",
+  {
+    runId: integer("run_id").notNull().references(() => runs.id, { onDelete: "cascade" }),
+    host: text("host").notNull(),
+    step: text("step").notNull(),
+    /** `file` or `directory` (a tar). */
+    type: text("type").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    /** base64 of the bytes (bounded by the step's size limit). */
+    content: text("content").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.host, t.step] })],
+);
