@@ -4,7 +4,6 @@
  * one's own machine: files move with fs, become goes through `sudo -n`); or, on a server, inside the sandbox
  * of ./sandbox (commands and file moves alike, in a private workspace per connection; no become).
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, chown, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
@@ -12,6 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { LOCAL_BECOME_REFUSED } from "../inventory/policy";
 import type { Workspace } from "./sandbox";
+import { spawnDirectly, type StartStep, stepStarter } from "./spawner";
 import { ABORT_SEQUENCE_MS, abortedResult, becomeUser, buildExecScript, getArgv, GET_MISSING_STATUS, GET_PROGRAM, modeString, putArgv, PUT_PROGRAM, shellArgv } from "./script";
 import type { ConnectOptions, Connection, ConnectionSettings, ExecOptions, ExecResult, PutOptions, Transport } from "./types";
 
@@ -22,25 +22,16 @@ function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error("aborted");
 }
 
-function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
 /** Run argv with `stdin` as its whole input, in its own process group (killed on abort). */
-function runArgv(argv: string[], stdin: Buffer | undefined, signal: AbortSignal, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+function runArgv(start: StartStep, argv: string[], stdin: Buffer | undefined, signal: AbortSignal, env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   signal.throwIfAborted();
   const [file, ...args] = argv;
   if (!file) throw new Error("empty argv");
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env });
+    const child = start(file, args, env);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const onAbort = () => killGroup(child.pid, "SIGKILL");
+    const onAbort = () => child.killGroup("SIGKILL");
     signal.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
@@ -64,10 +55,13 @@ export const SANDBOX_BECOME_REFUSED = LOCAL_BECOME_REFUSED;
 class LocalConnection implements Connection {
   readonly description: string;
   private readonly user = userInfo().username;
+  /** Sandboxed steps start through the server's spawner process (./spawner); the CLI's directly. */
+  private readonly start: StartStep;
 
   /** With a workspace, everything runs in the server's sandbox; without one, directly as this user (the CLI). */
   constructor(private readonly workspace?: Workspace) {
     this.description = workspace ? `local ${hostname()} (sandboxed)` : `local ${this.user}@${hostname()}`;
+    this.start = workspace ? stepStarter() : spawnDirectly;
   }
 
   /** argv that runs `inner` as this connection runs things; sudo for become only outside a sandbox. */
@@ -94,7 +88,7 @@ class LocalConnection implements Connection {
     if (signal.aborted) return Promise.resolve({ exitCode: null, signal: "SIGTERM", durationMs: 0 });
     return new Promise<ExecResult>((resolve, reject) => {
       // detached: the shell leads its own process group, so nothing of it can outlive a forced kill below.
-      const child = spawn(file ?? "/bin/sh", args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env: run.env });
+      const child = this.start(file ?? "/bin/sh", args, run.env);
       const stdout = new StringDecoder("utf8");
       const stderr = new StringDecoder("utf8");
       let aborted = false;
@@ -107,7 +101,7 @@ class LocalConnection implements Connection {
         aborted = true;
         // End of stdin is the script's signal to end the command's process group (see ./script).
         child.stdin.end();
-        forceKill = setTimeout(() => killGroup(child.pid, "SIGKILL"), ABORT_FORCE_KILL_MS);
+        forceKill = setTimeout(() => child.killGroup("SIGKILL"), ABORT_FORCE_KILL_MS);
       };
       const cleanup = () => {
         clearTimeout(forceKill);
@@ -143,7 +137,7 @@ class LocalConnection implements Connection {
     if (this.workspace || become !== undefined) {
       const inner = ["/bin/sh", "-c", PUT_PROGRAM, "sh", path, options.mode === undefined ? "" : modeString(options.mode), options.owner ?? "", options.group ?? ""];
       const run = this.argv(inner, options.become, (user) => putArgv(user, path, options.mode, options.owner, options.group));
-      const r = await runArgv(run.argv, data, signal, run.env);
+      const r = await runArgv(this.start, run.argv, data, signal, run.env);
       if (r.code !== 0) throw new Error(`local: cannot write ${path}${become ? ` as ${become}` : ""}: ${r.stderr || `exit status ${r.code}`}`);
       return;
     }
@@ -162,7 +156,7 @@ class LocalConnection implements Connection {
       signal.throwIfAborted();
       if (options.owner !== undefined || options.group !== undefined) {
         const spec = `${options.owner ?? ""}${options.group !== undefined ? `:${options.group}` : ""}`;
-        const r = await runArgv(["chown", "--", spec, tmp], undefined, signal);
+        const r = await runArgv(spawnDirectly, ["chown", "--", spec, tmp], undefined, signal);
         if (r.code !== 0) throw new Error(`chown ${spec}: ${r.stderr || `exit status ${r.code}`}`);
       } else if (existing) {
         await chown(tmp, existing.uid, existing.gid).catch(() => undefined); // keep the old owner when allowed
@@ -182,7 +176,7 @@ class LocalConnection implements Connection {
     const become = this.workspace ? undefined : becomeUser(options.become, this.user);
     if (this.workspace || become !== undefined) {
       const run = this.argv(["/bin/sh", "-c", GET_PROGRAM, "sh", path], options.become, (user) => getArgv(user, path));
-      const r = await runArgv(run.argv, undefined, options.signal, run.env);
+      const r = await runArgv(this.start, run.argv, undefined, options.signal, run.env);
       if (r.code === GET_MISSING_STATUS) return null;
       if (r.code !== 0) throw new Error(`local: cannot read ${path}${become ? ` as ${become}` : ""}: ${r.stderr || `exit status ${r.code}`}`);
       return r.stdout;
