@@ -4,7 +4,10 @@
  */
 import { z } from "zod";
 import { hardwareProfileSpecSchema, maasRegionSpecSchema, networkSpecSchema } from "./design-schemas";
+import { macroSpecSchema } from "./macro-schemas";
 import { nameSchema } from "./names";
+import { reactionSpecSchema } from "./reaction-schemas";
+import { maintenanceWindowSpecSchema, scheduleSpecSchema } from "./schedule-schemas";
 import { blueprintSpecSchema, deploymentSpecSchema } from "./workflow-schemas";
 
 export const API_VERSION = "v1beta1";
@@ -131,14 +134,34 @@ export const DOCUMENT_KINDS = {
     example: "hardware_profile",
     schema: envelope("`hardware_profile`: a kind of machine's NICs (by PCI address) and disks, named by hosts' `hardware_profile:`.", hardwareProfileSpecSchema),
   },
+  schedule: {
+    match: (kind: string) => kind === "schedule",
+    example: "schedule",
+    schema: envelope("`schedule`: requests a deployment at the times of a cron expression.", scheduleSpecSchema),
+  },
+  maintenance_window: {
+    match: (kind: string) => kind === "maintenance_window",
+    example: "maintenance_window",
+    schema: envelope("`maintenance_window`: when runs of the site may execute; approved runs outside it wait `scheduled`.", maintenanceWindowSpecSchema),
+  },
+  reaction: {
+    match: (kind: string) => kind === "reaction",
+    example: "reaction",
+    schema: envelope("`reaction`: runs a deployment when matching events arrive (webhooks, alerts, Flightdeck's own), through a trigger limiter.", reactionSpecSchema),
+  },
+  macro: {
+    match: (kind: string) => kind === "macro",
+    example: "macro",
+    schema: envelope("`macro`: a named template expression or command, called as `macros.NAME(args)` in conditions and params.", macroSpecSchema),
+  },
 } as const;
 
 /** The kinds that describe the site's design (./design reads them); the others are inventory and workflows. */
 export const DESIGN_KINDS = ["maas", "network", "hardware_profile"] as const satisfies readonly DocumentKind[];
 
 export type DocumentKind = keyof typeof DOCUMENT_KINDS;
-export const KNOWN_KIND_NAMES = ["inventory", "profile", "blueprint", "deployment", "maas", "network", "hardware_profile"];
-export const KIND_LIST = "inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile";
+export const KNOWN_KIND_NAMES = ["inventory", "profile", "blueprint", "deployment", "maas", "network", "hardware_profile", "schedule", "maintenance_window", "reaction", "macro"];
+export const KIND_LIST = "inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile, schedule, maintenance_window, reaction, macro";
 
 export function kindOf(kind: string): DocumentKind | undefined {
   for (const [name, k] of Object.entries(DOCUMENT_KINDS)) if (k.match(kind)) return name as DocumentKind;

@@ -6,9 +6,11 @@ import { buildModel, type SiteModel } from "./model";
 import { playbookDiagnostics } from "./playbooks";
 import { Resolver, siblingConflicts, type ExplainedHost, type ResolvedHost } from "./resolve";
 import { secretReferenceDiagnostics } from "./secret-refs";
+import { buildReactions, type ReactionDef } from "./reactions";
 import { parseSite, type SiteFile, type SourceDoc } from "./source";
 import { validateDocs } from "./validate";
 import { buildWorkflows, type Workflows } from "./workflows";
+import { buildSchedules, type SiteSchedules } from "../schedules/lint";
 
 export interface Site {
   files: readonly SiteFile[];
@@ -19,6 +21,10 @@ export interface Site {
   workflows: Workflows;
   /** MAAS regions, networks and hardware profiles (empty maps when the site has no design documents). */
   design: SiteDesign;
+  /** Reaction documents by name (server/events/reactions acts on them). */
+  reactions: Map<string, ReactionDef>;
+  /** Schedules and maintenance windows (server/schedules). */
+  schedules: SiteSchedules;
 }
 
 export function loadSite(files: readonly SiteFile[]): Site {
@@ -28,6 +34,8 @@ export function loadSite(files: readonly SiteFile[]): Site {
   const resolver = new Resolver(built.model);
   const { diagnostics: workflowDiagnostics, ...workflows } = buildWorkflows(validated.valid, built.model, resolver);
   const design = buildDesign(validated.valid, built.model, resolver);
+  const { diagnostics: scheduleDiagnostics, ...schedules } = buildSchedules(validated.valid, workflows, built.model, resolver);
+  const reactions = buildReactions(validated.valid, built.model, resolver, workflows);
   const diagnostics = sortDiagnostics([
     ...parsed.diagnostics,
     ...validated.diagnostics,
@@ -35,10 +43,12 @@ export function loadSite(files: readonly SiteFile[]): Site {
     ...siblingConflicts(built.model, resolver),
     ...workflowDiagnostics,
     ...design.diagnostics,
+    ...scheduleDiagnostics,
+    ...reactions.diagnostics,
     ...secretReferenceDiagnostics(files, built.model, design.secretReferences),
     ...playbookDiagnostics(files, workflows),
   ]);
-  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows, design: design.design };
+  return { files, docs: parsed.docs, model: built.model, diagnostics, resolver, workflows, design: design.design, reactions: reactions.reactions, schedules };
 }
 
 /** Every host resolved (it needs only the model and the resolver of a site). */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { z } from "zod";
+import { KIND_LIST } from "../../server/inventory/schemas";
 import { fileURLToPath } from "node:url";
 import {
   DESIGN_RULES,
@@ -682,7 +683,7 @@ describe("the editor's JSON Schema", () => {
 
   test("an unknown kind close to a design kind gets a suggestion", () => {
     assert.deepEqual(lint({ "n.yml": "kind: networks\napi_version: v1beta1\nspec: {}\n" }), [
-      "n.yml:1:7: error: unknown kind 'networks' (did you mean 'network'?); expected one of: inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile",
+      `n.yml:1:7: error: unknown kind 'networks' (did you mean 'network'?); expected one of: ${KIND_LIST}`,
     ]);
   });
 });

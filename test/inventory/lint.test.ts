@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { formatDiagnostic, hasErrors } from "../../server/inventory";
+import { KIND_LIST } from "../../server/inventory/schemas";
 import { lint, site, yml } from "./helpers";
 
 describe("YAML", () => {
@@ -54,15 +55,15 @@ describe("YAML", () => {
 describe("document envelope", () => {
   test("unknown kind, with did-you-mean", () => {
     assert.deepEqual(lint("kind: profil\napi_version: v1beta1\nspec: {name: p}\n"), [
-      "inv.yml:1:7: error: unknown kind 'profil' (did you mean 'profile'?); expected one of: inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile",
+      `inv.yml:1:7: error: unknown kind 'profil' (did you mean 'profile'?); expected one of: ${KIND_LIST}`,
     ]);
     assert.deepEqual(lint("kind: inventroy.kvm\napi_version: v1beta1\nspec: {}\n"), [
-      "inv.yml:1:7: error: unknown kind 'inventroy.kvm'; expected one of: inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile",
+      `inv.yml:1:7: error: unknown kind 'inventroy.kvm'; expected one of: ${KIND_LIST}`,
     ]);
   });
 
   test("missing kind", () => {
-    assert.deepEqual(lint("api_version: v1beta1\nspec: {}\n"), ["inv.yml:1:1: error: missing 'kind' (one of: inventory, inventory.<flavour>, profile, blueprint, deployment, maas, network, hardware_profile)"]);
+    assert.deepEqual(lint("api_version: v1beta1\nspec: {}\n"), [`inv.yml:1:1: error: missing 'kind' (one of: ${KIND_LIST})`]);
   });
 
   test("unknown and missing api_version", () => {
