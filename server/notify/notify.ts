@@ -79,3 +79,8 @@ function summaryOf(kind: NotificationKind, input: NotifyInput, run: RunRow | und
     }
   }
 }
+
+/** What a run's end is told as: run_finished when it succeeded or was cancelled, run_failed when it failed or was interrupted. */
+export function runEnded(site: string, run: number, status: string): NotifyInput {
+  return { site, kind: status === "failed" || status === "interrupted" ? "run_failed" : "run_finished", run };
+}
