@@ -26,6 +26,13 @@ const schema = z.object({
   FLIGHTDECK_DEMO: z.string().default("examples/ha-kvm"),
   /** The public URL, e.g. https://flightdeck.example.net (https makes session cookies Secure). */
   FLIGHTDECK_URL: z.string().url().optional(),
+  /** The SMTP relay notification e-mails go through, e.g. smtp://mail.example.net:587 (unset: no e-mail). */
+  FLIGHTDECK_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, "must be smtp://host:port or smtps://user:password@host:port")
+    .optional(),
+  /** The sender of notification e-mails (default: flightdeck@ this machine's host name). */
+  FLIGHTDECK_SMTP_FROM: z.string().min(3).max(320).optional(),
   /** The first `admin` user's password; without it a one-time password is printed at first start. */
   FLIGHTDECK_ADMIN_PASSWORD: z.string().min(10, "must be at least 10 characters").optional(),
   /** Signs session cookies; default: a random secret kept in the data directory. */
