@@ -31,7 +31,7 @@ function runArgv(start: StartStep, argv: string[], stdin: Buffer | undefined, si
     const child = start(file, args, env);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const onAbort = () => child.killGroup("SIGKILL");
+    const onAbort = () => child.killTree("SIGKILL");
     signal.addEventListener("abort", onAbort, { once: true });
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
@@ -77,7 +77,7 @@ class LocalConnection implements Connection {
   exec(command: string, options: ExecOptions): Promise<ExecResult> {
     const started = performance.now();
     const { signal } = options;
-    const script = buildExecScript({ command, env: options.env, cwd: options.cwd });
+    const script = buildExecScript({ command, env: options.env, cwd: options.cwd, pidNamespace: this.workspace !== undefined });
     let run;
     try {
       run = this.argv(shellArgv(undefined), options.become, (user) => shellArgv(user));
@@ -101,7 +101,7 @@ class LocalConnection implements Connection {
         aborted = true;
         // End of stdin is the script's signal to end the command's process group (see ./script).
         child.stdin.end();
-        forceKill = setTimeout(() => child.killGroup("SIGKILL"), ABORT_FORCE_KILL_MS);
+        forceKill = setTimeout(() => child.killTree("SIGKILL"), ABORT_FORCE_KILL_MS);
       };
       const cleanup = () => {
         clearTimeout(forceKill);
@@ -202,6 +202,6 @@ export const localTransport: Transport = {
     if (!local) return new LocalConnection();
     // A server never runs a local step outside its sandbox: without one the step is refused, with the reason.
     if ("refused" in local) throw new Error(local.refused);
-    return new LocalConnection(await local.sandbox.workspace());
+    return new LocalConnection(await local.sandbox.workspace({ newSession: false }));
   },
 };

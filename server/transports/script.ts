@@ -29,18 +29,30 @@ export interface ScriptOptions {
   command: string;
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * The script is alone in a pid namespace of its own (the server's sandbox): the command then starts without a
+   * session of its own, and an abort ends every other process of the namespace instead of the command's process
+   * group. A session per command would make each its own scheduling entity (an autogroup), which niceness
+   * cannot lower against the server's processes.
+   */
+  pidNamespace?: boolean;
 }
 
-export function buildExecScript({ command, env = {}, cwd }: ScriptOptions): string {
+export function buildExecScript({ command, env = {}, cwd, pidNamespace = false }: ScriptOptions): string {
   const lines = ["exec 3<&0"];
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name) || name.startsWith("__fd_")) throw new Error(`invalid environment variable name: ${JSON.stringify(name)}`);
     lines.push(`export ${name}=${shQuote(value)}`);
   }
   if (cwd !== undefined) lines.push(`cd -- ${shQuote(cwd)} || exit ${CD_FAILED_STATUS}`);
-  lines.push(
-    `__fd_cmd=${shQuote(command)}`,
-    "export __fd_cmd",
+  lines.push(`__fd_cmd=${shQuote(command)}`, "export __fd_cmd");
+  lines.push(...(pidNamespace ? namespaceTail() : groupTail()));
+  return lines.join("\n") + "\n";
+}
+
+/** Starts the command in a process group of its own (setsid); an abort ends that group. */
+function groupTail(): string[] {
+  return [
     // The command reads /dev/null (the script itself arrives on stdin) and never sees fd 3.
     `if command -v setsid >/dev/null 2>&1; then __fd_g=1; setsid /bin/sh -c 'c=$__fd_cmd; unset __fd_cmd; eval "$c"' </dev/null 3<&- &`,
     `else __fd_g=0; /bin/sh -c 'c=$__fd_cmd; unset __fd_cmd; eval "$c"' </dev/null 3<&- & fi`,
@@ -75,12 +87,48 @@ export function buildExecScript({ command, env = {}, cwd }: ScriptOptions): stri
     "  fi",
     ") &",
     "__fd_x=$!",
-    'wait "$__fd_p"; __fd_s=$?',
-    'kill "$__fd_x" 2>/dev/null',
-    'wait "$__fd_x" 2>/dev/null',
-    'exit "$__fd_s"',
-  );
-  return lines.join("\n") + "\n";
+    ...SCRIPT_END,
+  ];
+}
+
+/** The script waits for the command, then stops the watcher (which ignores TERM only once it acts on an abort). */
+const SCRIPT_END = ['wait "$__fd_p"; __fd_s=$?', 'kill "$__fd_x" 2>/dev/null', 'wait "$__fd_x" 2>/dev/null', 'exit "$__fd_s"'];
+
+/**
+ * Alone in a pid namespace: the command stays in the script's session; an abort sends TERM, then KILL, to every
+ * live process of the namespace but its init (pid 1), the script and the watcher.
+ */
+function namespaceTail(): string[] {
+  return [
+    `/bin/sh -c 'c=$__fd_cmd; unset __fd_cmd; eval "$c"' </dev/null 3<&- &`,
+    "__fd_p=$!",
+    "unset __fd_cmd",
+    "(",
+    "  read -r __fd_line <&3 || :",
+    "  trap '' TERM",
+    "  read -r __fd_me __fd_rest </proc/self/stat",
+    // Sets __fd_o to the others' pids (zombies do not count).
+    "  __fd_others() {",
+    "    __fd_o=",
+    "    for __fd_f in /proc/[0-9]*/stat; do",
+    '      read -r __fd_l <"$__fd_f" 2>/dev/null || continue',
+    "      __fd_q=${__fd_l%% *}",
+    '      __fd_l=${__fd_l##*) }',
+    '      case "$__fd_q" in 1|"$$"|"$__fd_me") continue;; esac',
+    '      [ "${__fd_l%% *}" = Z ] || __fd_o="$__fd_o $__fd_q"',
+    "    done",
+    '    [ -n "$__fd_o" ]',
+    "  }",
+    "  __fd_others && kill -TERM $__fd_o 2>/dev/null",
+    "  __fd_i=0",
+    `  while __fd_others && [ "$__fd_i" -lt ${TERM_GRACE_TICKS} ]; do sleep 0.05; __fd_i=$((__fd_i + 1)); done`,
+    "  __fd_others && kill -KILL $__fd_o 2>/dev/null",
+    "  __fd_i=0",
+    `  while __fd_others && [ "$__fd_i" -lt ${KILL_WAIT_TICKS} ]; do sleep 0.05; __fd_i=$((__fd_i + 1)); done`,
+    ") &",
+    "__fd_x=$!",
+    ...SCRIPT_END,
+  ];
 }
 
 /** Ticks of 50 ms: how long the command's tree gets to exit after SIGTERM before SIGKILL. */

@@ -2,27 +2,32 @@
  * Starting a server's local step processes. Node forks to spawn, and a fork blocks the forking thread for a
  * time that grows with the process's memory: about 7 ms for a worker executing a large run, against about 1 ms
  * for a small Node process. Profiled with a 10,000-host local run, the worker's event loop spent 85% of its time
- * in spawn, and every stored event waited for it. So a server starts its steps through a small, long-lived
- * process of its own (server/workers/spawner.mjs) that relays their pipes over its IPC channel; the server's
- * loop only passes messages. Where that process cannot start, steps are spawned directly, as before.
+ * in spawn, and every stored event waited for it. So a server starts its sandboxed steps through a small,
+ * long-lived process of its own (server/workers/spawner.mjs) that relays their pipes over its IPC channel; the
+ * server's loop only passes messages. Where that process's entry is missing, steps are spawned directly.
+ *
+ * The spawner also gives steps one session to share, at the lowest priority: with the kernel's autogroups (the
+ * default on Debian) the scheduler shares CPU between sessions, and 50 steps at once in 50 sessions of their
+ * own took most of two cores from the server however nice each process was.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
+import { STEP_NICENESS } from "./sandbox";
 
 /** What the local transport needs of a step's process: its pipes, its end, and a way to end its whole group. */
 export interface StepProcess extends EventEmitter<{ error: [Error]; close: [number | null, NodeJS.Signals | null] }> {
   readonly stdin: Writable;
   readonly stdout: PassThrough | NodeJS.ReadableStream;
   readonly stderr: PassThrough | NodeJS.ReadableStream;
-  /** Signals the step's process group (it leads one of its own). */
-  killGroup(signal: NodeJS.Signals): void;
+  /** Ends the step and everything it started (its process group; a sandboxed step's pid namespace). */
+  killTree(signal: NodeJS.Signals): void;
 }
 
 /** Starts `file args` with exactly `env`, in a process group of its own, with three pipes. */
-export type StartStep = (file: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined) => StepProcess;
+export type StartStep = (file: string, args: readonly string[], env: Readonly<Record<string, string | undefined>> | undefined) => StepProcess;
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
@@ -35,8 +40,8 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 /** Spawns from this process (the CLI, and the fallback). */
 export const spawnDirectly: StartStep = (file, args, env) => {
-  const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env });
-  return Object.assign(child, { killGroup: (signal: NodeJS.Signals) => signalGroup(child.pid, signal) }) as unknown as StepProcess;
+  const child = spawn(file, args, { detached: true, stdio: ["pipe", "pipe", "pipe"], env: env as NodeJS.ProcessEnv | undefined });
+  return Object.assign(child, { killTree: (signal: NodeJS.Signals) => signalGroup(child.pid, signal) }) as unknown as StepProcess;
 };
 
 type FromSpawner =
@@ -45,7 +50,7 @@ type FromSpawner =
   | { t: "close"; id: number; code: number | null; signal: NodeJS.Signals | null };
 
 type ToSpawner =
-  | { t: "spawn"; id: number; file: string; args: readonly string[]; env: NodeJS.ProcessEnv | undefined }
+  | { t: "spawn"; id: number; file: string; args: readonly string[]; env: Readonly<Record<string, string | undefined>> | undefined }
   | { t: "in" | "end"; id: number; data?: Uint8Array }
   | { t: "kill"; id: number; signal: NodeJS.Signals };
 
@@ -71,7 +76,7 @@ class RelayedStep extends EventEmitter<{ error: [Error]; close: [number | null, 
     });
   }
 
-  killGroup(signal: NodeJS.Signals): void {
+  killTree(signal: NodeJS.Signals): void {
     this.post({ t: "kill", id: this.id, signal });
   }
 
@@ -92,7 +97,7 @@ class RelayedStep extends EventEmitter<{ error: [Error]; close: [number | null, 
     }
   }
 
-  /** The spawner is gone: the step is lost with it (its group was killed as the spawner ended). */
+  /** The spawner is gone: the step is lost with it (killed as the spawner ended). */
   lost(reason: string): void {
     this.emit("error", new Error(reason));
   }
@@ -104,7 +109,11 @@ export class Spawner {
   private nextId = 1;
   private readonly steps = new Map<number, RelayedStep>();
 
-  constructor(private readonly entry: string) {}
+  constructor(
+    private readonly entry: string,
+    /** The niceness of the session steps share (none: left as it is). */
+    private readonly sessionNiceness?: number,
+  ) {}
 
   readonly start: StartStep = (file, args, env) => {
     const child = this.process();
@@ -130,7 +139,14 @@ export class Spawner {
     if (this.child?.connected) return this.child;
     // An empty environment and no inherited flags: the spawner needs nothing of the server's, and tsx's
     // loader or an inspector given to the server would only make it bigger and slower to fork.
-    const child = fork(this.entry, [], { env: {} as NodeJS.ProcessEnv, execArgv: [], serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    // detached: a session of its own, without a terminal, for its steps to share.
+    const child = fork(this.entry, this.sessionNiceness === undefined ? [] : [String(this.sessionNiceness)], {
+      env: {} as NodeJS.ProcessEnv,
+      execArgv: [],
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      detached: true,
+    });
     child.unref();
     child.channel?.unref();
     child.on("message", (m: FromSpawner) => this.steps.get(m.id)?.take(m));
@@ -160,7 +176,7 @@ let shared: StartStep | undefined;
 export function stepStarter(): StartStep {
   if (!shared) {
     const entry = join(/* turbopackIgnore: true */ process.cwd(), "server", "workers", "spawner.mjs");
-    shared = existsSync(entry) ? new Spawner(entry).start : spawnDirectly;
+    shared = existsSync(entry) ? new Spawner(entry, STEP_NICENESS).start : spawnDirectly;
   }
   return shared;
 }

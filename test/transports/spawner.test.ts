@@ -10,7 +10,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { findSandbox, SANDBOX_HOME } from "../../server/transports/sandbox";
 import { Spawner, type StepProcess } from "../../server/transports/spawner";
+
+const found = findSandbox({ hide: [], runUser: "nobody" });
 
 const ENTRY = join(import.meta.dirname, "..", "..", "server", "workers", "spawner.mjs");
 
@@ -29,7 +32,7 @@ describe("the step spawner", () => {
   let spawner: Spawner;
   let dir: string;
   before(async () => {
-    spawner = new Spawner(ENTRY);
+    spawner = new Spawner(ENTRY, 19);
     dir = await mkdtemp(join(tmpdir(), "fd-spawner-"));
   });
   after(async () => {
@@ -66,17 +69,30 @@ describe("the step spawner", () => {
     assert.ok(process.env.PATH, "this test process has an environment to leak");
   });
 
-  test("a signal ends the step's whole process group, grandchildren included", async () => {
-    const fifo = join(dir, "group");
-    spawnSync("mkfifo", [fifo]);
-    // The grandchild holds the FIFO open for writing: its reader sees the end only when it is gone.
-    const step = spawner.start("/bin/sh", ["-c", `sh -c 'exec sleep 1000' > ${fifo} & wait`], {});
+  test("steps share the spawner's session, which has the niceness it was given where the kernel groups sessions", async () => {
+    const self = 'read -r p c s pp pg sid rest < /proc/self/stat; echo "$sid"; cat /proc/self/autogroup 2>/dev/null || echo none';
+    const [a, b] = await Promise.all([finish(spawner.start("/bin/sh", ["-c", self], {})), finish(spawner.start("/bin/sh", ["-c", self], {}))]);
+    assert.equal(a.stdout, b.stdout, "one session, one autogroup");
+    const [sid, group] = a.stdout.trim().split("\n");
+    assert.notEqual(Number(sid), process.pid);
+    if (group !== "none") assert.match(group!, / nice 19$/);
+  });
+
+  test("ending a sandboxed step ends everything it started (its pid namespace)", { skip: found.ok ? false : found.message }, async () => {
+    assert.ok(found.ok);
+    const ws = await found.sandbox.workspace({ newSession: false });
+    const fifo = join(ws.home, "tree");
+    spawnSync("mkfifo", ["-m", "666", fifo]);
+    // A grandchild holds the FIFO open for writing: its reader sees the end only when it is gone.
+    const [file, ...args] = ws.argv(["/bin/sh", "-c", `sh -c 'exec sleep 1000' > ${SANDBOX_HOME}/tree & wait`]);
+    const step = spawner.start(file!, args, ws.env);
     const done = finish(step);
     const reader = createReadStream(fifo);
     await new Promise((resolve) => reader.once("open", resolve));
-    step.killGroup("SIGKILL");
-    await new Promise((resolve) => reader.on("end", resolve).resume());
+    step.killTree("SIGKILL");
+    await new Promise<void>((resolve) => reader.on("end", () => resolve()).resume());
     assert.equal((await done).signal, "SIGKILL");
+    await ws.dispose();
   });
 
   test("many steps at once each get their own output and status", async () => {
@@ -105,7 +121,7 @@ test("when the server dies, its steps go with it", async () => {
     await new Promise((resolve) => reader.once("open", resolve));
     server.kill("SIGKILL");
     // The step's end closes the FIFO: the spawner saw its server go and killed the step's group.
-    await new Promise((resolve) => reader.on("end", resolve).resume());
+    await new Promise<void>((resolve) => reader.on("end", () => resolve()).resume());
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
