@@ -2,14 +2,17 @@
 import { accountRouter } from "./routers/account";
 import { auditRouter } from "./routers/audit";
 import { boardsRouter } from "./routers/boards";
+import { eventsRouter } from "./routers/events";
 import { filesRouter } from "./routers/files";
 import { groupsRouter } from "./routers/groups";
 import { hostsRouter } from "./routers/hosts";
 import { kioskRouter } from "./routers/kiosk";
 import { membersRouter } from "./routers/members";
+import { notificationsRouter } from "./routers/notifications";
 import { projectsRouter } from "./routers/projects";
 import { revisionsRouter } from "./routers/revisions";
 import { runsRouter } from "./routers/runs";
+import { schedulesRouter } from "./routers/schedules";
 import { secretsRouter } from "./routers/secrets";
 import { sitesRouter } from "./routers/sites";
 import { tokensRouter } from "./routers/tokens";
@@ -27,8 +30,11 @@ export const appRouter = createTRPCRouter({
   vars: varsRouter,
   revisions: revisionsRouter,
   runs: runsRouter,
+  schedules: schedulesRouter,
+  events: eventsRouter,
   secrets: secretsRouter,
   members: membersRouter,
+  notifications: notificationsRouter,
   users: usersRouter,
   tokens: tokensRouter,
   boards: boardsRouter,

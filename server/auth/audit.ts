@@ -44,6 +44,10 @@ export const AUDIT_ACTIONS = [
   "project.deleted",
   "project.site.moved",
   "project.role.changed",
+  "notifications.settings",
+  "event.received",
+  "event.refused",
+  "event.settings",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -41,6 +41,10 @@ export abstract class RoomBroadcaster implements Broadcaster {
     }, failed);
   }
 
+  siteEvent(site: string, id: number) {
+    this.send([siteRoom(site)], "site.event", { site, id });
+  }
+
   runEvents(run: number, events: RunEvent[]) {
     this.send([runRoom(run)], "run.events", { run, events });
   }

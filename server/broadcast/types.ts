@@ -18,6 +18,8 @@ export interface ServerToClientEvents {
   "site.revision": (event: SiteRevisionEvent) => void;
   /** A run of the site was created or changed status: lists refresh. */
   "site.runs": (event: { site: string; run: number }) => void;
+  /** An event of the site was received or its outcome changed (server/events/hub.ts): the Events page refreshes. */
+  "site.event": (event: { site: string; id: number }) => void;
   "run.events": (event: { run: number; events: RunEvent[] }) => void;
   "run.output": (event: { run: number; chunks: (OutputChunk & { t: number })[] }) => void;
 }
@@ -46,6 +48,8 @@ export interface Broadcaster {
   siteRevision(event: SiteRevisionEvent): void;
   /** To the site's room and to the rooms of the kiosk boards that show the site. */
   siteRuns(site: string, run: number): void;
+  /** To the site's room: its event `id` was stored or its outcome changed (optional: test recorders need not hear it). */
+  siteEvent?(site: string, id: number): void;
   runEvents(run: number, events: RunEvent[]): void;
   runOutput(run: number, chunks: (OutputChunk & { t: number })[]): void;
   /** Which kiosk boards show a site (looked up per `siteRuns`: boards change rarely, run statuses rarely too). */

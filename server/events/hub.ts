@@ -56,3 +56,8 @@ export async function updateOutcome(deps: HubDeps, event: StoredEvent, outcome: 
   deps.broadcast(updated);
   return updated;
 }
+
+/** The hub's dependencies from a process's services (the web process's, or a worker's with its own broadcaster). */
+export function hubDeps(svc: { store: { events: EventStore }; broadcaster: { siteEvent?(site: string, id: number): void } }): HubDeps {
+  return { events: svc.store.events, broadcast: (e) => svc.broadcaster.siteEvent?.(e.site, e.id) };
+}

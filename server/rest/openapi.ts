@@ -3,6 +3,7 @@
  * parameters, body and response are its procedure's zod schemas as JSON Schema. The routes that stream files
  * (export, import, Ansible inventories, introspection) are not procedures and are described by hand below.
  */
+import { INTAKE_OPERATIONS } from "../events/intake/openapi";
 import { PROBLEMS, PROBLEM_TYPE_PREFIX, type ProblemKind } from "./problem";
 import { REST_PREFIX } from "./handler";
 import { restRoutes, type JsonSchema, type RestRoute } from "./routes";
@@ -172,7 +173,7 @@ export function openApiDocument(): Obj {
   const schemas: Obj = { Problem: PROBLEM_SCHEMA };
   const paths: Record<string, Obj> = {};
   for (const route of restRoutes()) (paths[route.rest.path] ??= {})[route.rest.method.toLowerCase()] = operation(route, schemas);
-  for (const h of HAND_WRITTEN) (paths[h.path] ??= {})[h.method] = h.op;
+  for (const h of [...HAND_WRITTEN, ...INTAKE_OPERATIONS]) (paths[h.path] ??= {})[h.method] = h.op;
   const responses = Object.fromEntries(
     Object.entries(STATUS_KIND).map(([status, kind]) => [`Problem${status}`, { description: PROBLEMS[kind].when, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }]),
   );

@@ -10,7 +10,10 @@
  */
 import type { drizzleAdapter } from "better-auth/adapters/drizzle";
 import type { EngineEvent, OutputChunk, Plan, RunEvent, RunStatus } from "../engine";
+import type { TemplateEvent } from "../engine/render";
+import type { EventStore } from "../events/types";
 import type { SiteFile } from "../inventory";
+import type { NotificationStore } from "../notify/types";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -23,6 +26,12 @@ export interface Store {
   readonly audit: AuditStore;
   readonly introspection: IntrospectionStore;
   readonly workers: WorkerRegistry;
+  /** The notification outbox and each site's rules (server/notify/types.ts). */
+  readonly notifications: NotificationStore;
+  /** Schedule fires and runs waiting for a maintenance window (server/schedules). */
+  readonly schedules: ScheduleStore;
+  /** Site events, their settings and the reactions' limiter state (server/events/types.ts). */
+  readonly events: EventStore;
   /** better-auth's database adapter over the same connection and the same user/session/account/verification tables. */
   betterAuthAdapter(): BetterAuthAdapter;
   /** Closes the connection (pool); the store is unusable afterwards. */
@@ -191,6 +200,8 @@ export interface RunOptions {
   forks: number;
   limit?: string[];
   rerunOf?: number;
+  /** The event a reaction requested the run for: templates see it as `event`. */
+  event?: TemplateEvent;
 }
 
 export interface CreateRunRequest {
@@ -232,6 +243,8 @@ export interface RunRow {
   cancelRequestedBy: string | null;
   /** The seq of its newest stored event (0: none). */
   lastSeq: number;
+  /** While `scheduled`: when its maintenance window next opens. */
+  scheduledFor: Date | null;
 }
 
 /** A run as lists show it (no plan). */
@@ -249,6 +262,8 @@ export interface RunListItem {
   startedAt: Date | null;
   finishedAt: Date | null;
   message: string | null;
+  /** While `scheduled`: when its maintenance window next opens. */
+  scheduledFor: Date | null;
 }
 
 /** More conditions on a run list, ANDed (the REST list's filters and cursor). */
@@ -280,6 +295,7 @@ export interface RunStatusExtra {
   worker?: string | null;
   leaseExpiresAt?: Date | null;
   cancelRequestedBy?: string | null;
+  scheduledFor?: Date | null;
 }
 
 /** An event as the sink has it: everything but its seq, which the store assigns. */
@@ -591,6 +607,33 @@ export interface IntrospectionStore {
   lookup(hash: string): Promise<IntrospectionGrant | undefined>;
   /** Deletes every grant of the run (its tokens stop working). */
   endRun(run: number): Promise<void>;
+}
+
+// --- Schedules and maintenance windows ----------------------------------------------------------------------
+
+/** One slot of a schedule that fired, with the run it requested (or why none). */
+export interface ScheduleFire {
+  schedule: string;
+  slot: Date;
+  firedAt: Date;
+  runId: number | null;
+  /** The run's status now (null: no run, or it was deleted). */
+  runStatus: RunStatus | null;
+  message: string | null;
+}
+
+export interface ScheduleStore {
+  /**
+   * Claims a schedule's slot for this process, atomically (INSERT ... ON CONFLICT DO NOTHING on the
+   * (site, schedule, slot) key): true for exactly one caller across every process; false when already fired.
+   */
+  claimFire(site: string, schedule: string, slot: Date, firedAt: Date): Promise<boolean>;
+  /** What a claimed fire did: the run it requested, or why it requested none. */
+  recordFire(site: string, schedule: string, slot: Date, outcome: { runId?: number; message?: string }): Promise<void>;
+  /** The site's newest fires (of one schedule when given), newest slot first. */
+  fires(site: string, limit: number, schedule?: string): Promise<ScheduleFire[]>;
+  /** Runs `scheduled` whose scheduled_for is at or before `now` (their window may have opened), oldest first. */
+  dueScheduled(now: Date): Promise<{ id: number; site: string }[]>;
 }
 
 // --- Live processes ----------------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ import * as inventoryJsonRoute from "../../app/api/v1/sites/[slug]/inventory.jso
 import * as inventoryTgzRoute from "../../app/api/v1/sites/[slug]/inventory.tgz/route";
 import * as inventoryZipRoute from "../../app/api/v1/sites/[slug]/inventory.zip/route";
 import * as importRoute from "../../app/api/v1/sites/import/route";
+import * as eventsRoute from "../../app/api/v1/sites/[slug]/events/route";
+import * as alertmanagerRoute from "../../app/api/v1/sites/[slug]/events/alertmanager/route";
+import * as githubRoute from "../../app/api/v1/sites/[slug]/events/github/route";
 
 type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Response | Promise<Response>;
 /** Next's specific /api/v1 routes; every other /api/v1 path goes to the catch-all (the REST adapter), as in Next. */
@@ -39,6 +42,9 @@ const REST: [RegExp, string[], Partial<Record<string, Handler>>][] = [
   [/^\/api\/v1\/sites\/([^/]+)\/inventory\.zip$/, ["slug"], inventoryZipRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/sites\/([^/]+)\/inventory\.json$/, ["slug"], inventoryJsonRoute as unknown as Partial<Record<string, Handler>>],
   [/^\/api\/v1\/introspect$/, [], introspectRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/events$/, ["slug"], eventsRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/events\/alertmanager$/, ["slug"], alertmanagerRoute as unknown as Partial<Record<string, Handler>>],
+  [/^\/api\/v1\/sites\/([^/]+)\/events\/github$/, ["slug"], githubRoute as unknown as Partial<Record<string, Handler>>],
 ];
 
 export async function startHttpServer(env: Record<string, string> = {}) {

@@ -10,8 +10,11 @@ import { UnavailableError } from "../../errors";
 import type { Store } from "../types";
 import { PgAccountStore } from "./accounts";
 import { PgAuditStore } from "./audit";
+import { PgEventStore } from "./events";
 import { createPool, DEFAULT_POOL_SIZE, pgDrizzle, type PgDb } from "./db";
 import { PgIntrospectionStore } from "./introspection";
+import { PgNotificationStore } from "./notifications";
+import { PgScheduleStore } from "./schedules";
 import { migratePostgres } from "./migrate";
 import { PgProjectStore } from "./projects";
 import { PgRunStore } from "./runs";
@@ -62,7 +65,10 @@ export function postgresStore(pool: pg.Pool): PostgresStore {
     accounts: new PgAccountStore(db),
     audit: new PgAuditStore(db),
     introspection: new PgIntrospectionStore(db),
+    schedules: new PgScheduleStore(db),
+    events: new PgEventStore(db),
     workers: new PgWorkerRegistry(db),
+    notifications: new PgNotificationStore(db),
     betterAuthAdapter: () => drizzleAdapter(db, { provider: "pg", schema: { user, session, account, verification } }),
     close: () => {
       // Connections end after pool.end() resolves; a server that drops one meanwhile is no news any more.

@@ -8,8 +8,11 @@ import { account, session, user, verification } from "../../../db/schema";
 import type { Store } from "../types";
 import { SqliteAccountStore } from "./accounts";
 import { SqliteAuditStore } from "./audit";
+import { SqliteEventStore } from "./events";
 import { openDb, type Db } from "./db";
 import { SqliteIntrospectionStore } from "./introspection";
+import { SqliteNotificationStore } from "./notifications";
+import { SqliteScheduleStore } from "./schedules";
 import { SqliteProjectStore } from "./projects";
 import { SqliteRunStore } from "./runs";
 import { SqliteSiteStore } from "./sites";
@@ -35,7 +38,10 @@ export function sqliteStore(db: Db): SqliteStore {
     accounts: new SqliteAccountStore(db),
     audit: new SqliteAuditStore(db),
     introspection: new SqliteIntrospectionStore(db),
+    schedules: new SqliteScheduleStore(db),
+    events: new SqliteEventStore(db),
     workers: new SqliteWorkerRegistry(db),
+    notifications: new SqliteNotificationStore(db),
     betterAuthAdapter: () => drizzleAdapter(db, { provider: "sqlite", schema: { user, session, account, verification } }),
     close: () => {
       if (db.$client.open) db.$client.close();
