@@ -4,18 +4,23 @@
  * semaphore (`forks`) bounds how many steps run at once. One connection per host for the whole run.
  * Cancel and step timeouts are the same mechanism: an AbortSignal that ends the remote command.
  */
+import { createHash } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { Site, SitePolicy } from "../inventory";
 import { transportFor } from "../transports/registry";
 import type { Sandbox } from "../transports/sandbox";
 import { HostKeyError, UnreachableError, type Connection, type ConnectionSettings } from "../transports/types";
-import { BATCH_ACTION_IMPLS, CONTROLLER_ACTION_IMPLS, HOST_ACTIONS } from "./actions";
+import { TemplateError, type MacroHook } from "../template";
+import { BATCH_ACTION_IMPLS, CONTROLLER_ACTION_IMPLS, HOST_ACTIONS, type ActionResult, type Artifact } from "./actions";
+import { MemoryArtifacts, type ArtifactStore } from "./artifacts";
 import { BatchGate, SubStepNames, type HostOutcome } from "./batch";
 import { Barrier, pause, Semaphore } from "./concurrency";
+import { formatDuration } from "./duration";
 import { hostOutcome, type EngineEvent, type EventSink, type RunStatus, type StepStatus } from "./events";
+import { Macros, type MacroCommand } from "./macros";
 import { MaskingSink } from "./masking";
 import type { Plan, PlannedOperation, PlannedStep } from "./plan";
-import { renderParams, testCondition, type TemplateContext } from "./render";
+import { renderParams, testCondition, type TemplateContext, type TemplateEvent } from "./render";
 import { referenceOf, RunSecrets, type SecretsSource } from "./secrets";
 
 export interface ExecuteOptions {
@@ -39,6 +44,12 @@ export interface ExecuteOptions {
    * files the policy allows.
    */
   server?: { policy: SitePolicy; sandbox?: Sandbox };
+  /** Where `file.fetch` results are kept for the run (a server: with the run in its store). Default: in memory. */
+  artifacts?: ArtifactStore;
+  /** Asked before each batch starts (maintenance windows): a stop ends the run failed, saying why, before the batch. */
+  mayStartBatch?: () => { ok: true } | { stop: string };
+  /** Templates' `event` when a reaction requested the run. */
+  event?: TemplateEvent;
 }
 
 /** Why a local step cannot run on this server, or its sandbox. */
@@ -61,9 +72,17 @@ interface StepRecord {
   rc: number | null;
   changed: boolean;
   failed: boolean;
+  /** What a `file.fetch` step fetched (the bytes are in the run's artifact store under `host` and `step`). */
+  artifact?: { type: Artifact["type"]; size: number; sha256: string; host: string; step: string };
 }
 
 const KEEP_OUTPUT = 1 << 20;
+
+/** The host that runs an operation's `run_once` steps, and each such step's end, which the other hosts wait for. */
+interface Once {
+  runner?: string;
+  done: Map<string, { promise: Promise<void>; resolve: () => void }>;
+}
 
 export async function execute(options: ExecuteOptions): Promise<RunStatus> {
   // Every connection and command listens on the run's signal: hundreds of listeners are expected.
@@ -84,8 +103,14 @@ class Run {
   /** Hosts out of the run (failed or unreachable): later operations skip them. */
   private readonly out = new Set<string>();
   private readonly hostVars: Record<string, unknown>;
+  /** `hosts` in templates: each host's vars, and its results so far as `hosts['h'].steps`. */
+  private readonly hostsView: Record<string, unknown>;
+  private readonly macros: Macros;
+  private readonly artifacts: ArtifactStore;
   private readonly contexts = new Map<string, TemplateContext>();
   private stopped: string | undefined;
+  /** Why mayStartBatch stopped the run (it then ends failed). */
+  private gateStopped: string | undefined;
   /** Every event and output chunk goes through it: nothing downstream sees a secret value. */
   private readonly sink: MaskingSink;
   private readonly secrets: RunSecrets;
@@ -100,6 +125,10 @@ class Run {
     for (const stage of o.plan.stages) for (const op of stage.operations) for (const h of op.hosts) for (const s of op.steps) this.status.get(h)!.set(s.id, "pending");
     this.deploys = new Set(o.plan.stages.flatMap((st) => st.operations.filter((op) => op.steps.some((x) => x.action === "maas.deploy")).flatMap((op) => op.hosts)));
     this.hostVars = Object.fromEntries(o.plan.hosts.map((h) => [h, this.secrets.placeholders(o.site.resolver.resolve(h).vars)]));
+    for (const h of o.plan.hosts) this.results.set(h, {});
+    this.hostsView = Object.fromEntries(o.plan.hosts.map((h) => [h, { ...(this.hostVars[h] as Record<string, unknown>), steps: this.results.get(h) }]));
+    this.macros = new Macros(o.site.workflows.macros, (c, signal) => this.macroCommand(c, signal));
+    this.artifacts = o.artifacts ?? new MemoryArtifacts();
   }
 
   async run(): Promise<RunStatus> {
@@ -119,15 +148,31 @@ class Run {
       for (const [step, st] of steps) if (st === "pending") this.set(host, step, signal.aborted ? "cancelled" : "skipped", { message: this.stopped });
       sink.event({ type: "host.status", host, status: hostOutcome([...steps.values()]) });
     }
-    const outcome: RunStatus = signal.aborted ? "cancelled" : [...this.status.values()].some((m) => [...m.values()].some((s) => s === "failed" || s === "unreachable")) ? "failed" : "succeeded";
+    const outcome: RunStatus = signal.aborted ? "cancelled" : this.gateStopped ? "failed" : [...this.status.values()].some((m) => [...m.values()].some((s) => s === "failed" || s === "unreachable")) ? "failed" : "succeeded";
     sink.event({ type: "run.finished", status: outcome, message: signal.aborted ? "cancelled" : this.stopped });
     return outcome;
   }
 
   private async operation(stage: number, index: number, op: PlannedOperation) {
     const total = op.hosts.length;
+    const once: Once = {
+      done: new Map(
+        op.steps
+          .filter((s) => s.runOnce)
+          .map((s) => {
+            let resolve!: () => void;
+            const promise = new Promise<void>((r) => (resolve = r));
+            return [s.id, { promise, resolve }];
+          }),
+      ),
+    };
     for (const [b, batch] of op.batches.entries()) {
       if (this.o.signal.aborted || this.stopped) return;
+      const gate = this.o.mayStartBatch?.();
+      if (gate && "stop" in gate) {
+        this.stopped = this.gateStopped = gate.stop;
+        return this.sink.event({ type: "notice", message: gate.stop });
+      }
       const hosts = batch.filter((h) => !this.out.has(h));
       this.sink.event({ type: "batch.started", stage, operation: index, batch: b, batches: op.batches.length, hosts });
       const barriers = new Map(op.steps.filter((s) => s.sync && !BATCH_ACTION_IMPLS[s.action]).map((s) => [s.id, new Barrier(new Set(hosts))]));
@@ -135,9 +180,9 @@ class Run {
       const gates: Gates = new Map(
         op.steps.filter((s) => BATCH_ACTION_IMPLS[s.action]).map((s) => [s.id, new BatchGate(new Set(hosts), (arrived: Map<string, Record<string, unknown>>) => this.runBatch(op, s, arrived))]),
       );
-      // run_once: the first host of the operation that is still in the run does the work.
-      const runner = op.hosts.find((h) => !this.out.has(h));
-      await Promise.all(hosts.map((h) => this.hostSteps(h, op, barriers, gates, runner, b === 0)));
+      // run_once: the first host of the first batch that has one does the work; the others wait for its result.
+      once.runner ??= hosts[0];
+      await Promise.all(hosts.map((h) => this.hostSteps(h, op, barriers, gates, once)));
       const failed = op.hosts.filter((h) => this.out.has(h)).length;
       if (total && (failed * 100) / total > op.maxFailPercentage && b < op.batches.length - 1) {
         this.stopped = `stopped: ${failed} of ${total} hosts failed in '${op.name}', more than max_fail_percentage ${op.maxFailPercentage}%`;
@@ -146,38 +191,60 @@ class Run {
     }
   }
 
-  private async hostSteps(host: string, op: PlannedOperation, barriers: Map<string, Barrier>, gates: Gates, runner: string | undefined, firstBatch: boolean) {
+  private async hostSteps(host: string, op: PlannedOperation, barriers: Map<string, Barrier>, gates: Gates, once: Once) {
+    const runner = once.runner === host;
     try {
       for (const step of op.steps) {
-        if (this.o.signal.aborted) return;
-        const gate = gates.get(step.id);
-        if (step.parent !== undefined) {
-          // A sub-step is reported by its parent's action; one still pending here never ran on this host.
-          if (this.status.get(host)?.get(step.id) === "pending") this.set(host, step.id, "skipped", { message: this.out.has(host) ? "an earlier step failed on this host" : `${step.parent} did not run on this host` }, step.parent);
-          continue;
-        }
-        if (this.out.has(host)) {
-          gate?.leave(host);
-          this.set(host, step.id, "skipped", { message: "an earlier step failed on this host" });
-          continue;
-        }
-        const barrier = barriers.get(step.id);
-        if (barrier) {
-          await barrier.arrive(host);
-          if (this.o.signal.aborted) return;
-        }
-        if (step.runOnce && (host !== runner || !firstBatch)) {
-          gate?.leave(host);
-          this.set(host, step.id, "skipped", { message: `run_once: runs on ${runner ?? "the first host"} only` });
-          continue;
-        }
-        if (gate) await this.batchStep(host, step, gate);
-        else await this.step(host, step);
+        const goOn = await this.hostStep(host, step, barriers, gates, once);
+        if (runner && step.runOnce) once.done.get(step.id)?.resolve();
+        if (!goOn) return;
       }
     } finally {
       for (const b of barriers.values()) b.leave(host);
       for (const g of gates.values()) g.leave(host);
+      if (runner) for (const d of once.done.values()) d.resolve();
     }
+  }
+
+  /** One step of a host's sequence; false when the run was cancelled and the host stops here. */
+  private async hostStep(host: string, step: PlannedStep, barriers: Map<string, Barrier>, gates: Gates, once: Once): Promise<boolean> {
+    if (this.o.signal.aborted) return false;
+    const gate = gates.get(step.id);
+    if (step.parent !== undefined) {
+      // A sub-step is reported by its parent's action; one still pending here never ran on this host.
+      if (this.status.get(host)?.get(step.id) === "pending") this.set(host, step.id, "skipped", { message: this.out.has(host) ? "an earlier step failed on this host" : `${step.parent} did not run on this host` }, step.parent);
+      return true;
+    }
+    if (this.out.has(host)) {
+      gate?.leave(host);
+      this.set(host, step.id, "skipped", { message: "an earlier step failed on this host" });
+      return true;
+    }
+    const barrier = barriers.get(step.id);
+    if (barrier) {
+      await barrier.arrive(host);
+      if (this.o.signal.aborted) return false;
+    }
+    if (step.runOnce && host !== once.runner) {
+      gate?.leave(host);
+      // Its result is this host's too (`steps['x']`), so the host waits for it before going on.
+      await once.done.get(step.id)?.promise;
+      if (this.o.signal.aborted) return false;
+      this.shareOnce(host, step, once.runner);
+      return true;
+    }
+    if (gate) await this.batchStep(host, step, gate);
+    else await this.step(host, step);
+    return true;
+  }
+
+  /** A host that skipped a run_once step gets the runner's result; the runner's failure is its own too. */
+  private shareOnce(host: string, step: PlannedStep, runner: string | undefined) {
+    const record = runner === undefined ? undefined : this.results.get(runner)?.[step.name];
+    const mine = this.results.get(host)!;
+    if (record) mine[step.name] = mine[step.id] = record;
+    if (record && (record.status === "failed" || record.status === "unreachable")) this.fail(host, step, "failed", `run_once: it failed on ${runner}`);
+    else this.set(host, step.id, "skipped", { message: `run_once: runs on ${runner ?? "the first host"} only${record ? "; its result is this host's too" : ""}` });
   }
 
   /** A host at a batch step: its condition and params are its own; the step then runs once for the batch. */
@@ -185,7 +252,7 @@ class Run {
     const context = this.context(host);
     let params: Record<string, unknown>;
     try {
-      if (step.when !== undefined && !testCondition(step.when, context)) {
+      if (step.when !== undefined && !(await this.withMacros(host, context, (m) => testCondition(step.when!, context, m)))) {
         gate.leave(host);
         this.set(host, step.id, "skipped", { message: `when: ${step.when} is false` });
         return;
@@ -196,7 +263,7 @@ class Run {
       return;
     }
     try {
-      params = renderParams(step.action, step.params, context);
+      params = await this.withMacros(host, context, (m) => renderParams(step.action, step.params, context, m));
     } catch (e) {
       gate.leave(host);
       this.fail(host, step, "failed", message(e));
@@ -309,7 +376,7 @@ class Run {
     const sink = this.sink;
     const context = this.context(host);
     try {
-      if (step.when !== undefined && !testCondition(step.when, context)) {
+      if (step.when !== undefined && !(await this.withMacros(host, context, (m) => testCondition(step.when!, context, m)))) {
         this.set(host, step.id, "skipped", { message: `when: ${step.when} is false` });
         return;
       }
@@ -318,10 +385,12 @@ class Run {
       return;
     }
     let params: Record<string, unknown>;
+    let fetched: Artifact | undefined;
     try {
-      params = renderParams(step.action, step.params, context);
+      params = await this.withMacros(host, context, (m) => renderParams(step.action, step.params, context, m));
+      if (step.action === "file.managed" && params.from) fetched = await this.fetched(host, params.from as { step: string; host?: string });
     } catch (e) {
-      this.fail(host, step, "failed", message(e));
+      this.fail(host, step, "failed", this.explain(host, message(e)));
       return;
     }
     // Values are looked up only now, for the references this step's rendered params contain.
@@ -363,7 +432,7 @@ class Run {
         const started = performance.now();
         const deadline = step.timeoutMs !== undefined ? AbortSignal.timeout(step.timeoutMs) : undefined;
         const stepSignal = deadline ? AbortSignal.any([signal, deadline]) : signal;
-        let result;
+        let result: ActionResult;
         const onStdout = (data: string) => {
           if (record.stdout.length < KEEP_OUTPUT) record.stdout += data;
           sink.output({ host, step: step.id, stream: "stdout", data });
@@ -387,7 +456,7 @@ class Run {
                 onStdout,
                 onStderr,
               })
-            : await HOST_ACTIONS[step.action]!({ conn: conn!, host, params, secretEnv, become: step.become, siteDir: this.o.siteDir, signal: stepSignal, onStdout, onStderr });
+            : await HOST_ACTIONS[step.action]!({ conn: conn!, host, params, secretEnv, become: step.become, siteDir: this.o.siteDir, fetched, signal: stepSignal, onStdout, onStderr });
         } catch (e) {
           if (e instanceof UnreachableError) {
             this.fail(host, step, "unreachable", message(e));
@@ -401,9 +470,60 @@ class Run {
           return;
         }
         if (deadline?.aborted && result.status === "failed") result = { ...result, message: `timed out after ${step.timeoutMs} ms` };
+        if (result.artifact && result.status !== "failed") {
+          const a = result.artifact;
+          try {
+            await this.artifacts.put(host, step.id, a);
+            record.artifact = { type: a.type, size: a.content.length, sha256: createHash("sha256").update(a.content).digest("hex"), host, step: step.id };
+          } catch (e) {
+            result = { status: "failed", message: `what was fetched cannot be kept with the run: ${message(e)}` };
+          }
+        }
         Object.assign(record, { status: result.status, exit_code: result.exitCode ?? null, rc: result.exitCode ?? null, changed: result.status === "changed", failed: result.status === "failed" });
         this.results.get(host)![step.name] = record;
         this.results.get(host)![step.id] = record;
+        if (result.status !== "failed" && step.success !== undefined) {
+          const holds = await this.check(host, context, record, step.success);
+          if (signal.aborted) return this.set(host, step.id, "cancelled", { durationMs, message: "cancelled" });
+          if (holds !== true) {
+            result = { ...result, status: "failed" as const, message: holds === false ? `success condition false: ${step.success}` : `success condition: ${holds}` };
+            Object.assign(record, { status: "failed", failed: true });
+          }
+        }
+        if (result.status !== "failed" && step.continue) {
+          // Held: the fork is given back while waiting, as between retries.
+          const c = step.continue;
+          let last: string | false = false;
+          let checks = 0;
+          let held = false;
+          for (;;) {
+            checks++;
+            const holds = await this.check(host, context, record, c.condition);
+            if (signal.aborted) return this.set(host, step.id, "cancelled", { durationMs, message: "cancelled" });
+            if (holds === true) {
+              held = true;
+              break;
+            }
+            last = holds;
+            if (checks > c.limit) break;
+            this.set(host, step.id, "running", { attempt, message: `continue: ${c.condition} is ${last === false ? "false" : `not known (${last})`}; checking again in ${formatDuration(c.intervalMs)} (${checks + 1} of ${c.limit + 1})` });
+            release?.();
+            release = undefined;
+            await pause(c.intervalMs, signal);
+            if (signal.aborted) return this.set(host, step.id, "cancelled", { durationMs, message: "cancelled" });
+            try {
+              release = await this.forks.acquire(signal);
+            } catch {
+              return this.set(host, step.id, "cancelled", { durationMs, message: "cancelled" });
+            }
+          }
+          if (!held) {
+            Object.assign(record, { status: "failed", failed: true });
+            const why = `continue condition still false after ${checks} check${checks === 1 ? "" : "s"}: ${c.condition}${last === false ? "" : ` (last: ${last})`}`;
+            this.fail(host, step, "failed", why, { durationMs, exitCode: result.exitCode, attempt });
+            return;
+          }
+        }
         if (result.status !== "failed") {
           this.set(host, step.id, result.status, { durationMs, exitCode: result.exitCode, message: result.message, attempt });
           return;
@@ -425,6 +545,76 @@ class Run {
     } finally {
       release?.();
     }
+  }
+
+  /** `fn` with the site's macros callable; command macros run first (see ./macros). */
+  private withMacros<T>(host: string, context: TemplateContext, fn: (macro?: MacroHook) => T): Promise<T> {
+    if (this.macros.empty) return Promise.resolve(fn(undefined));
+    return this.macros.evaluate(host, context as unknown as Record<string, unknown>, fn, this.o.signal);
+  }
+
+  /** A success or continue condition over the step's `result`: true, false, or why it could not be evaluated. */
+  private async check(host: string, context: TemplateContext, record: StepRecord, condition: string): Promise<boolean | string> {
+    const scope: TemplateContext = { ...context, result: record as unknown as Record<string, unknown> };
+    try {
+      return await this.withMacros(host, scope, (m) => testCondition(condition, scope, m));
+    } catch (e) {
+      // Positions would point into the wrapper the condition is compiled in, not at anything written.
+      return e instanceof TemplateError ? e.reason : message(e);
+    }
+  }
+
+  /** A command macro's stdout: on the controller (sandboxed on a server) or on a host, over the run's connection. */
+  private async macroCommand(c: MacroCommand, signal: AbortSignal): Promise<string> {
+    const where = "controller" in c.target ? "the controller" : c.target.host;
+    const conn = "controller" in c.target ? await this.controllerConnection() : await this.connection(c.target.host);
+    const used = this.secrets.used(c.command);
+    const env = used.length ? await this.secrets.environment(used) : undefined;
+    const deadline = AbortSignal.timeout(c.timeoutMs);
+    let out = "";
+    let err = "";
+    const r = await conn.exec(c.command, {
+      signal: AbortSignal.any([signal, deadline]),
+      env,
+      onStdout: (d) => void (out.length < KEEP_OUTPUT && (out += d)),
+      onStderr: (d) => void (err.length < 4096 && (err += d)),
+    });
+    if (r.exitCode === 0) return out;
+    const last = err.trim().split("\n").at(-1)?.slice(0, 300);
+    throw new Error(`its command ${deadline.aborted ? `timed out after ${formatDuration(c.timeoutMs)}` : `exited ${r.exitCode ?? r.signal}`} on ${where}${last ? `: ${last}` : ""}`);
+  }
+
+  private controllerConnection(): Promise<Connection> {
+    const key = "\0controller";
+    let c = this.connections.get(key);
+    if (!c) {
+      const settings: ConnectionSettings = { host: "controller", transport: "local", address: "localhost", host_key_checking: "off", siteDir: this.o.siteDir };
+      this.connections.set(key, (c = transportFor("local").connect(settings, { signal: this.o.signal, local: localMode(this.o.server) })));
+    }
+    return c;
+  }
+
+  /** What a `file.fetch` step fetched, for `file.managed` `from:` (another host's with `host`). */
+  private async fetched(host: string, from: { step: string; host?: string }): Promise<Artifact> {
+    const source = from.host ?? host;
+    const record = this.results.get(source)?.[from.step];
+    if (!record?.artifact) {
+      const why = !this.results.has(source) ? `${source} is not a host of this run` : record ? `it ended ${record.status} there` : `it has not run on ${source}`;
+      throw new Error(`from: step '${from.step}' fetched nothing for ${source === host ? "this host" : source} (${why})`);
+    }
+    const a = await this.artifacts.get(record.artifact.host, record.artifact.step);
+    if (!a) throw new Error(`from: what step '${from.step}' fetched on ${record.artifact.host} is no longer kept with the run`);
+    return a;
+  }
+
+  /** A template error about `steps['x']` says what became of step x on this host. */
+  private explain(host: string, msg: string): string {
+    const m = /'steps\[(?:"|')(.+?)(?:"|')\]/.exec(msg) ?? /'steps\.([A-Za-z_][A-Za-z0-9_]*)/.exec(msg);
+    if (!m || !/is undefined/.test(msg)) return msg;
+    const name = m[1]!;
+    const ran = [...(this.status.get(host) ?? [])].find(([id]) => id === name || id.endsWith(`/${name}`));
+    if (!ran) return `${msg} (no step '${name}' runs on this host before this one)`;
+    return `${msg} (step '${name}' is ${ran[1]} on this host${ran[1] === "skipped" ? ": it produced no result" : ""})`;
   }
 
   private fail(host: string, step: PlannedStep, status: "failed" | "unreachable", msg?: string, extra: { durationMs?: number; exitCode?: number | null; attempt?: number } = {}) {
@@ -452,16 +642,16 @@ class Run {
     let c = this.contexts.get(host);
     if (!c) {
       const r = this.o.site.resolver.resolve(host);
-      const steps = {};
-      this.results.set(host, steps);
+      const steps = this.results.get(host) ?? {};
       c = {
         vars: this.hostVars[host] as Record<string, unknown>,
         host: { name: host, groups: r.groups, labels: r.labels, connection: this.secrets.placeholders(r.connection), profile: r.profile },
-        hosts: this.hostVars,
+        hosts: this.hostsView,
         steps,
       };
       // A machine MAAS deploys gets a token (in its user_data) to fetch its own variables while the run lasts.
       if (this.o.introspection && this.deploys.has(host)) c.introspect = this.o.introspection.issue(host);
+      if (this.o.event) c.event = this.o.event;
       this.contexts.set(host, c);
     }
     return c;

@@ -17,6 +17,10 @@ export interface PlannedStep {
   retry?: { intervalMs: number; limit: number };
   timeoutMs?: number;
   when?: string;
+  /** Checked after the step succeeded: false fails it. */
+  success?: string;
+  /** Checked after the step succeeded (and its success condition held): the host waits until it is true. */
+  continue?: { condition: string; intervalMs: number; limit: number };
   sync: boolean;
   runOnce: boolean;
   become?: boolean | string;
@@ -192,6 +196,8 @@ function orderSteps(planned: { step: StepSpec; blueprint: string; id: string }[]
       retry: step.retry ? { intervalMs: durationMs(step.retry.interval ?? "5s"), limit: step.retry.limit } : undefined,
       timeoutMs: step.timeout !== undefined ? durationMs(step.timeout) : undefined,
       when: step.when,
+      success: step.success?.condition,
+      continue: step.continue ? { condition: step.continue.condition, intervalMs: durationMs(step.continue.retry?.interval ?? "5s"), limit: step.continue.retry?.limit ?? 60 } : undefined,
       sync: step.sync ?? false,
       runOnce: step.run_once ?? false,
       become: step.become,

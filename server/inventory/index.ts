@@ -8,8 +8,9 @@ export { type SiteFile } from "./source";
 export { PLAYBOOK_ACTION, playbookPath, playbookRefs, type PlaybookRef } from "./playbooks";
 export { ANSIBLE_DIRS, ANSIBLE_ROOT_FILES, looksBinary, SITE_FILE_RULE, siteFileKind, siteText, type SiteFileKind } from "./site-files";
 export { matchTarget, selectHosts } from "./targets";
-export { requirements, type BlueprintDef, type DeploymentDef, type Workflows } from "./workflows";
-export { ACTION_NAMES, CONTROLLER_ACTIONS, durationMs, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";
+export { requirements, type BlueprintDef, type DeploymentDef, type MacroDef, type Workflows } from "./workflows";
+export { ACTION_NAMES, CONTROLLER_ACTIONS, durationMs, MAX_FETCH_BYTES, sizeBytes, type ActionName, type RunOptions, type StepSpec } from "./workflow-schemas";
+export { conditionText } from "./template-lint";
 export {
   DESIGN_RULES,
   designRuleTable,

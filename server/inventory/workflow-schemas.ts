@@ -17,6 +17,21 @@ export function durationMs(d: number | string): number {
   return Number(m[1]) * unit;
 }
 
+/** At most what a run may keep of one fetched file or directory. */
+export const MAX_FETCH_BYTES = 64 * 1024 * 1024;
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 * 1024, mb: 1_000_000, mib: 1024 * 1024 };
+
+/** `max_size` in bytes: a number, or `512KiB`, `10MiB`, `2MB`. */
+export function sizeBytes(size: number | string): number {
+  if (typeof size === "number") return size;
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(size.trim());
+  return m ? Number(m[1]) * (SIZE_UNITS[m[2]!.toLowerCase()] ?? NaN) : NaN;
+}
+
+const sizeSchema = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+\s*(B|KB|KiB|K|MB|MiB|M)?$/i, "must be a size such as 65536, 512KiB or 10MiB")])
+  .refine((v) => sizeBytes(v) > 0 && sizeBytes(v) <= MAX_FETCH_BYTES, { message: "must be at most 64MiB" });
+
 const envSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "environment variable names are letters, digits and '_'"), z.union([z.string(), z.number(), z.boolean()]))
   .meta({ description: "Environment variables for the command (values never appear on a command line)." });
@@ -44,9 +59,16 @@ export const ACTION_PARAMS = {
     .meta({ description: "Upload a script to the host, run it, remove it." }),
   "file.managed": z
     .strictObject({
-      path: z.string().min(1).meta({ description: "Absolute path of the file on the host." }),
+      path: z.string().min(1).meta({ description: "Absolute path of the file on the host (of the directory, when `from` names a fetched directory)." }),
       content: z.string().optional().meta({ description: "The exact content (not a template)." }),
       template: z.string().optional().meta({ description: "Content rendered as a template with vars, host, hosts and steps." }),
+      from: z
+        .strictObject({
+          step: z.string().min(1).meta({ description: "The `file.fetch` step whose file (or directory) to place here." }),
+          host: z.string().min(1).optional().meta({ description: "The host that fetched it. Default: this host's own result of that step (a `run_once` step's result is every host's)." }),
+        })
+        .optional()
+        .meta({ description: "Place what an earlier `file.fetch` step fetched: a file, or a directory (its files are placed under `path`)." }),
       mode: z
         .union([z.string().regex(/^0?[0-7]{3,4}$/, "must be an octal mode such as '0644'"), z.number().int().min(0).max(0o7777)])
         .optional()
@@ -54,8 +76,15 @@ export const ACTION_PARAMS = {
       owner: z.string().min(1).optional(),
       group: z.string().min(1).optional(),
     })
-    .refine((p) => (p.content === undefined) !== (p.template === undefined), { message: "give exactly one of 'content' or 'template'" })
+    .refine((p) => [p.content, p.template, p.from].filter((x) => x !== undefined).length === 1, { message: "give exactly one of 'content', 'template' or 'from'" })
     .meta({ description: "Make a file hold this content. `changed` only when it differed (or mode/owner did)." }),
+  "file.fetch": z
+    .strictObject({
+      path: z.string().regex(/^\//, "must be an absolute path").meta({ description: "Absolute path of the file or directory on the host." }),
+      max_size: sizeSchema.optional().meta({ description: "Refuse (fail the step) above this size: bytes, or `512KiB`, `10MiB`. Default 1MiB, at most 64MiB. A directory is measured as its tar." }),
+      directory: z.boolean().optional().meta({ description: "`true`: the path must be a directory (fetched as a tar); `false`: a file. Default: whichever it is." }),
+    })
+    .meta({ description: "Fetch a file or a directory from the host into the run (stored with it, never on the server's disk) for `file.managed` `from:` to place on other hosts. Always `ok`; `steps[NAME].artifact` gives its type, size and sha256." }),
   // Controller-side actions: they run on the Flightdeck server (or the CLI's machine) for each targeted host.
   "maas.deploy": z
     .strictObject({
@@ -144,6 +173,25 @@ const stepFields = {
   sync: z.boolean().optional().meta({ description: "Every host of the batch reaches this step before any runs it." }),
   run_once: z.boolean().optional().meta({ description: "Run on the first host only; the others mark it skipped." }),
   become: z.union([z.boolean(), z.string().min(1)]).optional().meta({ description: "Run through sudo: `true` for root, or a user name." }),
+  success: z
+    .strictObject({
+      condition: z.string().min(1).meta({ description: "A template expression over `result` (this step's stdout, stderr, rc, changed) and the usual context; false fails the step." }),
+    })
+    .optional()
+    .meta({ description: "Checked after the step succeeded (e.g. exit 0): a false condition fails it with \"success condition false: <expr>\" (`retry` then runs it again)." }),
+  continue: z
+    .strictObject({
+      condition: z.string().min(1).meta({ description: "A template expression (over `result`, macros such as `macros.cluster_healthy()`, and the usual context) that must be true before the host goes on." }),
+      retry: z
+        .strictObject({
+          interval: durationSchema.optional().meta({ description: "Between evaluations. Default 5s." }),
+          limit: z.number().int().min(0).max(100_000).meta({ description: "How many more evaluations after the first before the step fails." }),
+        })
+        .optional()
+        .meta({ description: "How long to hold. Default: every 5s, 60 more times." }),
+    })
+    .optional()
+    .meta({ description: "After the step succeeded, hold this host (and with `serial`, the next batch) until the condition is true; the step fails when the retries run out." }),
 };
 
 const step = <A extends ActionName>(action: A) => z.strictObject({ ...stepFields, action: z.literal(action), params: ACTION_PARAMS[action] });
@@ -153,13 +201,16 @@ export const stepSchema = z.discriminatedUnion("action", [
   step("cmd.run"),
   step("script.run"),
   step("file.managed"),
+  step("file.fetch"),
   bareStep("maas.deploy"),
   bareStep("maas.release"),
   bareStep("maas.commission"),
   step("maas.power"),
   bareStep("wait.ssh"),
   // Ansible retries per task (`retries`/`until`); a whole playbook run again is not what anyone means.
-  step("ansible.playbook").refine((s) => s.retry === undefined, { path: ["retry"], message: "retry is not supported on ansible.playbook: give the tasks that need it `retries` and `until` in the playbook" }),
+  step("ansible.playbook")
+    .refine((s) => s.retry === undefined, { path: ["retry"], message: "retry is not supported on ansible.playbook: give the tasks that need it `retries` and `until` in the playbook" })
+    .refine((s) => s.success === undefined && s.continue === undefined, { path: ["success"], message: "success and continue are not supported on ansible.playbook: use a cmd.run step after it" }),
 ]);
 
 export const blueprintSpecSchema = z.strictObject({

@@ -9,6 +9,7 @@ import { didYouMean } from "../template/suggest";
 import { matchTarget } from "./targets";
 import { lintTemplates } from "./template-lint";
 import type { ValidDoc } from "./validate";
+import type { MacroSpec } from "./macro-schemas";
 import type { BlueprintSpec, DeploymentSpec, StepSpec } from "./workflow-schemas";
 
 export interface BlueprintDef extends Place {
@@ -23,19 +24,30 @@ export interface DeploymentDef extends Place {
   stages: DeploymentSpec["stages"];
 }
 
+export type MacroDef = Place & MacroSpec;
+
 export interface Workflows {
   blueprints: Map<string, BlueprintDef>;
   deployments: Map<string, DeploymentDef>;
+  /** `macro` documents by name: what `macros.NAME(args)` calls. */
+  macros: Map<string, MacroDef>;
 }
 
 export function buildWorkflows(docs: readonly ValidDoc[], model: SiteModel, resolver: Resolver): Workflows & { diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const blueprints = new Map<string, BlueprintDef>();
   const deployments = new Map<string, DeploymentDef>();
+  const macros = new Map<string, MacroDef>();
   const broken = new Set<string>();
   const perFile = new Map<string, number>();
 
   for (const { src, kind, value, invalid } of docs) {
+    if (kind === "macro" && !invalid.has("spec")) {
+      const def: MacroDef = { ...(value.spec as MacroSpec), src, path: ["spec"] };
+      const first = macros.get(def.name);
+      if (first) diagnostics.push(src.diagnostic(["spec", "name"], "error", `duplicate macro '${def.name}' (first defined at ${first.src.where(["spec", "name"])})`));
+      else macros.set(def.name, def);
+    }
     if (kind !== "blueprint" && kind !== "deployment") continue;
     const spec = value.spec as Record<string, unknown>;
     if (kind === "blueprint") {
@@ -85,8 +97,8 @@ export function buildWorkflows(docs: readonly ValidDoc[], model: SiteModel, reso
       }),
     );
   }
-  diagnostics.push(...lintTemplates({ blueprints, deployments }, model, resolver));
-  return { blueprints, deployments, diagnostics };
+  diagnostics.push(...lintTemplates({ blueprints, deployments, macros }, model, resolver));
+  return { blueprints, deployments, macros, diagnostics };
 }
 
 /** Step names are unique in a blueprint; `require` names earlier or later steps of it, without cycles. */

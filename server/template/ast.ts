@@ -30,7 +30,9 @@ export type Expr =
   | (Span & { kind: "cond"; then: Expr; test: Expr; otherwise: Expr | null })
   | (Span & { kind: "filter"; input: Expr; name: string; nameStart: number; args: Expr[]; kwargs: Kwarg[] })
   | (Span & { kind: "test"; input: Expr; name: string; nameStart: number; negated: boolean; args: Expr[] })
-  | (Span & { kind: "call"; name: string; args: Expr[]; kwargs: Kwarg[] });
+  | (Span & { kind: "call"; name: string; args: Expr[]; kwargs: Kwarg[] })
+  /** `macros.name(args)` or `macros['name'](args)`: a call the caller provides (RenderOptions.macro). */
+  | (Span & { kind: "macro"; name: string; args: Expr[] });
 
 export type Node =
   | { kind: "text"; value: string; start: number }

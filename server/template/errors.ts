@@ -44,6 +44,11 @@ export class Problem extends Error {
   override name = "Problem";
 }
 
+/** A macro that failed (thrown by RenderOptions.macro): reported at the call, as `macro 'name': message`. */
+export class MacroCallError extends Error {
+  override name = "MacroCallError";
+}
+
 /** Offsets to 1-based line and column. */
 export class Locator {
   private readonly lineStarts: number[] = [0];

@@ -7,22 +7,26 @@
  *   renderValue(step.params, context, { path: "params" });
  */
 import { type Node } from "./ast";
-import { Locator, TemplateError, TemplateSyntaxError } from "./errors";
+import { Locator, MacroCallError, TemplateError, TemplateSyntaxError } from "./errors";
 import { FILTERS } from "./filters";
 import { TESTS } from "./is-tests";
 import { hasTemplateSyntax } from "./lexer";
 import { parseTemplate } from "./parser";
 import { collectReferences, type PathKey, type TemplateReference } from "./references";
-import { Renderer, Scope, type Limits } from "./render";
+import { Renderer, Scope, type Limits, type MacroHook } from "./render";
 import { formatKey, isMap, ownKeys } from "./values";
 
-export { TemplateError, TemplateSyntaxError };
+export { MacroCallError, TemplateError, TemplateSyntaxError };
+export type { MacroHook };
 export type { PathKey, TemplateReference };
 
 /** Default limits: output characters, and loop iterations (also the item limit for lists a template builds). */
 export const DEFAULT_LIMITS: Readonly<Limits> = { maxOutput: 4 * 1024 * 1024, maxIterations: 100_000 };
 
-export type RenderOptions = Partial<Limits>;
+export type RenderOptions = Partial<Limits> & {
+  /** Calls `macros.name(args)`; throw MacroCallError for the macro's own failures. Without it, a call is an error. */
+  macro?: MacroHook;
+};
 
 export interface Template {
   readonly source: string;
@@ -52,7 +56,7 @@ class CompiledTemplate implements Template {
       maxOutput: options?.maxOutput ?? DEFAULT_LIMITS.maxOutput,
       maxIterations: options?.maxIterations ?? DEFAULT_LIMITS.maxIterations,
     };
-    return new Renderer(this.source, this.loc, context, limits);
+    return new Renderer(this.source, this.loc, context, limits, options?.macro);
   }
 
   render(context: Record<string, unknown>, options?: RenderOptions): string {

@@ -6,7 +6,7 @@
  *   a if cond else b  <  or  <  and  <  not  <  comparisons, in, not in  <  + -  <  ~  <  * / // %  <  **
  *   <  unary - +  <  filters `|` and tests `is`  <  .attr [subscript] (call)  <  literals, names, ( )
  */
-import { type BinaryOp, type CompareOp, type Expr, type Kwarg, type Node } from "./ast";
+import { type BinaryOp, type CompareOp, type Expr, type Kwarg, type Node, constantKey } from "./ast";
 import { type Locator, TemplateSyntaxError } from "./errors";
 import { FILTERS } from "./filters";
 import { TESTS } from "./is-tests";
@@ -314,6 +314,13 @@ class ExprParser {
         this.next();
         e = this.parseSubscript(e);
       } else if (t.value === "(") {
+        const macro = macroName(e);
+        if (macro !== undefined) {
+          const { args, kwargs } = this.parseArgs();
+          if (kwargs.length > 0) throw this.error(`macro '${macro}': takes positional arguments only`, kwargs[0]!.value.start);
+          e = { kind: "macro", name: macro, args, start: e.start, end: this.tokens[this.i - 1]!.end };
+          continue;
+        }
         const method = e.kind === "attr" ? e.name : undefined;
         const hint = method !== undefined && FILTERS.has(method) ? ` (use the filter: '| ${method}${FILTERS.get(method)!.params.length ? "(...)" : ""}')` : " (use filters: 'x | name(...)')";
         throw this.error(`calls are not supported${hint}`, t.start);
@@ -460,7 +467,17 @@ export function children(e: Expr): Expr[] {
       return [e.input, ...e.args];
     case "call":
       return [...e.args, ...e.kwargs.map((k) => k.value)];
+    case "macro":
+      return e.args;
   }
+}
+
+/** `macros.x` / `macros['x']`: the one thing that may be called (the caller supplies the macros). */
+function macroName(e: Expr): string | undefined {
+  if ((e.kind !== "attr" && e.kind !== "index") || e.object.kind !== "name" || e.object.name !== "macros") return undefined;
+  if (e.kind === "attr") return e.name;
+  const k = constantKey(e.index);
+  return typeof k === "string" ? k : undefined;
 }
 
 interface OpenBlock {

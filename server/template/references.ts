@@ -22,6 +22,8 @@ export interface TemplateReference {
   line: number;
   col: number;
   guarded: boolean;
+  /** Set when the path is called (`macros.x(a, b)`): how many arguments it is given. */
+  call?: number;
 }
 
 class StaticScope {
@@ -44,6 +46,7 @@ interface Found {
   path: PathKey[];
   offset: number;
   guarded: boolean;
+  call?: number;
 }
 
 export function collectReferences(body: readonly Node[], loc: Locator): TemplateReference[] {
@@ -52,7 +55,7 @@ export function collectReferences(body: readonly Node[], loc: Locator): Template
   return found
     .map((f, i) => ({ f, i }))
     .sort((a, b) => a.f.offset - b.f.offset || a.i - b.i)
-    .map(({ f }) => ({ path: f.path, ...loc.at(f.offset), guarded: f.guarded }));
+    .map(({ f }) => ({ path: f.path, ...loc.at(f.offset), guarded: f.guarded, ...(f.call !== undefined ? { call: f.call } : {}) }));
 }
 
 function walkNodes(nodes: readonly Node[], scope: StaticScope, guards: Guards, out: Found[]): void {
@@ -158,6 +161,10 @@ function walk(e: Expr, scope: StaticScope, guards: Guards, guarded: boolean, out
     case "logical":
       walk(e.left, scope, guards, false, out);
       walk(e.right, scope, [...guards, ...(e.op === "and" ? whenTrue(e.left, scope) : whenFalse(e.left, scope))], false, out);
+      return;
+    case "macro":
+      out.push({ path: ["macros", e.name], offset: e.start, guarded: false, call: e.args.length });
+      for (const a of e.args) walk(a, scope, guards, false, out);
       return;
     case "cond":
       walk(e.then, scope, [...guards, ...whenTrue(e.test, scope)], false, out);

@@ -1,6 +1,6 @@
 /** The evaluator: renders a parsed template against a context, strictly. */
 import { type ChainExpr, type Expr, type Node, isChain } from "./ast";
-import { type Locator, Problem } from "./errors";
+import { type Locator, MacroCallError, Problem, TemplateError } from "./errors";
 import { type Env, FILTERS } from "./filters";
 import { TESTS, contains } from "./is-tests";
 import { bind } from "./signature";
@@ -12,6 +12,9 @@ export interface Limits {
   /** Loop iterations over the whole render, and items in any one list a template builds (range, +, flatten...). */
   maxIterations: number;
 }
+
+/** What `macros.name(args)` calls; absent: macros are not available (an error at the call). */
+export type MacroHook = (name: string, args: unknown[]) => unknown;
 
 const NOT_FOUND: unique symbol = Symbol("not found");
 
@@ -55,6 +58,7 @@ export class Renderer implements Env {
     private readonly loc: Locator,
     private readonly root: Record<string, unknown>,
     private readonly limits: Limits,
+    private readonly macro?: MacroHook,
   ) {}
 
   result(): string {
@@ -271,6 +275,17 @@ export class Renderer implements Env {
       }
       case "call":
         return this.range(e.args.map((a) => this.evaluate(a, scope)));
+      case "macro": {
+        const args = e.args.map((a) => this.evaluate(a, scope));
+        if (!this.macro) throw new Problem(`macros.${e.name}(): macros are not available here`);
+        try {
+          return this.macro(e.name, args);
+        } catch (err) {
+          // A macro's own failure is reported at its call; anything else (e.g. a signal to the caller) passes through.
+          if (err instanceof MacroCallError || err instanceof TemplateError) throw new Problem(`macro '${e.name}': ${err.message}`);
+          throw err;
+        }
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import type { ActionName } from "../../inventory";
 import type { BatchAction } from "../batch";
 import { cmdRun } from "./cmd-run";
 import type { ControllerAction } from "./controller";
+import { fileFetch } from "./file-fetch";
 import { fileManaged } from "./file-managed";
 import { maasCommission, maasDeploy, maasPower, maasRelease } from "./maas";
 import { scriptRun } from "./script-run";
@@ -14,6 +15,7 @@ export const HOST_ACTIONS: Partial<Record<ActionName, Action>> = {
   "cmd.run": cmdRun,
   "script.run": scriptRun,
   "file.managed": fileManaged,
+  "file.fetch": fileFetch,
 };
 
 /** Actions where Flightdeck runs, about the host: no connection to it is opened for them. */
@@ -30,5 +32,5 @@ export const BATCH_ACTION_IMPLS: Partial<Record<ActionName, BatchAction>> = {
   "ansible.playbook": ansiblePlaybook,
 };
 
-export type { Action, ActionContext, ActionResult } from "./types";
+export type { Action, ActionContext, ActionResult, Artifact } from "./types";
 export type { ControllerAction, ControllerContext } from "./controller";

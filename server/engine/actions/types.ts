@@ -13,15 +13,25 @@ export interface ActionContext {
   secretEnv?: Record<string, string>;
   become?: boolean | string;
   siteDir?: string;
+  /** For `file.managed` `from:`: what the named `file.fetch` step fetched (the engine looks it up). */
+  fetched?: Artifact;
   signal: AbortSignal;
   onStdout: (chunk: string) => void;
   onStderr: (chunk: string) => void;
+}
+
+/** A file, or a directory as a gzipped tar, that a step fetched from a host (kept with the run). */
+export interface Artifact {
+  type: "file" | "directory";
+  content: Buffer;
 }
 
 export interface ActionResult {
   status: "ok" | "changed" | "failed";
   exitCode?: number | null;
   message?: string;
+  /** What `file.fetch` fetched. */
+  artifact?: Artifact;
 }
 
 export type Action = (ctx: ActionContext) => Promise<ActionResult>;
