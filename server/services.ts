@@ -13,6 +13,8 @@ import { loadServerIdentity, type ServerIdentity } from "./secrets/keys";
 import { ServerPolicies } from "./runs/policy";
 import { RunParts } from "./runs/queue/setup";
 import { RunService } from "./runs/service";
+import { Scheduler } from "./schedules/scheduler";
+import type { Clock } from "./schedules/windows";
 import { workerSettings } from "./runs/worker";
 import { openStore } from "./store/open";
 import type { RunStore, SiteStore, Store } from "./store/types";
@@ -31,6 +33,8 @@ export interface Services {
   auth: AuthService;
   /** Control channel, queue, this process's worker (unless it executes nothing) and the lease sweeper (PostgreSQL). */
   runParts: RunParts;
+  /** Fires schedules and releases runs whose maintenance window opened (every process runs it; a slot fires once). */
+  scheduler: Scheduler;
   /**
    * Stops taking runs, lets running ones finish within FLIGHTDECK_WORKER_GRACE_SECONDS (then interrupts them,
    * saying `reason`), and closes what the services hold open (connections, the store).
@@ -46,6 +50,8 @@ export interface ServiceOptions {
   executes?: boolean;
   /** FLIGHTDECK_DATABASE_URL (default: the process's); unset or empty, the embedded SQLite file in FLIGHTDECK_DATA. */
   databaseUrl?: string;
+  /** The clock schedules and maintenance windows are judged by (tests inject one). */
+  clock?: Clock;
 }
 
 const KEY = Symbol.for("flightdeck.services");
@@ -87,16 +93,19 @@ export async function createServices(env: Env, options: ServiceOptions = {}): Pr
       publicUrl,
       version: flightdeckVersion(),
     });
-    const runner = new RunService({ store, broadcaster, policies: new ServerPolicies(env, sites), serverIdentity, control: runParts.control, queue: runParts.queue });
+    const runner = new RunService({ store, broadcaster, policies: new ServerPolicies(env, sites), serverIdentity, control: runParts.control, queue: runParts.queue, clock: options.clock });
     await runner.recover();
     const auth = new AuthService(store, env);
     broadcaster.boardsOf = async (site) => (await auth.access.boards()).filter((b) => b.sites.includes(site)).map((b) => b.slug);
     await runParts.start(runner);
+    const scheduler = new Scheduler({ store, broadcaster, queue: runParts.queue, runner, clock: options.clock });
+    scheduler.start();
     const close = async (reason = "the server was stopped") => {
+      await scheduler.stop();
       await runParts.stop(reason);
       await store.close();
     };
-    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, close };
+    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, scheduler, close };
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;

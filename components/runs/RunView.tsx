@@ -25,7 +25,7 @@ import { HostGrid, type HostMeta } from "./HostGrid";
 import { parseRunPath, runHref } from "./paths";
 import { ProgressPanel } from "./ProgressPanel";
 import { ReviewView, type Review } from "./ReviewPanel";
-import { RunStatusBadge } from "./RunStatusBadge";
+import { RunStatusBadge, ScheduledFor } from "./RunStatusBadge";
 import { linePosition, RUN_ACTIVE, RUN_LOOK } from "./states";
 import { percentDone } from "./StepBar";
 import "./run-view.css";
@@ -278,6 +278,9 @@ function RunHeader({
           </span>
         )}
         {!startedAt && waiting && <span className="muted">waiting for approval</span>}
+        {!startedAt && status === "scheduled" && (
+          <ScheduledFor at={row?.scheduledFor ?? run.scheduledFor} />
+        )}
         {!startedAt && status === "queued" && (
           <span className="muted" data-testid="queue-position">
             {row?.position ? `queued: ${linePosition(row.position)}` : "queued: starting soon"}

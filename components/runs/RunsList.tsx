@@ -8,7 +8,7 @@ import { useTRPC } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
 import { Elapsed } from "./bits";
-import { RunStatusBadge } from "./RunStatusBadge";
+import { RunStatusBadge, ScheduledFor } from "./RunStatusBadge";
 import { runHref } from "./paths";
 import { RUN_STATUSES, type RunStatus } from "~/server/engine/events";
 import { linePosition, RUN_ACTIVE, RUN_LOOK } from "./states";
@@ -113,6 +113,7 @@ export function RunsList({ slug }: { slug: string }) {
                             {linePosition(r.position)}
                           </span>
                         )}
+                        {r.status === "scheduled" && <ScheduledFor at={r.scheduledFor} />}
                         {stale && (
                           <span className="badge warn" title={`Requested at revision #${r.revision}; the site is at #${head} now`}>
                             stale
@@ -137,7 +138,7 @@ export function RunsList({ slug }: { slug: string }) {
                           <span className="muted">—</span>
                         )
                       ) : (
-                        <span className="muted">{r.status === "awaiting_approval" ? "not started" : r.status === "queued" ? "waiting for a slot" : "never ran"}</span>
+                        <span className="muted">{r.status === "awaiting_approval" ? "not started" : r.status === "queued" ? "waiting for a slot" : r.status === "scheduled" ? "waiting for its window" : "never ran"}</span>
                       )}
                     </td>
                   </tr>

@@ -32,6 +32,7 @@ export const PROBLEM_RANK: Record<StepStatus, number> = { failed: 0, unreachable
 
 export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "warn" | "accent" | "" }> = {
   awaiting_approval: { label: "awaiting approval", icon: "◷", tone: "warn" },
+  scheduled: { label: "scheduled", icon: "◴", tone: "accent" },
   queued: { label: "queued", icon: "◷", tone: "accent" },
   rejected: { label: "rejected", icon: "✕", tone: "error" },
   running: { label: "running", icon: "▶", tone: "accent" },
@@ -41,7 +42,7 @@ export const RUN_LOOK: Record<RunStatus, StateLook & { tone: "ok" | "error" | "w
   interrupted: { label: "interrupted", icon: "⚠", tone: "warn" },
 };
 
-export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "queued", "running"]);
+export const RUN_ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "scheduled", "queued", "running"]);
 
 /** A queued run's place in line, as people say it: "next in line", "2nd in line", "23rd in line". */
 export function linePosition(position: number): string {

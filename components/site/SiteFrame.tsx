@@ -19,6 +19,7 @@ const TABS = [
   { href: "deployments", label: "Deployments" },
   { href: "runs", label: "Runs" },
   { href: "approvals", label: "Approvals" },
+  { href: "schedules", label: "Schedules" },
   { href: "events", label: "Events" },
   { href: "schedules", label: "Schedules" },
   { href: "history", label: "History" },

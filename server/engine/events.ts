@@ -9,9 +9,10 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 export type HostStatus = StepStatus;
 /**
  * `queued`: approved, waiting for a free slot (a worker's, its site's); FIFO by the time it was queued. (Streams
- * stored before issue 13 say `approved` for it; the tracker reads that as `queued`.)
+ * stored before issue 13 say `approved` for it; the tracker reads that as `queued`.) `scheduled`: approved outside
+ * its maintenance window, waiting for it to open (then `queued`).
  */
-export const RUN_STATUSES = ["awaiting_approval", "queued", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
+export const RUN_STATUSES = ["awaiting_approval", "scheduled", "queued", "rejected", "running", "succeeded", "failed", "cancelled", "interrupted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export type EngineEvent =

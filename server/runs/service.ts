@@ -13,6 +13,8 @@ import type { Site } from "../inventory";
 import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
+import { holdOutsideWindow, runBatchGate } from "../schedules/hold";
+import { systemClock, type Clock } from "../schedules/windows";
 import { loadRevision } from "../site-cache";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
 import type { RunRow, RunStore, SiteStore, Store } from "../store/types";
@@ -29,7 +31,7 @@ export type { RunQueue } from "./queue/types";
 /** Statuses a run never leaves. */
 export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled", "interrupted", "rejected"]);
 /** Statuses of a run that has not started: cancelling one ends it at once. */
-const NOT_STARTED: readonly RunStatus[] = ["awaiting_approval", "queued"];
+const NOT_STARTED: readonly RunStatus[] = ["awaiting_approval", "scheduled", "queued"];
 /** How often `done` looks at the store when no control message came (a missed notification). */
 const DONE_POLL_MS = 2000;
 
@@ -55,6 +57,8 @@ export interface RunServiceOptions {
   control: ControlChannel;
   /** Told of every run that becomes `queued`. */
   queue: RunQueue;
+  /** What maintenance windows are judged by (tests inject one); default the system's. */
+  clock?: Clock;
 }
 
 export class RunService implements RunExecution {
@@ -182,6 +186,8 @@ export class RunService implements RunExecution {
    * is stored before the queue hears of it, so the stream says `queued` before a worker's `run.started`.
    */
   private async approved(id: number, by: string, message: string) {
+    // Outside its maintenance windows it waits `scheduled` instead (the scheduler queues it when one opens).
+    if (await holdOutsideWindow({ store: this.o.store, broadcaster: this.broadcaster, clock: this.o.clock ?? systemClock }, id, by, message)) return;
     const now = new Date();
     if (!(await this.runs.transition(id, ["awaiting_approval"], "queued", { approvedAt: now, queuedAt: now }))) {
       // Two last approvals at once: the other one queued it (its review counted, and so did this one).
@@ -366,6 +372,6 @@ export class RunService implements RunExecution {
     const { site } = await loadRevision(this.sites, run.site, run.revision);
     const server = await this.policies.forSite(run.site);
     const secrets = { ...(await this.secretsSource(run.site, run.revision)), alwaysMasked: await this.serverSecrets() };
-    return { site, server, secrets };
+    return { site, server, secrets, mayStartBatch: runBatchGate(site, run, this.o.clock ?? systemClock) };
   }
 }

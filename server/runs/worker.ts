@@ -20,7 +20,7 @@ import { storedSinks, type RunSink, type RunSinks } from "./sink";
 
 /** Where a run's site, server policy and secrets come from (the run service knows; the worker only asks). */
 export interface RunExecution {
-  prepare(run: RunRow): Promise<Pick<ExecuteOptions, "site" | "secrets" | "server">>;
+  prepare(run: RunRow): Promise<Pick<ExecuteOptions, "site" | "secrets" | "server" | "mayStartBatch">>;
   /** Introspection tokens (kept in the store, so any process answers the machine). */
   readonly introspection: IntrospectionTokens;
 }

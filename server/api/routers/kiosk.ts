@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { RunStatus } from "../../engine";
 import { createTRPCRouter, publicProcedure } from "../trpc";
 
-const ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "queued", "running"]);
+const ACTIVE: ReadonlySet<RunStatus> = new Set(["awaiting_approval", "scheduled", "queued", "running"]);
 const RECENT = 8;
 
 const boardProcedure = publicProcedure.input(z.object({ board: z.string().min(1).max(63) })).use(async ({ ctx, input, next }) => {

@@ -37,6 +37,7 @@ const runListItem = z
     startedAt: timestamp("When it started").nullable().describe("When it started (null: not yet)"),
     finishedAt: timestamp("When it ended").nullable().describe("When it ended (null: not yet)"),
     message: z.string().nullable().describe("How it ended, or what it waits for"),
+    scheduledFor: timestamp("When its maintenance window opens").nullable().describe("While scheduled (approved outside its maintenance window): when the window opens (null: not scheduled)"),
     position: z.number().int().nullable().describe("Its place in the queue across every site (1: next; null: not queued)"),
   })
   .describe("A run of the site");

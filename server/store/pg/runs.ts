@@ -114,6 +114,7 @@ export class PgRunStore implements RunStore {
         startedAt: runs.startedAt,
         finishedAt: runs.finishedAt,
         message: runs.message,
+        scheduledFor: runs.scheduledFor,
       })
       .from(runs)
       .innerJoin(sites, eq(sites.id, runs.siteId))

@@ -142,6 +142,7 @@ export class SqliteRunStore implements RunStore {
         startedAt: runs.startedAt,
         finishedAt: runs.finishedAt,
         message: runs.message,
+        scheduledFor: runs.scheduledFor,
       })
       .from(runs)
       .innerJoin(sites, eq(sites.id, runs.siteId))

@@ -1,0 +1,5 @@
+import { SchedulesView } from "./SchedulesView";
+
+export default function SchedulesPage() {
+  return <SchedulesView />;
+}
