@@ -57,7 +57,7 @@ export async function sendWebhook(delivery: Delivery, secret: string, timeoutMs:
 }
 
 function networkError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return `no answer within ${timeoutMs / 1000} s`;
   const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
   const code = (cause as { code?: string }).code;
   const message = cause instanceof Error ? cause.message : String(cause);

@@ -109,7 +109,7 @@ export async function smtpServer(options: { refuse?: (to: string) => boolean } =
 export function mailText(raw: string): string {
   const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
   const bytes = Buffer.from(body.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
-  return bytes.toString("utf8");
+  return bytes.toString("utf8").replace(/\r\n/g, "\n");
 }
 
 /** A header of a raw mail (unfolded). */
