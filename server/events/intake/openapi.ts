@@ -9,6 +9,21 @@ type Obj = Record<string, unknown>;
 
 const problem = (status: number) => ({ $ref: `#/components/responses/Problem${status}` });
 
+/** A zod schema as JSON Schema for this document: `data` (any JSON, recursive in zod) becomes an unconstrained value. */
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): Obj {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Obj;
+  delete out.$defs;
+  delete out.$schema;
+  const anyJson = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(anyJson);
+    if (!node || typeof node !== "object") return node;
+    const o = node as Obj;
+    if (typeof o.$ref === "string" && o.$ref.startsWith("#/$defs/")) return { description: typeof o.description === "string" ? o.description : "Any JSON value" };
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, anyJson(v)]));
+  };
+  return anyJson(out) as Obj;
+}
+
 const received = {
   description: "The events stored, each with what it caused",
   content: {
@@ -19,7 +34,7 @@ const received = {
         required: ["received", "events"],
         properties: {
           received: { type: "integer", description: "How many events were stored (0 for a GitHub ping)" },
-          events: { type: "array", description: "The stored events, in the order sent", items: z.toJSONSchema(storedEvent, { io: "output", unrepresentable: "any" }) },
+          events: { type: "array", description: "The stored events, in the order sent", items: jsonSchema(storedEvent, "output") },
         },
       },
     },
@@ -47,7 +62,7 @@ export const INTAKE_OPERATIONS: { path: string; method: "post"; op: Obj }[] = [
   {
     path: "/sites/{slug}/events",
     method: "post",
-    op: intakeOp("events.intake", "Send an event", "One event: a name (e.g. deploy/requested), string labels and JSON data. Reactions of the site match it.", "X-Flightdeck-Signature", z.toJSONSchema(siteEventInput, { io: "input", unrepresentable: "any" })),
+    op: intakeOp("events.intake", "Send an event", "One event: a name (e.g. deploy/requested), string labels and JSON data. Reactions of the site match it.", "X-Flightdeck-Signature", jsonSchema(siteEventInput, "input")),
   },
   {
     path: "/sites/{slug}/events/alertmanager",
