@@ -9,10 +9,13 @@ import { AuthService } from "./auth";
 import { Broadcaster } from "./broadcaster";
 import { readEnv, type Env } from "./env";
 import { readSiteDir } from "./inventory";
+import { startNotifications } from "./notify/setup";
 import { loadServerIdentity, type ServerIdentity } from "./secrets/keys";
 import { ServerPolicies } from "./runs/policy";
 import { RunParts } from "./runs/queue/setup";
 import { RunService } from "./runs/service";
+import { hubDeps } from "./events/hub";
+import { startReactions, type Reactions } from "./events/reactions";
 import { Scheduler } from "./schedules/scheduler";
 import type { Clock } from "./schedules/windows";
 import { workerSettings } from "./runs/worker";
@@ -35,6 +38,8 @@ export interface Services {
   runParts: RunParts;
   /** Fires schedules and releases runs whose maintenance window opened (every process runs it; a slot fires once). */
   scheduler: Scheduler;
+  /** Reactions to site events, and the loop that fires their due waits (every process; a fire happens once). */
+  reactions: Reactions;
   /**
    * Stops taking runs, lets running ones finish within FLIGHTDECK_WORKER_GRACE_SECONDS (then interrupts them,
    * saying `reason`), and closes what the services hold open (connections, the store).
@@ -98,14 +103,18 @@ export async function createServices(env: Env, options: ServiceOptions = {}): Pr
     const auth = new AuthService(store, env);
     broadcaster.boardsOf = async (site) => (await auth.access.boards()).filter((b) => b.sites.includes(site)).map((b) => b.slug);
     await runParts.start(runner);
+    const notifications = startNotifications({ store, env, serverIdentity });
     const scheduler = new Scheduler({ store, broadcaster, queue: runParts.queue, runner, clock: options.clock });
     scheduler.start();
+    const reactions = startReactions({ store, runner, hub: hubDeps({ store, broadcaster }), now: options.clock && (() => options.clock!.now()) });
     const close = async (reason = "the server was stopped") => {
       await scheduler.stop();
+      await reactions.stop();
       await runParts.stop(reason);
+      await notifications.stop();
       await store.close();
     };
-    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, scheduler, close };
+    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, scheduler, reactions, close };
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;

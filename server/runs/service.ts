@@ -10,11 +10,13 @@ import type { SitePolicy } from "../inventory";
 import { withPlaybookTasks } from "../ansible/playbook/list-tasks";
 import { planDeployment, RunTracker, type EngineEvent, type Plan, type RunSnapshot, type RunStatus } from "../engine";
 import type { Site } from "../inventory";
+import type { TemplateEvent } from "../engine/render";
 import type { SecretsSource } from "../engine/secrets";
 import { findIdentities, type IdentitySet, type ServerIdentity } from "../secrets/keys";
 import { SECRETS_FILE_NAMES } from "../secrets/site";
 import { holdOutsideWindow, runBatchGate } from "../schedules/hold";
 import { systemClock, type Clock } from "../schedules/windows";
+import { notify } from "../notify";
 import { loadRevision } from "../site-cache";
 import { ConflictError, ForbiddenError, InvalidInputError } from "../store/errors";
 import type { RunRow, RunStore, SiteStore, Store } from "../store/types";
@@ -45,6 +47,8 @@ export interface LaunchRequest {
   forks?: number;
   limit?: string[];
   rerunOf?: number;
+  /** The event a reaction requested the run for (templates' `event`). */
+  event?: TemplateEvent;
 }
 
 export interface RunServiceOptions {
@@ -104,7 +108,7 @@ export class RunService implements RunExecution {
       requestedBy: request.requestedBy,
       requestedById: request.requestedById,
       reason: request.reason ?? "",
-      options: { forks: request.forks ?? 50, limit: request.limit, rerunOf: request.rerunOf },
+      options: { forks: request.forks ?? 50, limit: request.limit, rerunOf: request.rerunOf, event: request.event },
       status: "awaiting_approval",
     });
     const required = (await this.sites.get(request.site)).approvalsRequired;
@@ -112,6 +116,7 @@ export class RunService implements RunExecution {
       const needs = required === 1 ? "one approval" : `${required} approvals`;
       await this.statusEvent(id, { type: "run.status", status: "awaiting_approval", by: request.requestedBy, message: `requested by ${request.requestedBy}; waiting for ${needs}` });
       this.broadcaster.siteRuns(request.site, id);
+      await notify(this.o, { site: request.site, kind: "approval_requested", run: id });
     } else {
       await this.approved(id, request.requestedBy, `requested by ${request.requestedBy}; this site runs without approval`);
     }
@@ -141,6 +146,18 @@ export class RunService implements RunExecution {
     return { status: "queued" as RunStatus, approvals, required };
   }
 
+  /**
+   * Approved by Flightdeck itself (a reaction that says `approval: auto` on a site that allows it): queued at
+   * once, said in the run's stream as by `by`. False when the run no longer awaits approval (it was already
+   * approved or ended); the caller audits it.
+   */
+  async approveAutomatically(id: number, by: string, message: string): Promise<boolean> {
+    const run = await this.runs.get(id);
+    if (run.status !== "awaiting_approval") return false;
+    await this.approved(id, by, message);
+    return true;
+  }
+
   async reject(id: number, reviewer: { userId: string; username: string }, comment: string) {
     const run = await this.awaiting(id, reviewer, "reject");
     if (!comment.trim()) throw new InvalidInputError("say why the run is rejected");
@@ -164,7 +181,7 @@ export class RunService implements RunExecution {
   async rerequest(id: number, requestedBy: string, requestedById?: string | null): Promise<number> {
     const run = await this.runs.get(id);
     if (run.status !== "awaiting_approval") throw new ConflictError(`run ${id} is ${run.status.replace("_", " ")}; only a waiting request can be asked again`);
-    const next = await this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf });
+    const next = await this.launch({ site: run.site, deployment: run.deployment, requestedBy, requestedById, reason: run.reason, forks: run.options.forks, limit: run.options.limit, rerunOf: run.options.rerunOf, event: run.options.event });
     const message = `superseded by run ${next}, requested again at the newest revision`;
     if (await this.runs.transition(id, ["awaiting_approval"], "cancelled", { finishedAt: new Date(), message })) {
       await this.statusEvent(id, { type: "run.status", status: "cancelled", by: requestedBy, message });

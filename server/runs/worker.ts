@@ -16,7 +16,9 @@ import type { ClaimResult, RunRow, Store } from "../store/types";
 import type { ControlChannel, ControlMessage } from "./control";
 import type { IntrospectionTokens } from "./introspection";
 import type { RunQueue } from "./queue/types";
+import { ownEventsOf } from "../events/own";
 import { storedSinks, type RunSink, type RunSinks } from "./sink";
+import { notify, runEnded } from "../notify";
 
 /** Where a run's site, server policy and secrets come from (the run service knows; the worker only asks). */
 export interface RunExecution {
@@ -266,9 +268,10 @@ export class RunWorker {
 
   private async executeRun(id: number, run: RunRow, entry: ActiveRun, stored: RunSink): Promise<RunStatus> {
     const { store, broadcaster } = this.o;
-    const sink = new WorkerSink(stored, entry, this.leased);
+    const sink = new WorkerSink(ownEventsOf(this.o).tap(run, stored), entry, this.leased);
     const tokens = this.o.execution.introspection;
     broadcaster.siteRuns(run.site, id);
+    void notify(this.o, { site: run.site, kind: "run_started", run: id });
 
     let status: RunStatus = "failed";
     let message: string | undefined;
@@ -280,6 +283,7 @@ export class RunWorker {
         sink,
         signal: entry.controller.signal,
         forks: run.options.forks,
+        event: run.options.event,
         introspection: {
           issue: (host) => ({ url: new URL("/api/v1/introspect", this.o.publicUrl).href, token: tokens.issue({ run: id, site: run.site, revision: run.revision, host }) }),
         },
@@ -310,6 +314,7 @@ export class RunWorker {
       return status;
     }
     broadcaster.siteRuns(run.site, id);
+    await notify(this.o, runEnded(run.site, id, status));
     void this.o.control.publish({ kind: "finished", run: id, status });
     void this.o.queue.nudgeSite(run.site);
     return status;
