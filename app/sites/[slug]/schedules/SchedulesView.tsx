@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useEffect } from "react";
 import { RunStatusBadge, ScheduledFor } from "~/components/runs/RunStatusBadge";
 import { runHref } from "~/components/runs/paths";
 import { useWorkspace } from "~/components/site/workspace";
@@ -9,17 +10,23 @@ import { useTRPC } from "~/components/trpc/react";
 import { errorMessage } from "~/components/ui/errors";
 import { RelativeTime } from "~/components/ui/RelativeTime";
 
-/** Date and time in the viewer's zone: "Wed 2 Dec, 03:00". */
-function at(ms: number | Date | string): string {
-  return new Date(ms).toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+/** Date and time in the viewer's zone: "Wed 2 Dec, 03:00" (with seconds for a cron that has a seconds field). */
+function at(ms: number | Date | string, seconds = false): string {
+  return new Date(ms).toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", ...(seconds ? { second: "2-digit" } : {}) });
 }
 
 /** The Schedules tab: when each schedule fires next, when each maintenance window opens, recent fires and held runs. */
 export function SchedulesView() {
   const w = useWorkspace();
   const trpc = useTRPC();
-  // Refreshed each minute (next fires move on) and whenever a run of the site changes (the workspace's socket).
+  // Refreshed each minute (next fires move on) and whenever a run of the site changes: the workspace's socket
+  // refreshes the runs list, and the overview follows it.
   const overview = useQuery({ ...trpc.schedules.overview.queryOptions({ slug: w.slug }), refetchInterval: 60_000 });
+  const runsSeen = useQuery(trpc.runs.list.queryOptions({ slug: w.slug })).dataUpdatedAt;
+  const { refetch } = overview;
+  useEffect(() => {
+    if (runsSeen) void refetch();
+  }, [runsSeen, refetch]);
   const data = overview.data;
   const editLink = (where: string) => {
     const [file = "", line = "1", col = "1"] = where.split(":");
@@ -105,7 +112,7 @@ export function SchedulesView() {
                         <ol className="plain times">
                           {s.next.map((t) => (
                             <li key={t}>
-                              {at(t)} <span className="muted">(<RelativeTime date={t} />)</span>
+                              {at(t, s.cron.trim().split(/\s+/).length > 5)} <span className="muted">(<RelativeTime date={t} />)</span>
                             </li>
                           ))}
                         </ol>
@@ -118,7 +125,7 @@ export function SchedulesView() {
                         <ol className="plain times">
                           {s.fires.map((f) => (
                             <li key={String(f.slot)} className="row wrap">
-                              <span>{at(f.slot)}</span>
+                              <span>{at(f.slot, s.cron.trim().split(/\s+/).length > 5)}</span>
                               {f.runId !== null ? (
                                 <>
                                   <Link href={runHref(w.slug, f.runId)}>#{f.runId}</Link>
