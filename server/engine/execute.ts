@@ -599,7 +599,11 @@ class Run {
     const source = from.host ?? host;
     const record = this.results.get(source)?.[from.step];
     if (!record?.artifact) {
-      const why = !this.results.has(source) ? `${source} is not a host of this run` : record ? `it ended ${record.status} there` : `it has not run on ${source}`;
+      const why = !this.results.has(source)
+        ? `${source} is not a host of this run`
+        : record
+          ? `it ended ${record.status} there`
+          : `it has not run on ${source}${source === host ? "" : " yet: give this step sync: true to wait for the batch's other hosts, or fetch in an earlier operation"}`;
       throw new Error(`from: step '${from.step}' fetched nothing for ${source === host ? "this host" : source} (${why})`);
     }
     const a = await this.artifacts.get(record.artifact.host, record.artifact.step);
