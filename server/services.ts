@@ -9,7 +9,7 @@ import { AuthService } from "./auth";
 import { Broadcaster } from "./broadcaster";
 import { readEnv, type Env } from "./env";
 import { readSiteDir } from "./inventory";
-import { startNotifications } from "./notify/setup";
+import { startNotifications, type NotificationParts } from "./notify/setup";
 import { loadServerIdentity, type ServerIdentity } from "./secrets/keys";
 import { ServerPolicies } from "./runs/policy";
 import { RunParts } from "./runs/queue/setup";
@@ -38,6 +38,8 @@ export interface Services {
   runParts: RunParts;
   /** Fires schedules and releases runs whose maintenance window opened (every process runs it; a slot fires once). */
   scheduler: Scheduler;
+  /** The notification outbox's dispatcher (every process; each delivery is sent by one). */
+  notifications: NotificationParts;
   /** Reactions to site events, and the loop that fires their due waits (every process; a fire happens once). */
   reactions: Reactions;
   /**
@@ -114,7 +116,7 @@ export async function createServices(env: Env, options: ServiceOptions = {}): Pr
       await notifications.stop();
       await store.close();
     };
-    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, scheduler, reactions, close };
+    return { env, store, sites, broadcaster, runs: store.runs, runner, serverIdentity, auth, runParts, scheduler, reactions, notifications, close };
   } catch (e) {
     await store.close().catch(() => undefined);
     throw e;

@@ -13,7 +13,6 @@ import { projectsRouter } from "./routers/projects";
 import { revisionsRouter } from "./routers/revisions";
 import { runsRouter } from "./routers/runs";
 import { schedulesRouter } from "./routers/schedules";
-import { schedulesRouter } from "./routers/schedules";
 import { secretsRouter } from "./routers/secrets";
 import { sitesRouter } from "./routers/sites";
 import { tokensRouter } from "./routers/tokens";
@@ -31,7 +30,6 @@ export const appRouter = createTRPCRouter({
   vars: varsRouter,
   revisions: revisionsRouter,
   runs: runsRouter,
-  schedules: schedulesRouter,
   schedules: schedulesRouter,
   events: eventsRouter,
   secrets: secretsRouter,

@@ -11,6 +11,7 @@
  */
 import { boardsShowing, PostgresEmitterBroadcaster } from "../broadcast";
 import { readEnv } from "../env";
+import { startNotifications } from "../notify/setup";
 import { loadServerIdentity } from "../secrets/keys";
 import { ServerPolicies } from "../runs/policy";
 import { RunParts } from "../runs/queue/setup";
@@ -122,6 +123,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
     await store.close();
     return fail(`cannot start: ${(e as Error).message}`);
   }
+  const notifications = startNotifications({ store, env, serverIdentity });
   if (!env.FLIGHTDECK_URL) io.err("flightdeck worker: FLIGHTDECK_URL is not set: machines deployed by this worker's runs are told to reach introspection at " + `http://${env.HOST}:${env.PORT}`);
   io.out(
     `flightdeck worker ${parts.worker!.id} is ready: executing runs of ${describeServer(url)} (${settings.capacity} at once, lease ${settings.leaseMs / 1000} s, grace ${settings.graceMs / 1000} s)`,
@@ -136,6 +138,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   process.once("SIGTERM", again);
   process.once("SIGINT", again);
   await parts.stop(`the worker was stopped (${signal})`);
+  await notifications.stop();
   await broadcaster.close().catch(() => undefined);
   await store.close();
   io.out("flightdeck worker: stopped");

@@ -11,18 +11,24 @@ import type { NewNotification, NotificationKind, NotificationPayload, Notificati
 export interface NotifyDeps {
   /** The store (Store has both). */
   store: { notifications: NotificationStore; runs: Pick<RunStore, "get"> };
-  /** The dashboard's public URL for links; undefined: FLIGHTDECK_URL of the environment; null: none (links are paths). */
+  /** The dashboard's public URL for links; undefined: the process's (setPublicUrl, else FLIGHTDECK_URL); null: none (links are paths). */
   publicUrl?: string | null;
   now?: () => number;
   log?: (line: string) => void;
 }
 
 const WAKE = Symbol.for("flightdeck.notify.wake");
-type Holder = { [WAKE]?: () => void };
+const PUBLIC_URL = Symbol.for("flightdeck.notify.publicUrl");
+type Holder = { [WAKE]?: () => void; [PUBLIC_URL]?: string | null };
 
 /** The dispatcher of this process registers how to wake it (null: none runs here; the others' poll finds the rows). */
 export function setWake(wake: (() => void) | null): void {
   (globalThis as Holder)[WAKE] = wake ?? undefined;
+}
+
+/** The process's services say where the dashboard is (their FLIGHTDECK_URL; null: nowhere, links are paths). */
+export function setPublicUrl(url: string | null | undefined): void {
+  (globalThis as Holder)[PUBLIC_URL] = url;
 }
 
 export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<void> {
@@ -40,7 +46,8 @@ export async function notify(deps: NotifyDeps, input: NotifyInput): Promise<void
 }
 
 function linkBase(publicUrl: string | null | undefined): string | null {
-  const url = publicUrl === undefined ? process.env.FLIGHTDECK_URL : publicUrl;
+  const registered = (globalThis as Holder)[PUBLIC_URL];
+  const url = publicUrl !== undefined ? publicUrl : registered !== undefined ? registered : process.env.FLIGHTDECK_URL;
   return url ? url.replace(/\/+$/, "") : null;
 }
 

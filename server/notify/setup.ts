@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Env } from "../env";
 import type { ServerIdentity } from "../secrets/keys";
 import { NotificationDispatcher } from "./dispatcher";
+import { setPublicUrl } from "./notify";
 import { channelSenders } from "./senders";
 import type { NotificationStore } from "./types";
 
@@ -18,6 +19,7 @@ export interface NotificationParts {
 }
 
 export function startNotifications(o: { store: { notifications: NotificationStore }; env: Env; serverIdentity: Promise<ServerIdentity> }): NotificationParts {
+  setPublicUrl(o.env.FLIGHTDECK_URL ?? null);
   const senders = channelSenders({ store: o.store, serverIdentity: o.serverIdentity, smtp: smtpOf(o.env) });
   const dispatcher = new NotificationDispatcher({ store: o.store, senders });
   dispatcher.start();

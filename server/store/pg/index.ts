@@ -13,7 +13,6 @@ import { PgAuditStore } from "./audit";
 import { PgEventStore } from "./events";
 import { createPool, DEFAULT_POOL_SIZE, pgDrizzle, type PgDb } from "./db";
 import { PgIntrospectionStore } from "./introspection";
-import { PgScheduleStore } from "./schedules";
 import { PgNotificationStore } from "./notifications";
 import { PgScheduleStore } from "./schedules";
 import { migratePostgres } from "./migrate";
@@ -66,7 +65,6 @@ export function postgresStore(pool: pg.Pool): PostgresStore {
     accounts: new PgAccountStore(db),
     audit: new PgAuditStore(db),
     introspection: new PgIntrospectionStore(db),
-    schedules: new PgScheduleStore(db),
     schedules: new PgScheduleStore(db),
     events: new PgEventStore(db),
     workers: new PgWorkerRegistry(db),

@@ -11,7 +11,6 @@ import { SqliteAuditStore } from "./audit";
 import { SqliteEventStore } from "./events";
 import { openDb, type Db } from "./db";
 import { SqliteIntrospectionStore } from "./introspection";
-import { SqliteScheduleStore } from "./schedules";
 import { SqliteNotificationStore } from "./notifications";
 import { SqliteScheduleStore } from "./schedules";
 import { SqliteProjectStore } from "./projects";
@@ -39,7 +38,6 @@ export function sqliteStore(db: Db): SqliteStore {
     accounts: new SqliteAccountStore(db),
     audit: new SqliteAuditStore(db),
     introspection: new SqliteIntrospectionStore(db),
-    schedules: new SqliteScheduleStore(db),
     schedules: new SqliteScheduleStore(db),
     events: new SqliteEventStore(db),
     workers: new SqliteWorkerRegistry(db),
