@@ -19,7 +19,6 @@ const TABS = [
   { href: "deployments", label: "Deployments" },
   { href: "runs", label: "Runs" },
   { href: "approvals", label: "Approvals" },
-  { href: "schedules", label: "Schedules" },
   { href: "events", label: "Events" },
   { href: "schedules", label: "Schedules" },
   { href: "history", label: "History" },
@@ -35,7 +34,7 @@ export function SiteFrame({ children }: { children: ReactNode }) {
   // The Approvals tab counts the runs waiting for a decision (kept fresh by the workspace's socket).
   const waiting = useQuery({ ...trpc.runs.list.queryOptions({ slug: w.slug, status: "awaiting_approval" }), enabled: w.role !== undefined });
   const count = waiting.data?.length ?? 0;
-  const tabs = w.can("admin") ? [...TABS, { href: "members", label: "Members" }] : TABS;
+  const tabs = w.can("admin") ? [...TABS, { href: "notifications", label: "Notifications" }, { href: "members", label: "Members" }] : TABS;
   const allows = useRoles().data?.find((r) => r.role === w.role)?.description;
   return (
     <div className="site-frame">
