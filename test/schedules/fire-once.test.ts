@@ -117,5 +117,19 @@ for (const dialect of ["sqlite", "postgres"] as const) {
     const [latest] = await first.store.schedules.fires("lab", 1);
     assert.deepEqual([latest!.slot.toISOString(), latest!.runId, latest!.message], ["2026-12-02T10:15:00.000Z", null, "no run requested: the deployment targets no host"]);
     assert.equal((await first.store.schedules.fires("lab", 10)).length, 3);
+
+    // Held runs: due ones (scheduled_for at or before now) in time order, from either process; the release is a
+    // conditional transition, so of two processes releasing one run, one wins.
+    const [early, late] = [fires[1]!.runId!, fires[0]!.runId!];
+    for (const [id, at] of [[late, "2026-12-03T01:00:00Z"], [early, "2026-12-03T00:30:00Z"]] as const) {
+      assert.ok(await first.store.runs.transition(id, ["awaiting_approval"], "scheduled", { approvedAt: new Date(t0), scheduledFor: new Date(at) }));
+    }
+    assert.deepEqual(await second.schedules.dueScheduled(new Date("2026-12-03T00:29:59Z")), []);
+    assert.deepEqual(await second.schedules.dueScheduled(new Date("2026-12-03T01:00:00Z")), [{ id: early, site: "lab" }, { id: late, site: "lab" }]);
+    assert.equal((await first.store.runs.get(early)).scheduledFor?.toISOString(), "2026-12-03T00:30:00.000Z");
+    const wins = await Promise.all([first.store, second].map((s) => s.runs.transition(early, ["scheduled"], "queued", { queuedAt: new Date(), scheduledFor: null })));
+    assert.deepEqual(wins.sort(), [false, true]);
+    assert.deepEqual(await first.store.schedules.dueScheduled(new Date("2026-12-03T01:00:00Z")), [{ id: late, site: "lab" }]);
+    assert.equal((await second.runs.list("lab", 10, "queued"))[0]?.scheduledFor, null);
   });
 }
