@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { execute, type EngineEvent, type EventSink, type ExecuteOptions, type OutputChunk, type RunStatus } from "../engine";
 import type { Broadcaster } from "../broadcast";
+import { runArtifacts } from "../engine/artifacts";
 import type { ClaimResult, RunRow, Store } from "../store/types";
 import type { ControlChannel, ControlMessage } from "./control";
 import type { IntrospectionTokens } from "./introspection";
@@ -284,6 +285,7 @@ export class RunWorker {
         signal: entry.controller.signal,
         forks: run.options.forks,
         event: run.options.event,
+        artifacts: runArtifacts(this.o.store.artifacts, id),
         introspection: {
           issue: (host) => ({ url: new URL("/api/v1/introspect", this.o.publicUrl).href, token: tokens.issue({ run: id, site: run.site, revision: run.revision, host }) }),
         },

@@ -10,12 +10,20 @@
  */
 import type { drizzleAdapter } from "better-auth/adapters/drizzle";
 import type { EngineEvent, OutputChunk, Plan, RunEvent, RunStatus } from "../engine";
+import type { Artifact } from "../engine/actions/types";
 import type { TemplateEvent } from "../engine/render";
 import type { EventStore } from "../events/types";
 import type { SiteFile } from "../inventory";
 import type { NotificationStore } from "../notify/types";
 
 export type Dialect = "sqlite" | "postgres";
+
+/** A run's fetched files and directories (gzipped tars), by host and step: the engine's ArtifactStore for one run. */
+export interface RunArtifactStore {
+  /** Stores (or replaces, when the step ran again) what `step` fetched on `host`. */
+  put(runId: number, host: string, step: string, artifact: Artifact): Promise<void>;
+  get(runId: number, host: string, step: string): Promise<Artifact | null>;
+}
 
 export interface Store {
   readonly dialect: Dialect;
@@ -32,6 +40,8 @@ export interface Store {
   readonly schedules: ScheduleStore;
   /** Site events, their settings and the reactions' limiter state (server/events/types.ts). */
   readonly events: EventStore;
+  /** What runs' `file.fetch` steps fetched, kept with the run (deleted with it). */
+  readonly artifacts: RunArtifactStore;
   /** better-auth's database adapter over the same connection and the same user/session/account/verification tables. */
   betterAuthAdapter(): BetterAuthAdapter;
   /** Closes the connection (pool); the store is unusable afterwards. */

@@ -15,6 +15,7 @@ import { createPool, DEFAULT_POOL_SIZE, pgDrizzle, type PgDb } from "./db";
 import { PgIntrospectionStore } from "./introspection";
 import { PgNotificationStore } from "./notifications";
 import { PgScheduleStore } from "./schedules";
+import { PgArtifactStore } from "./artifacts";
 import { migratePostgres } from "./migrate";
 import { PgProjectStore } from "./projects";
 import { PgRunStore } from "./runs";
@@ -66,6 +67,7 @@ export function postgresStore(pool: pg.Pool): PostgresStore {
     audit: new PgAuditStore(db),
     introspection: new PgIntrospectionStore(db),
     schedules: new PgScheduleStore(db),
+    artifacts: new PgArtifactStore(db),
     events: new PgEventStore(db),
     workers: new PgWorkerRegistry(db),
     notifications: new PgNotificationStore(db),

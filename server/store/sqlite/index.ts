@@ -13,6 +13,7 @@ import { openDb, type Db } from "./db";
 import { SqliteIntrospectionStore } from "./introspection";
 import { SqliteNotificationStore } from "./notifications";
 import { SqliteScheduleStore } from "./schedules";
+import { SqliteArtifactStore } from "./artifacts";
 import { SqliteProjectStore } from "./projects";
 import { SqliteRunStore } from "./runs";
 import { SqliteSiteStore } from "./sites";
@@ -39,6 +40,7 @@ export function sqliteStore(db: Db): SqliteStore {
     audit: new SqliteAuditStore(db),
     introspection: new SqliteIntrospectionStore(db),
     schedules: new SqliteScheduleStore(db),
+    artifacts: new SqliteArtifactStore(db),
     events: new SqliteEventStore(db),
     workers: new SqliteWorkerRegistry(db),
     notifications: new SqliteNotificationStore(db),
