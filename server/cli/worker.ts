@@ -16,6 +16,7 @@ import { loadServerIdentity } from "../secrets/keys";
 import { ServerPolicies } from "../runs/policy";
 import { RunParts } from "../runs/queue/setup";
 import { RunService } from "../runs/service";
+import { Scheduler } from "../schedules/scheduler";
 import { workerSettings } from "../runs/worker";
 import { flightdeckVersion } from "../services";
 import { openStore } from "../store/open";
@@ -124,6 +125,9 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
     return fail(`cannot start: ${(e as Error).message}`);
   }
   const notifications = startNotifications({ store, env, serverIdentity });
+  // Schedules fire and held runs are released from every process (a slot is claimed once in the database).
+  const scheduler = new Scheduler({ store, broadcaster, queue: parts.queue, runner, log: (l) => io.err(`flightdeck worker: scheduler: ${l}`) });
+  scheduler.start();
   if (!env.FLIGHTDECK_URL) io.err("flightdeck worker: FLIGHTDECK_URL is not set: machines deployed by this worker's runs are told to reach introspection at " + `http://${env.HOST}:${env.PORT}`);
   io.out(
     `flightdeck worker ${parts.worker!.id} is ready: executing runs of ${describeServer(url)} (${settings.capacity} at once, lease ${settings.leaseMs / 1000} s, grace ${settings.graceMs / 1000} s)`,
@@ -137,6 +141,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   const again = () => process.exit(1);
   process.once("SIGTERM", again);
   process.once("SIGINT", again);
+  await scheduler.stop();
   await parts.stop(`the worker was stopped (${signal})`);
   await notifications.stop();
   await broadcaster.close().catch(() => undefined);
