@@ -74,7 +74,7 @@ export function EventsView({ slug }: { slug: string }) {
                 <tr>
                   <th>Received</th>
                   <th>Event</th>
-                  <th>Labels</th>
+                  <th className="col-labels">Labels</th>
                   <th>Caused</th>
                 </tr>
               </thead>
@@ -112,7 +112,7 @@ function EventRow({ slug, event, selected, onOpen }: { slug: string; event: Stor
           <span className={`badge source-${event.source}`}>{event.source}</span> from {event.sender}
         </div>
       </td>
-      <td>
+      <td className="col-labels">
         <ul className="label-chips" aria-label="Labels">
           {labels.slice(0, 6).map(([k, v]) => (
             <li key={k} className="label-chip">

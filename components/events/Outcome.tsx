@@ -56,7 +56,7 @@ export function OutcomeLine({ slug, outcome }: { slug: string; outcome: EventOut
 /** The outcomes that say something; "no match" lines are summed up rather than listed. */
 export function OutcomeSummary({ slug, outcome }: { slug: string; outcome: EventOutcome[] }) {
   const shown = outcome.filter((o) => o.result !== "no_match");
-  if (!shown.length) return <span className="muted">{outcome.length ? `no reaction matched (${outcome.length} considered)` : "nothing"}</span>;
+  if (!shown.length) return <span className="muted">{outcome.length ? `no reaction matched (${outcome.length} considered)` : "no reaction matched"}</span>;
   return (
     <ul className="outcomes">
       {shown.map((o, i) => (
