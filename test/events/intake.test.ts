@@ -181,6 +181,29 @@ describe("generic events", () => {
   });
 });
 
+describe("settings", () => {
+  test("the secret is stored sealed to the server's age identity, never in clear", async () => {
+    const sealed = (await server.services.store.events.settings("lab")).webhookSecret;
+    assert.match(sealed ?? "", /^-----BEGIN AGE ENCRYPTED FILE-----/);
+    assert.ok(!sealed!.includes(secret));
+  });
+
+  test("only site admins change event settings; each change is audited", async () => {
+    const operator = new Client(server.url, "ci");
+    await operator.signIn("ci", PASSWORD);
+    for (const [path, input] of [["events.updateSettings", { slug: "lab", allowAutoApproval: true }], ["events.rotateSecret", { slug: "lab" }], ["events.removeSecret", { slug: "lab" }]] as const) {
+      assert.equal((await operator.trpc(path, input, "mutation")).code, "FORBIDDEN", path);
+    }
+    assert.equal((await operator.trpc("events.settings", { slug: "lab" }, "query")).code, "FORBIDDEN");
+    const after = await admin.ok<{ allowAutoApproval: boolean }>("events.updateSettings", { slug: "lab", allowAutoApproval: true });
+    assert.equal(after.allowAutoApproval, true);
+    assert.equal((await server.services.store.events.settings("lab")).allowAutoApproval, true);
+    const audit = await server.services.auth.audit.query({ action: "event.settings", site: "lab", limit: 10 });
+    assert.deepEqual(audit.entries[0] && [audit.entries[0].target, audit.entries[0].detail], ["allow auto approval", { from: false, to: true }]);
+    await admin.ok("events.updateSettings", { slug: "lab", allowAutoApproval: false });
+  });
+});
+
 describe("Alertmanager", () => {
   const alert = (alertname: string, status: "firing" | "resolved", instance = "a:9100") => ({
     status,
@@ -324,5 +347,23 @@ describe("reactions and the list", () => {
     assert.equal(one.status, 200);
     assert.deepEqual(one.body, page.items[0]);
     assert.equal((await viewer.rest("GET", "/api/v1/sites/lab/events/999999")).status, 404);
+  });
+});
+
+describe("rate limit", () => {
+  test("intake requests count against the caller's rate like other REST requests: over the burst is 429 with Retry-After", async () => {
+    const limited = await startHttpServer({ FLIGHTDECK_API_BURST: "3", FLIGHTDECK_API_RATE: "0.01" });
+    try {
+      await limited.services.sites.create({ slug: "lab", name: "lab", files: [{ path: "inventory.yml", content: localInventory(["a"]) }], author: "t", message: "m" });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${limited.url}/api/v1/sites/lab/events`, { method: "POST", headers: { "content-type": "application/json", "x-flightdeck-signature": `sha256=${"0".repeat(64)}` }, body: "{}" });
+        statuses.push(res.status);
+        if (res.status === 429) assert.ok(Number(res.headers.get("retry-after")) >= 1);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    } finally {
+      await limited.close();
+    }
   });
 });
