@@ -238,6 +238,8 @@ export function describePlan(p: Plan): string {
           st.runOnce ? "run_once" : "",
           st.retry ? `retry ${st.retry.limit}x every ${st.retry.intervalMs} ms` : "",
           st.timeoutMs !== undefined ? `timeout ${st.timeoutMs} ms` : "",
+          st.success ? `success ${st.success}` : "",
+          st.continue ? `continue ${st.continue.condition} (${st.continue.limit + 1} checks, ${st.continue.intervalMs} ms apart)` : "",
           st.become ? `become ${st.become === true ? "root" : st.become}` : "",
         ].filter(Boolean);
         lines.push(`    ${String(i + 1).padStart(2)}. ${st.id} (${notes.join(", ")})`);
