@@ -51,12 +51,10 @@ export function nextFires(spec: Pick<ScheduleSpec, "cron" | "timezone">, from: n
 
 /** The newest slot of a schedule at or before `now` (undefined: none in the `within` ms before). */
 export function dueSlot(spec: Pick<ScheduleSpec, "cron" | "timezone">, now: number, within: number): number | undefined {
-  const next = cronOf(spec.cron, spec.timezone).nextRun(new Date(now - within - 1));
-  if (!next || next.getTime() > now) return undefined;
-  // Several slots within the range: the newest one (a missed older slot is not made up).
-  let slot = next.getTime();
   const cron = cronOf(spec.cron, spec.timezone);
-  for (let d = cron.nextRun(next); d && d.getTime() <= now; d = cron.nextRun(d)) slot = d.getTime();
+  let slot: number | undefined;
+  // Several slots within the range: the newest one (a missed older slot is not made up).
+  for (let d = cron.nextRun(new Date(now - within - 1)); d && d.getTime() <= now; d = cron.nextRun(d)) slot = d.getTime();
   return slot;
 }
 
