@@ -144,6 +144,8 @@ spec:
   const b = await send("burst", { name: "deploy/done" }, "api");
   assert.deepEqual(outcome(b), [{ reaction: "after-burst", result: "waiting", until: now + 30_000, runId: undefined, detail: "wait_for_more: another occurrence, waiting 30s again" }]);
 
+  assert.deepEqual(outcome(await svc.store.events.get("burst", a.id)), [{ reaction: "after-burst", result: "matched", until: undefined, runId: undefined, detail: `counted; the wait for more continues with event #${b.id}` }], "the first no longer counts down");
+
   const loop = svc.reactions.loop;
   assert.equal(await loop.tick(T0 + 1_000_000 + 40_000), 0, "the first wait was moved: nothing due at +40s");
   assert.equal((await svc.runs.list("burst")).length, 0);

@@ -24,7 +24,8 @@ export type Decision =
   /** Counted, not enough yet (min_occurrences). */
   | { kind: "counted"; occurrences: number; needed: number }
   | { kind: "held"; occurrences: number; until: number; detail: string }
-  | { kind: "waiting"; occurrences: number; until: number; detail: string }
+  /** `replaced`: the event the wait would have fired for until now (this one takes its place). */
+  | { kind: "waiting"; occurrences: number; until: number; detail: string; replaced?: number }
   | { kind: "fire"; occurrences: number };
 
 const EMPTY: ReactionState = { occurrences: [], lastFiredAt: null, waitUntil: null, waitEventId: null, updatedAt: 0 };
@@ -57,7 +58,8 @@ export function occur(current: ReactionState | null, limit: LimitSpec, eventId: 
         ? `wait_for_more: another occurrence, waiting ${duration(wait.timeoutMs)} again`
         : "wait_for_more: counted in the wait already running"
       : `wait_for_more: reacting after ${duration(wait.timeoutMs)}${wait.resetOnMore ? " without another occurrence" : ""}`;
-    return { state: { ...state, waitUntil: until, waitEventId: eventId }, decision: { kind: "waiting", occurrences: count, until, detail } };
+    const replaced = pending && prior.waitEventId !== null && prior.waitEventId !== eventId ? prior.waitEventId : undefined;
+    return { state: { ...state, waitUntil: until, waitEventId: eventId }, decision: { kind: "waiting", occurrences: count, until, detail, ...(replaced !== undefined && { replaced }) } };
   }
   return { state: fired(state, now), decision: { kind: "fire", occurrences: count } };
 }

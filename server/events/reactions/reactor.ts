@@ -71,7 +71,19 @@ export class Reactor {
       return { state, result: decision };
     });
     if (decision.kind === "fire") return this.fire(site, def, event, host, decision.occurrences);
+    if (decision.kind === "waiting" && decision.replaced !== undefined) await this.superseded(event.site, def.name, decision.replaced, event.id);
     return outcomeOf(def, decision);
+  }
+
+  /** The event a wait would have fired for no longer waits (a newer one does): its outcome stops counting down. */
+  private async superseded(site: string, reaction: string, id: number, by: number) {
+    try {
+      const old = await this.deps.store.events.get(site, id);
+      const outcome = old.outcome.map((o): EventOutcome => (o.reaction === reaction && o.result === "waiting" ? { reaction, result: "matched", detail: `counted; the wait for more continues with event #${by}` } : o));
+      await updateOutcome(this.deps.hub, old, outcome);
+    } catch (e) {
+      this.deps.log?.(`reaction ${reaction}: cannot update event ${id}: ${message(e)}`);
+    }
   }
 
   /** The host `targets_from_label` names (undefined: the reaction has none), or why there is none. */
