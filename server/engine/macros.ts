@@ -78,9 +78,10 @@ export class Macros {
       if (stack.includes(name) || stack.length >= MAX_DEPTH) throw new MacroCallError(`calls itself (${[...stack, name].join(" -> ")})`);
       const scope = { ...context, ...Object.fromEntries(params.map((p, i) => [p, args[i]])) };
       const inner = this.hook(host, context, values, [...stack, name]);
-      if ("expression" in def) return this.template(conditionText(def.expression)).renderNative(scope, { macro: inner });
-      const command = this.template(def.command).render(scope, { macro: inner });
-      const target: MacroTarget = def.on === "controller" ? { controller: true } : def.on === "host" ? { host } : { host: def.on.host };
+      if (def.expression !== undefined) return this.template(conditionText(def.expression)).renderNative(scope, { macro: inner });
+      const command = this.template(def.command ?? "").render(scope, { macro: inner });
+      const on = def.on ?? "controller";
+      const target: MacroTarget = on === "controller" ? { controller: true } : on === "host" ? { host } : { host: on.host };
       const key = JSON.stringify([target, command]);
       const known = values.get(key);
       if (!known) throw new MacroPending(key, { target, command, timeoutMs: def.timeout === undefined ? DEFAULT_TIMEOUT_MS : durationMs(def.timeout) }, name);

@@ -20,26 +20,29 @@ const fields = {
   params: z.array(paramName).max(20).optional().meta({ description: "Parameter names, given in this order by a call; the body sees each by its name." }),
 };
 
-export const macroSpecSchema = z.union([
-  z
-    .strictObject({
-      ...fields,
-      expression: z.string().min(1).meta({ description: "A template expression (no `{{ }}` needed) over the caller's context and the params; its value is the macro's." }),
-    })
-    .meta({ description: "A template expression." }),
-  z
-    .strictObject({
-      ...fields,
-      command: z.string().min(1).meta({ description: "A shell command (a template over the caller's context and the params: quote values with `| quote`). Its stdout, trimmed, is the value (parsed as JSON when it is JSON); a non-zero exit is an error." }),
-      on: z
-        .union([z.literal("controller"), z.literal("host"), z.strictObject({ host: z.string().min(1).meta({ description: "A host of the site." }) })])
-        .meta({ description: "Where the command runs: `controller` (where Flightdeck runs; sandboxed on a server), `host` (the host evaluating the call), or `{host: NAME}`." }),
-      timeout: z
-        .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration such as 500ms, 15s, 5m or 1h")])
-        .optional()
-        .meta({ description: "End the command after this long (an error). Default 30s." }),
-    })
-    .meta({ description: "A command whose output is the value." }),
-]);
+export const macroSpecSchema = z
+  .strictObject({
+    ...fields,
+    expression: z.string().min(1).optional().meta({ description: "A template expression (no `{{ }}` needed) over the caller's context and the params; its value is the macro's. Give this or `command`." }),
+    command: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "A shell command (a template over the caller's context and the params: quote values with `| quote`). Its stdout, trimmed, is the value (parsed as JSON when it is JSON); a non-zero exit is an error. Give this or `expression`." }),
+    on: z
+      .union([z.literal("controller"), z.literal("host"), z.strictObject({ host: z.string().min(1).meta({ description: "A host of the site." }) })])
+      .optional()
+      .meta({ description: "Where a `command` runs: `controller` (where Flightdeck runs; sandboxed on a server), `host` (the host evaluating the call), or `{host: NAME}`." }),
+    timeout: z
+      .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, "must be a duration such as 500ms, 15s, 5m or 1h")])
+      .optional()
+      .meta({ description: "End a `command` after this long (an error). Default 30s." }),
+  })
+  .superRefine((m, ctx) => {
+    if ((m.expression === undefined) === (m.command === undefined)) ctx.addIssue({ code: "custom", message: "give exactly one of 'expression' or 'command'" });
+    else if (m.command !== undefined && m.on === undefined) ctx.addIssue({ code: "custom", path: ["command"], message: "a command macro says where it runs: on: controller, host, or {host: NAME}" });
+    else if (m.expression !== undefined && (m.on !== undefined || m.timeout !== undefined)) ctx.addIssue({ code: "custom", path: [m.on !== undefined ? "on" : "timeout"], message: "'on' and 'timeout' are for command macros" });
+  })
+  .meta({ description: "A template expression, or a command whose output is the value." });
 
 export type MacroSpec = z.infer<typeof macroSpecSchema>;

@@ -162,11 +162,11 @@ function macroCallProblem(ref: TemplateReference, macros: Map<string, MacroDef>)
 function lintMacros(macros: Map<string, MacroDef>, model: SiteModel, compile: (text: string) => Template | TemplateSyntaxError, add: Add) {
   const calls = new Map<string, string[]>();
   for (const m of macros.values()) {
-    const field = "expression" in m ? "expression" : "command";
-    const where = [...m.path, field];
-    const text = "expression" in m ? conditionText(m.expression) : m.command;
-    const locate = (line: number, col: number, message: string) => ("expression" in m ? m.src.diagnostic(where, "error", message) : m.src.diagnosticInString(where, line, col, "error", message));
-    if ("on" in m && typeof m.on === "object" && !model.hosts.has(m.on.host)) {
+    const expression = m.expression !== undefined;
+    const where = [...m.path, expression ? "expression" : "command"];
+    const text = expression ? conditionText(m.expression!) : (m.command ?? "");
+    const locate = (line: number, col: number, message: string) => (expression ? m.src.diagnostic(where, "error", message) : m.src.diagnosticInString(where, line, col, "error", message));
+    if (typeof m.on === "object" && !model.hosts.has(m.on.host)) {
       add(m.src.diagnostic([...m.path, "on", "host"], "error", `host '${m.on.host}' does not exist${didYouMean(m.on.host, model.hosts.keys())}`));
     }
     calls.set(m.name, []);

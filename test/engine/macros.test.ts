@@ -71,6 +71,14 @@ describe("lint", () => {
     assert.deepEqual(errors, ["f1.yml:3:14: error: macro 'loop' calls itself", "f2.yml:3:14: error: macro 'ping' calls itself through ping -> pong -> ping", "f3.yml:3:68: error: host 'nowhere' does not exist"]);
   });
 
+  test("a macro is an expression or a command, and a command says where it runs", () => {
+    assert.deepEqual(lint(macro(`{name: a, command: "x"}`), macro(`{name: b, expression: "1", command: "x", on: controller}`), macro(`{name: c, expression: "1", on: host}`)), [
+      "f0.yml:3:26: error: 'command' is invalid: a command macro says where it runs: on: controller, host, or {host: NAME}",
+      "f1.yml:3:7: error: 'spec' is invalid: give exactly one of 'expression' or 'command'",
+      "f2.yml:3:38: error: 'on' is invalid: 'on' and 'timeout' are for command macros",
+    ]);
+  });
+
   test("a macro's body reads only its params and what templates see", () => {
     const errors = lint(localInventory(["a"]), macro(`{name: m, params: [x], expression: "y + x"}`));
     assert.deepEqual(errors, ["f1.yml:3:42: error: 'y' is undefined (did you mean 'x'?); a macro sees its params (x) and vars, host, hosts, steps, introspect, result, event, macros"]);
