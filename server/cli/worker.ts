@@ -9,6 +9,8 @@
  * It refuses to start (one line, exit 2) without PostgreSQL (the embedded SQLite file has one process, `serve`),
  * and on a database this build's migrations do not match (the dashboard migrates; workers never do).
  */
+import { hubDeps } from "../events/hub";
+import { startReactions } from "../events/reactions";
 import { boardsShowing, PostgresEmitterBroadcaster } from "../broadcast";
 import { readEnv } from "../env";
 import { startNotifications } from "../notify/setup";
@@ -128,6 +130,8 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   // Schedules fire and held runs are released from every process (a slot is claimed once in the database).
   const scheduler = new Scheduler({ store, broadcaster, queue: parts.queue, runner, log: (l) => io.err(`flightdeck worker: scheduler: ${l}`) });
   scheduler.start();
+  // The own events of the runs executed here are reacted to here, and due reaction waits fire from here too.
+  const reactions = startReactions({ store, runner, hub: hubDeps({ store, broadcaster }), log: (l) => io.err(`flightdeck worker: reactions: ${l}`) });
   if (!env.FLIGHTDECK_URL) io.err("flightdeck worker: FLIGHTDECK_URL is not set: machines deployed by this worker's runs are told to reach introspection at " + `http://${env.HOST}:${env.PORT}`);
   io.out(
     `flightdeck worker ${parts.worker!.id} is ready: executing runs of ${describeServer(url)} (${settings.capacity} at once, lease ${settings.leaseMs / 1000} s, grace ${settings.graceMs / 1000} s)`,
@@ -142,6 +146,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   process.once("SIGTERM", again);
   process.once("SIGINT", again);
   await scheduler.stop();
+  await reactions.stop();
   await parts.stop(`the worker was stopped (${signal})`);
   await notifications.stop();
   await broadcaster.close().catch(() => undefined);
