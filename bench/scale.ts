@@ -9,7 +9,7 @@
  *     event reaches it from a worker through PostgreSQL. Event-to-DOM delay p95 (target < 250 ms), measured as
  *     `bench -- events` measures it; then the same run on one SQLite server.
  *
- *   npm run bench -- scale [--hosts 10000] [--steps 5] [--workers 2] [--skip-browser] [--skip-sqlite] [--second-run]
+ *   npm run bench -- scale [--hosts 10000] [--steps 5] [--workers 2] [--skip-browser] [--skip-sqlite] [--skip-postgres] [--second-run]
  *
  * PostgreSQL: FLIGHTDECK_TEST_PG_URL's server, else one started for the bench (test/support/postgres.ts).
  * Needs the production build (`npm run build`) for the browser part.
@@ -121,14 +121,15 @@ function report(label: string, b: BrowserResult) {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { hosts: { type: "string", default: "10000" }, steps: { type: "string", default: "5" }, workers: { type: "string", default: "2" }, "skip-browser": { type: "boolean" }, "skip-sqlite": { type: "boolean" }, "second-run": { type: "boolean" } } });
+  const { values } = parseArgs({ args, options: { hosts: { type: "string", default: "10000" }, steps: { type: "string", default: "5" }, workers: { type: "string", default: "2" }, "skip-browser": { type: "boolean" }, "skip-sqlite": { type: "boolean" }, "skip-postgres": { type: "boolean" }, "second-run": { type: "boolean" } } });
+  const postgres = !values["skip-postgres"];
   const hosts = Number(values.hosts);
   const steps = Number(values.steps);
   const workers = Number(values.workers);
   try {
     console.log(`\n${hosts} hosts x ${steps} steps; ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    const pg = await pgStorage(hosts, steps, workers);
-    console.log(`PostgreSQL storage: ${pg.events} events (+ ${pg.events / 2} output chunks) stored by ${workers} worker processes at once in ${(pg.ms / 1000).toFixed(2)} s = ${Math.round((pg.events / pg.ms) * 1000)} events/s across workers (each alone in its span: ${pg.each.join(", ")} /s) (target >= 20,000/s)`);
+    const pg = postgres ? await pgStorage(hosts, steps, workers) : undefined;
+    if (pg) console.log(`PostgreSQL storage: ${pg.events} events (+ ${pg.events / 2} output chunks) stored by ${workers} worker processes at once in ${(pg.ms / 1000).toFixed(2)} s = ${Math.round((pg.events / pg.ms) * 1000)} events/s across workers (each alone in its span: ${pg.each.join(", ")} /s) (target >= 20,000/s)`);
     if (!values["skip-sqlite"]) {
       const s = await storage(hosts, steps);
       console.log(`SQLite storage: ${s.events} events stored by one process in ${(s.ms / 1000).toFixed(2)} s = ${Math.round((s.events / s.ms) * 1000)} events/s`);
@@ -139,13 +140,12 @@ export async function run(args: string[]): Promise<number> {
       console.log(`browser: skipped: ${skip}`);
       return 0;
     }
-    const b = await pgBrowser(hosts, steps, workers, values["second-run"] ?? false);
-    console.log(`PostgreSQL run executed by a worker: ${b.stored} events stored at ${b.storedPerSecond} events/s from its start to its end (local steps: one sandboxed process each)${values["second-run"] ? ", with a second run of the same size on the other worker" : ""}`);
-    report("PostgreSQL browser on the replica that executes nothing", b);
-    if (!values["skip-sqlite"]) {
-      report("SQLite browser on the one server", await browser(hosts, steps, false));
-    }
-    return b.endToEnd.length ? 0 : 1;
+    const b = postgres ? await pgBrowser(hosts, steps, workers, values["second-run"] ?? false) : undefined;
+    if (b) console.log(`PostgreSQL run executed by a worker: ${b.stored} events stored at ${b.storedPerSecond} events/s from its start to its end (local steps: one sandboxed process each)${values["second-run"] ? ", with a second run of the same size on the other worker" : ""}`);
+    if (b) report("PostgreSQL browser on the replica that executes nothing", b);
+    const s = values["skip-sqlite"] ? undefined : await browser(hosts, steps, false);
+    if (s) report("SQLite browser on the one server", s);
+    return [b, s].every((r) => r === undefined || r.endToEnd.length > 0) ? 0 : 1;
   } finally {
     await stopOwnServer();
   }
