@@ -354,10 +354,11 @@ describe("rate limit", () => {
   test("intake requests count against the caller's rate like other REST requests: over the burst is 429 with Retry-After", async () => {
     const limited = await startHttpServer({ FLIGHTDECK_API_BURST: "3", FLIGHTDECK_API_RATE: "0.01" });
     try {
-      await limited.services.sites.create({ slug: "lab", name: "lab", files: [{ path: "inventory.yml", content: localInventory(["a"]) }], author: "t", message: "m" });
+      // Its own site: on PostgreSQL (intake-pg.test.ts) both servers share one database.
+      await limited.services.sites.create({ slug: "limited", name: "limited", files: [{ path: "inventory.yml", content: localInventory(["a"]) }], author: "t", message: "m" });
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const res = await fetch(`${limited.url}/api/v1/sites/lab/events`, { method: "POST", headers: { "content-type": "application/json", "x-flightdeck-signature": `sha256=${"0".repeat(64)}` }, body: "{}" });
+        const res = await fetch(`${limited.url}/api/v1/sites/limited/events`, { method: "POST", headers: { "content-type": "application/json", "x-flightdeck-signature": `sha256=${"0".repeat(64)}` }, body: "{}" });
         statuses.push(res.status);
         if (res.status === 429) assert.ok(Number(res.headers.get("retry-after")) >= 1);
       }
