@@ -15,6 +15,7 @@ import { ServerPolicies } from "./runs/policy";
 import { RunParts } from "./runs/queue/setup";
 import { RunService } from "./runs/service";
 import { hubDeps } from "./events/hub";
+import { ownEventsOf } from "./events/own";
 import { startReactions, type Reactions } from "./events/reactions";
 import { Scheduler } from "./schedules/scheduler";
 import type { Clock } from "./schedules/windows";
@@ -113,6 +114,8 @@ export async function createServices(env: Env, options: ServiceOptions = {}): Pr
       await scheduler.stop();
       await reactions.stop();
       await runParts.stop(reason);
+      // The last runs' own events are recorded before the store closes.
+      await ownEventsOf({ store, broadcaster }).flush();
       await notifications.stop();
       await store.close();
     };

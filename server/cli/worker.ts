@@ -10,6 +10,7 @@
  * and on a database this build's migrations do not match (the dashboard migrates; workers never do).
  */
 import { hubDeps } from "../events/hub";
+import { ownEventsOf } from "../events/own";
 import { startReactions } from "../events/reactions";
 import { boardsShowing, PostgresEmitterBroadcaster } from "../broadcast";
 import { readEnv } from "../env";
@@ -148,6 +149,7 @@ export async function runWorker(args: string[], io: WorkerIo = { out: (l) => con
   await scheduler.stop();
   await reactions.stop();
   await parts.stop(`the worker was stopped (${signal})`);
+  await ownEventsOf({ store, broadcaster }).flush();
   await notifications.stop();
   await broadcaster.close().catch(() => undefined);
   await store.close();
