@@ -224,7 +224,7 @@ spec:
   assert.equal(finished[4]!.outcome[0]!.detail, "an event of a run this reaction requested");
 });
 
-test("a reaction whose target label names no host, or a deployment that now plans nothing, says so in the outcome; the event is kept", async () => {
+test("a reaction whose target label is missing or names no host says so in the outcome; no run, the event is kept", async () => {
   await site(
     "odd",
     `kind: reaction
@@ -240,4 +240,47 @@ spec:
   const nolabel = await send("odd", { name: "alertmanager/Down" });
   assert.deepEqual(outcome(nolabel), [{ reaction: "by-instance", result: "error", until: undefined, runId: undefined, detail: "the event has no label 'instance' (targets_from_label)" }]);
   assert.equal((await svc.runs.list("odd")).length, 0);
+});
+
+test("a host that cannot be reached is an own event flightdeck/host/unreachable (once), which a reaction can answer", async () => {
+  const files = [
+    {
+      path: "site.yml",
+      content: `kind: inventory
+api_version: v1beta1
+spec:
+  hosts: [{name: gone, connection: {transport: ssh, address: 127.0.0.1, port: 1, user: nobody, host_key_checking: off, connect_timeout: 2s}}]
+---
+kind: blueprint
+api_version: v1beta1
+spec:
+  name: b
+  steps: [{name: one, action: cmd.run, params: {cmd: "true"}}, {name: two, action: cmd.run, params: {cmd: "true"}}]
+---
+kind: deployment
+api_version: v1beta1
+spec:
+  name: reach
+  stages: [{name: s, operations: [{blueprints: [b], targets: [gone]}]}]
+---
+kind: reaction
+api_version: v1beta1
+spec:
+  name: page-someone
+  on: {event: "flightdeck/host/unreachable"}
+  run: {deployment: reach, targets_from_label: host}
+`,
+    },
+  ];
+  await svc.sites.create({ slug: "far", name: "far", files, author: "t", message: "m" });
+  await svc.sites.setSettings("far", { approvalsRequired: 1 });
+  const id = await svc.runner.launch({ site: "far", deployment: "reach", requestedBy: "ana" });
+  await svc.runner.approveAutomatically(id, "ana", "test");
+  assert.equal(await svc.runner.done(id), "failed");
+  await ownEventsOf(svc).flush();
+  const unreachable = await svc.store.events.page("far", { limit: 10, name: "flightdeck/host/unreachable" });
+  assert.equal(unreachable.length, 1, "said once for the host");
+  assert.deepEqual(unreachable[0]!.labels, { run: String(id), deployment: "reach", requested_by: "ana", host: "gone" });
+  assert.deepEqual(unreachable[0]!.outcome.map((o) => [o.reaction, o.result]), [["page-someone", "fired"]]);
+  assert.equal((await svc.runs.get(unreachable[0]!.outcome[0]!.runId!)).status, "awaiting_approval");
 });
