@@ -135,8 +135,9 @@ function RulesForm({ slug, settings }: { slug: string; settings: Settings }) {
                     placeholder={r.channel === "webhook" ? "https://hooks.example.net/flightdeck" : "ops@example.net"}
                     onChange={(e) => change(r.key, { target: e.target.value })}
                     aria-label={r.channel === "webhook" ? `Webhook URL of rule ${i + 1}` : `E-mail address of rule ${i + 1}`}
-                    type={r.channel === "email" ? "email" : "url"}
-                    required
+                    type="text"
+                    inputMode={r.channel === "email" ? "email" : "url"}
+                    spellCheck={false}
                   />
                 </label>
               </td>
