@@ -99,6 +99,10 @@ export function policyDiagnostics(site: Pick<Site, "model" | "design" | "resolve
   for (const region of site.design.regions.values()) envReference(region, ["spec", "api_key"], region.api_key, policy, out);
   if (!policy.localRefused) out.push(...localBecome(site));
   else out.push(...playbooksRefused(site, policy.localRefused));
+  // A macro's command on the controller runs where a local step would.
+  if (policy.localRefused) {
+    for (const m of site.workflows.macros.values()) if (m.on === "controller") out.push(m.src.diagnostic([...m.path, "on"], "error", `a macro on the controller runs on the Flightdeck server, so it needs what a local step needs: ${policy.localRefused}`));
+  }
   return out;
 }
 

@@ -4,8 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { execute, planDeployment } from "../../server/engine";
 import { formatDiagnostic, loadSite } from "../../server/inventory";
-import { localInventory, runSite, siteOf, workflow } from "./fleet-site";
+import { policyDiagnostics } from "../../server/inventory/policy";
+import { localInventory, Recorder, runSite, siteOf, workflow } from "./fleet-site";
 
 const macro = (spec: string) => `kind: macro\napi_version: v1beta1\nspec: ${spec}\n`;
 
@@ -35,6 +37,20 @@ describe("macros at run time", () => {
     const { status, rec } = await runSite(site);
     assert.equal(status, "failed");
     assert.equal(rec.steps("a", "use").at(-1)!.message, "params.cmd:1:9: macro 'broken': its command exited 4 on the controller: nope");
+  });
+});
+
+describe("macros on a server", () => {
+  const refused = "local steps are refused on this site (a server admin turns on Local execution)";
+
+  test("a controller macro runs only where local steps may: refused at run time, and by lint, with the policy's reason", async () => {
+    const site = siteOf(localInventory(["a"]).replace("connection: {transport: local}", "connection: {transport: ssh, address: 127.0.0.1, port: 1}"), workflow(`  - {name: s, action: cmd.run, when: "macros.up()", params: {cmd: "true"}}`), macro(`{name: up, command: "echo true", on: controller}`));
+    const plan = planDeployment(site);
+    const rec = new Recorder();
+    const status = await execute({ site, plan, sink: rec, signal: new AbortController().signal, server: { policy: { localRefused: refused } } });
+    assert.equal(status, "failed");
+    assert.equal(rec.steps("a", "s").at(-1)!.message, `when: 1:7: macro 'up': ${refused}`);
+    assert.deepEqual(policyDiagnostics(site, { localRefused: refused }).map(formatDiagnostic), [`f2.yml:3:44: error: a macro on the controller runs on the Flightdeck server, so it needs what a local step needs: ${refused}`]);
   });
 });
 
