@@ -11,6 +11,7 @@ import type { Diagnostic } from "./diagnostics";
 import { MACRO_ROOTS } from "./macro-schemas";
 import type { SiteModel } from "./model";
 import type { Resolver } from "./resolve";
+import { EVENT_FIELDS } from "./reactions";
 import type { Path } from "./source";
 import { didYouMean } from "../template/suggest";
 import { selectHosts } from "./targets";
@@ -104,6 +105,8 @@ export function lintTemplates(workflows: Workflows, model: SiteModel, resolver: 
                     const hint = rest.length === 0 && typeof first === "string" ? didYouMean(first, keys) : "";
                     report(`'${shown}' is undefined for ${hostList(missing, hosts.length)}${hint}`);
                   }
+                } else if (root === "event" && typeof first === "string" && !(EVENT_FIELDS as readonly string[]).includes(first)) {
+                  report(`'${shown}' is undefined${didYouMean(first, EVENT_FIELDS)}; event has ${EVENT_FIELDS.join(", ")}`);
                 } else if (root === "host" && typeof first === "string" && !HOST_FIELDS.includes(first)) {
                   report(`'${shown}' is undefined${didYouMean(first, HOST_FIELDS)}; host has ${HOST_FIELDS.join(", ")}`);
                 } else if (root === "hosts" && typeof first === "string" && !runHosts.has(first)) {

@@ -103,8 +103,10 @@ test("duplicate reaction names are an error at the second", () => {
   assert.deepEqual(got, ["r.yml:11:11: error: duplicate reaction 'x' (first defined at r.yml:4:11)"]);
 });
 
-test("templates of the deployment may read `event`", () => {
+test("templates of the deployment may read `event`, only its fields", () => {
   assert.deepEqual(lint({ "site.yml": SITE }), []);
+  const typo = SITE.replace("event.labels.instance", "event.labls.instance");
+  assert.deepEqual(lint({ "site.yml": typo }), ["site.yml:12:57: error: 'event.labls.instance' is undefined (did you mean 'labels'?); event has name, labels, data, occurrences"]);
 });
 
 test("a label value names a host: by name, or by address, with the port stripped", () => {
