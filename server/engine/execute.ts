@@ -259,7 +259,7 @@ class Run {
       }
     } catch (e) {
       gate.leave(host);
-      this.fail(host, step, "failed", `when: ${message(e)}`);
+      this.fail(host, step, "failed", `when: ${conditionError(e)}`);
       return;
     }
     try {
@@ -381,7 +381,7 @@ class Run {
         return;
       }
     } catch (e) {
-      this.fail(host, step, "failed", `when: ${message(e)}`);
+      this.fail(host, step, "failed", `when: ${conditionError(e)}`);
       return;
     }
     let params: Record<string, unknown>;
@@ -559,8 +559,7 @@ class Run {
     try {
       return await this.withMacros(host, scope, (m) => testCondition(condition, scope, m));
     } catch (e) {
-      // Positions would point into the wrapper the condition is compiled in, not at anything written.
-      return e instanceof TemplateError ? e.reason : message(e);
+      return conditionError(e);
     }
   }
 
@@ -736,6 +735,11 @@ export function connectionSettings(site: Site, host: string, siteDir?: string, s
     jump: jump ? connectionSettings(site, jump, siteDir, [...seen, host]) : undefined,
     siteDir,
   };
+}
+
+/** A condition's error without its position: that would point into the wrapper it is compiled in, not at anything written. */
+function conditionError(e: unknown): string {
+  return e instanceof TemplateError ? e.reason : message(e);
 }
 
 function message(e: unknown): string {

@@ -49,7 +49,7 @@ describe("macros on a server", () => {
     const rec = new Recorder();
     const status = await execute({ site, plan, sink: rec, signal: new AbortController().signal, server: { policy: { localRefused: refused } } });
     assert.equal(status, "failed");
-    assert.equal(rec.steps("a", "s").at(-1)!.message, `when: 1:7: macro 'up': ${refused}`);
+    assert.equal(rec.steps("a", "s").at(-1)!.message, `when: macro 'up': ${refused}`);
     assert.deepEqual(policyDiagnostics(site, { localRefused: refused }).map(formatDiagnostic), [`f2.yml:3:44: error: a macro on the controller runs on the Flightdeck server, so it needs what a local step needs: ${refused}`]);
   });
 });
