@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { execute, planDeployment } from "../../server/engine";
 import { formatDiagnostic, loadSite } from "../../server/inventory";
 import { policyDiagnostics } from "../../server/inventory/policy";
+import { compileTemplate } from "../../server/template";
 import { localInventory, Recorder, runSite, siteOf, workflow } from "./fleet-site";
 
 const macro = (spec: string) => `kind: macro\napi_version: v1beta1\nspec: ${spec}\n`;
@@ -37,6 +38,22 @@ describe("macros at run time", () => {
     const { status, rec } = await runSite(site);
     assert.equal(status, "failed");
     assert.equal(rec.steps("a", "use").at(-1)!.message, "params.cmd:1:9: macro 'broken': its command exited 4 on the controller: nope");
+  });
+});
+
+describe("the call syntax", () => {
+  test("only macros are called, positionally; a template without a macro provider says so", () => {
+    assert.throws(() => compileTemplate("{{ macros.x(a=1) }}"), /1:15: macro 'x': takes positional arguments only/);
+    assert.throws(() => compileTemplate("{{ vars.items() }}"), /1:14: calls are not supported \(use the filter: '\| items'\)/);
+    assert.deepEqual(
+      compileTemplate("{{ macros['a-b'](vars.x, 2) }}").references().map((r) => [r.path, r.call]),
+      [
+        [["macros", "a-b"], 2],
+        [["vars", "x"], undefined],
+      ],
+    );
+    assert.throws(() => compileTemplate("{{ macros.x() }}").render({}), /1:4: macros.x\(\): macros are not available here/);
+    assert.equal(compileTemplate("{{ macros.x(1) + 1 }}").render({}, { macro: (name, args) => (name === "x" ? (args[0] as number) * 10 : 0) }), "11");
   });
 });
 
