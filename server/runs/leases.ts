@@ -13,6 +13,7 @@ import { RunTracker, type EngineEvent, type RunEvent, type RunStatus } from "../
 import type { Store, UnnumberedEvent } from "../store/types";
 import type { ControlChannel } from "./control";
 import type { RunQueue } from "./queue/types";
+import { notify, runEnded } from "../notify";
 
 
 export interface InterruptWords {
@@ -57,6 +58,7 @@ export async function interruptRun(
   broadcaster.siteRuns(run.site, id);
   // Its machines' introspection tokens end with it (its worker, gone, could not end them).
   await store.introspection.endRun(id);
+  await notify({ store }, runEnded(run.site, id, "interrupted"));
   return true;
 }
 
