@@ -300,13 +300,23 @@ function Step({ step, n, showBlueprint, tasks }: { step: PlannedStep; n: number;
             </span>
           )}
           {step.runOnce && (
-            <span className="badge warn" title="Runs on the first host only; skipped on the others">
+            <span className="badge warn" title="Runs on the first host only; the others wait for it and share its result">
               1× run once
             </span>
           )}
           {step.retry && (
             <span className="badge" title="Runs again after a failure">
               ↻ retry {step.retry.limit}× every {formatDuration(step.retry.intervalMs)}
+            </span>
+          )}
+          {step.success !== undefined && (
+            <span className="badge accent" title="Fails the step, even after exit 0, when this condition over its result is false">
+              ✓ success <code>{step.success}</code>
+            </span>
+          )}
+          {step.continue && (
+            <span className="badge warn" title={`Holds the host (and with serial, the next batch) until this is true: checked ${step.continue.limit + 1} times, ${formatDuration(step.continue.intervalMs)} apart`}>
+              ◷ continue when <code>{step.continue.condition}</code>
             </span>
           )}
           {step.timeoutMs !== undefined && (
