@@ -49,6 +49,11 @@ export interface LaunchRequest {
   rerunOf?: number;
   /** The event a reaction requested the run for (templates' `event`). */
   event?: TemplateEvent;
+  /**
+   * Approved as it is requested, by Flightdeck itself (a reaction that says `approval: auto` on a site that allows
+   * it): it never waits for reviewers, so none is told it does. The caller audits it.
+   */
+  approvedAs?: { by: string; message: string };
 }
 
 export interface RunServiceOptions {
@@ -112,7 +117,9 @@ export class RunService implements RunExecution {
       status: "awaiting_approval",
     });
     const required = (await this.sites.get(request.site)).approvalsRequired;
-    if (required > 0) {
+    if (request.approvedAs) {
+      await this.approved(id, request.approvedAs.by, request.approvedAs.message);
+    } else if (required > 0) {
       const needs = required === 1 ? "one approval" : `${required} approvals`;
       await this.statusEvent(id, { type: "run.status", status: "awaiting_approval", by: request.requestedBy, message: `requested by ${request.requestedBy}; waiting for ${needs}` });
       this.broadcaster.siteRuns(request.site, id);
@@ -144,18 +151,6 @@ export class RunService implements RunExecution {
     }
     await this.approved(id, reviewer.username, said);
     return { status: "queued" as RunStatus, approvals, required };
-  }
-
-  /**
-   * Approved by Flightdeck itself (a reaction that says `approval: auto` on a site that allows it): queued at
-   * once, said in the run's stream as by `by`. False when the run no longer awaits approval (it was already
-   * approved or ended); the caller audits it.
-   */
-  async approveAutomatically(id: number, by: string, message: string): Promise<boolean> {
-    const run = await this.runs.get(id);
-    if (run.status !== "awaiting_approval") return false;
-    await this.approved(id, by, message);
-    return true;
   }
 
   async reject(id: number, reviewer: { userId: string; username: string }, comment: string) {

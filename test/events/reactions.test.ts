@@ -82,7 +82,7 @@ spec:
 `,
     { autoApproval: true },
   );
-  await svc.store.notifications.setRules("disk", [{ kinds: ["reaction_fired"], channel: "email", target: "ops@example.com" }]);
+  await svc.store.notifications.setRules("disk", [{ kinds: ["reaction_fired", "approval_requested"], channel: "email", target: "ops@example.com" }]);
   const alert = { name: "alertmanager/DiskFull", labels: { severity: "critical", instance: "db-1:9100", status: "firing" }, data: { annotations: { summary: "disk full" } } };
   now = T0;
   const first = await send("disk", alert);
@@ -102,6 +102,8 @@ spec:
   assert.deepEqual(run.options.event, { name: "alertmanager/DiskFull", labels: alert.labels, data: alert.data, occurrences: 2 });
   const [told] = (await svc.store.notifications.page("disk", { limit: 10 })).filter((n) => n.kind === "reaction_fired");
   assert.deepEqual([told?.target, told?.payload.reaction, told?.payload.run?.id], ["ops@example.com", { name: "disk-full-cleanup", event: { id: second.id, name: "alertmanager/DiskFull" } }, run.id]);
+  // Approved as it was requested: no reviewer is told it waits for them.
+  assert.deepEqual((await svc.store.notifications.page("disk", { limit: 10 })).filter((n) => n.kind === "approval_requested"), []);
   assert.equal(await svc.runner.done(run.id), "succeeded");
   const said = (await svc.runs.output(run.id, "db-1")).map((o) => o.data).join("");
   assert.equal(said, "cleaning db-1 for alertmanager/DiskFull db-1:9100 seen 2 times\n");
@@ -274,8 +276,7 @@ spec:
   ];
   await svc.sites.create({ slug: "far", name: "far", files, author: "t", message: "m" });
   await svc.sites.setSettings("far", { approvalsRequired: 1 });
-  const id = await svc.runner.launch({ site: "far", deployment: "reach", requestedBy: "ana" });
-  await svc.runner.approveAutomatically(id, "ana", "test");
+  const id = await svc.runner.launch({ site: "far", deployment: "reach", requestedBy: "ana", approvedAs: { by: "ana", message: "test" } });
   assert.equal(await svc.runner.done(id), "failed");
   await ownEventsOf(svc).flush();
   const unreachable = await svc.store.events.page("far", { limit: 10, name: "flightdeck/host/unreachable" });

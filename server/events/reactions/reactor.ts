@@ -21,7 +21,7 @@ import { hostFromLabel, matches } from "./match";
 
 export interface ReactorDeps {
   store: Pick<Store, "sites" | "events" | "audit" | "runs" | "notifications">;
-  runner: Pick<RunService, "launch" | "approveAutomatically">;
+  runner: Pick<RunService, "launch">;
   /** How outcomes decided later (a wait that fired) reach the event and the Events page. */
   hub: HubDeps;
   /** The clock (tests inject one). */
@@ -123,6 +123,7 @@ export class Reactor {
       if (limit && !limit.includes(host)) return { reaction: def.name, result: "error", detail: `host '${host}' is not among the reaction's targets (${def.run.targets!.join(", ")})` };
       limit = [host];
     }
+    const approval = await this.approval(def, event.site);
     let runId: number;
     try {
       runId = await runner.launch({
@@ -133,27 +134,29 @@ export class Reactor {
         reason: `reaction ${def.name} on event #${event.id}`,
         limit,
         event: templateEvent(event, occurrences),
+        approvedAs: approval.auto ? { by: actor, message: `approved automatically: reaction ${def.name} says approval: auto and the site allows it` } : undefined,
       });
     } catch (e) {
       return { reaction: def.name, result: "error", detail: `fired, but the run could not be requested: ${message(e)}` };
     }
     await this.audit.record({ name: actor }, { action: "run.requested", site: event.site, target: `run ${runId}`, detail: { deployment: def.run.deployment, reaction: def.name, event: event.id } });
+    if (approval.auto) await this.audit.record({ name: actor }, { action: "run.approved", site: event.site, target: `run ${runId}`, detail: { automatic: true, reaction: def.name } });
     // Never throws: a notification that cannot be queued is logged, the run stands.
     await notify({ store: this.deps.store, now: this.deps.now, log: this.deps.log }, { site: event.site, kind: "reaction_fired", run: runId, reaction: { name: def.name, event: { id: event.id, name: event.name } } });
     const requested = `requested run #${runId} of ${def.run.deployment}${host ? ` on ${host}` : ""}`;
-    return { reaction: def.name, result: "fired", runId, detail: requested + (await this.approve(def, event.site, runId)) };
+    return { reaction: def.name, result: "fired", runId, detail: requested + approval.detail };
   }
 
-  /** A run that waits for reviewers is approved by the reaction when it says `approval: auto` and the site allows it; says what happened. */
-  private async approve(def: ReactionDef, site: string, runId: number): Promise<string> {
-    const { store, runner } = this.deps;
-    if ((await store.runs.get(runId)).status !== "awaiting_approval") return ""; // the site runs without approval
-    if (def.approval !== "auto") return "; it waits for reviewers";
-    if (!(await store.events.settings(site)).allowAutoApproval) return "; approval: auto, but the site's event settings do not allow automatic approval: it waits for reviewers";
-    const actor = reactionActor(def.name);
-    if (!(await runner.approveAutomatically(runId, actor, `approved automatically: reaction ${def.name} says approval: auto and the site allows it`))) return "";
-    await this.audit.record({ name: actor }, { action: "run.approved", site, target: `run ${runId}`, detail: { automatic: true, reaction: def.name } });
-    return ", approved automatically";
+  /**
+   * Whether the reaction's run is approved as it is requested (`approval: auto` on a site whose event settings
+   * allow it), and how the outcome says what happens to it. A site that needs no approval runs it either way.
+   */
+  private async approval(def: ReactionDef, site: string): Promise<{ auto: boolean; detail: string }> {
+    const { store } = this.deps;
+    if ((await store.sites.get(site)).approvalsRequired === 0) return { auto: false, detail: "" };
+    if (def.approval !== "auto") return { auto: false, detail: "; it waits for reviewers" };
+    if (!(await store.events.settings(site)).allowAutoApproval) return { auto: false, detail: "; approval: auto, but the site's event settings do not allow automatic approval: it waits for reviewers" };
+    return { auto: true, detail: ", approved automatically" };
   }
 
   /**
