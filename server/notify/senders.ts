@@ -6,7 +6,7 @@
 import type { ServerIdentity } from "../secrets/keys";
 import { EmailSender, type SmtpSettings } from "./email";
 import { DeliveryFailure } from "./failure";
-import { openSecret } from "./secret";
+import { openSigningSecret } from "./secret";
 import type { Senders } from "./dispatcher";
 import type { Delivery, NotificationStore } from "./types";
 import { sendWebhook } from "./webhook";
@@ -39,5 +39,5 @@ async function webhookSecret(o: ChannelOptions, delivery: Delivery): Promise<str
   const rule = (await o.store.notifications.rules(delivery.site)).find((r) => r.channel === "webhook" && r.target === delivery.target);
   if (!rule) throw new DeliveryFailure("the site's settings no longer send to this URL", { permanent: true });
   if (!rule.secret) throw new DeliveryFailure("this webhook has no signing secret: set one in the site's notification settings", { permanent: true });
-  return openSecret(rule.secret, await o.serverIdentity);
+  return openSigningSecret(rule.secret, await o.serverIdentity);
 }

@@ -4,13 +4,10 @@
  * `X-Flightdeck-Event` and the delivery's id in `X-Flightdeck-Delivery` (a receiver's duplicate check: a retry
  * after a lost answer sends the same id). Redirects are not followed: the signed body goes where it was told.
  */
-import { createHmac } from "node:crypto";
+import { sign } from "../secrets/sealed";
 import { DeliveryFailure } from "./failure";
 import type { Delivery } from "./types";
 
-export function signature(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-}
 
 /** Why a URL cannot be a webhook target (undefined: it can). */
 export function webhookUrlProblem(target: string): string | undefined {
@@ -40,7 +37,7 @@ export async function sendWebhook(delivery: Delivery, secret: string, timeoutMs:
         "user-agent": "Flightdeck-Notifications",
         "x-flightdeck-event": delivery.kind,
         "x-flightdeck-delivery": String(delivery.id),
-        "x-flightdeck-signature": signature(secret, body),
+        "x-flightdeck-signature": sign(secret, body),
       },
       body,
     });

@@ -12,7 +12,7 @@ import { after, afterEach, before, beforeEach, describe, test } from "node:test"
 import type { Plan } from "../../server/engine";
 import { NotificationDispatcher, type Senders } from "../../server/notify/dispatcher";
 import { notify } from "../../server/notify";
-import { sealSecret } from "../../server/notify/secret";
+import { sealSigningSecret } from "../../server/notify/secret";
 import { channelSenders } from "../../server/notify/senders";
 import { applyRules } from "../../server/notify/settings";
 import { notificationPayload, type NotificationPayload } from "../../server/notify/types";
@@ -65,7 +65,7 @@ for (const dialect of ["sqlite", "postgres"] as const) {
 
     /** Rules as the settings router stores them; returns the generated signing secrets by URL. */
     async function setRules(store: Store, rules: Parameters<typeof applyRules>[1]): Promise<Map<string, string>> {
-      const applied = await applyRules(await store.notifications.rules("lab"), rules, (s) => sealSecret(s, identity));
+      const applied = await applyRules(await store.notifications.rules("lab"), rules, (s) => sealSigningSecret(s, identity));
       await store.notifications.setRules("lab", applied.rules);
       return new Map(applied.revealed.map((r) => [r.target, r.secret]));
     }
@@ -228,7 +228,7 @@ test("a webhook that does not answer in time is retried, saying so", async () =>
     const { a } = stores;
     await a.sites.create({ slug: "lab", name: "lab", files: [{ path: "inventory.yml", content: INVENTORY }], author: "ana", message: "first" });
     const target = `http://127.0.0.1:${(hanging.address() as { port: number }).port}/slow`;
-    const applied = await applyRules([], [{ kinds: ["run_started"], channel: "webhook", target }], (s) => sealSecret(s, identity));
+    const applied = await applyRules([], [{ kinds: ["run_started"], channel: "webhook", target }], (s) => sealSigningSecret(s, identity));
     await a.notifications.setRules("lab", applied.rules);
     await notify({ store: a, now: () => T0 }, { site: "lab", kind: "run_started", run: await run(a) });
     const c = clock();

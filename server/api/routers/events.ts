@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { storedEvent, githubSettings, type EventSettingsRow } from "../../events/types";
-import { newWebhookSecret, sealSecret } from "../../events/secret";
+import { newWebhookSecret, sealWebhookSecret } from "../../events/secret";
 import { InvalidInputError } from "../../store/errors";
 import { createTRPCRouter, siteProcedure } from "../trpc";
 import { idCursor, pageInput } from "./shapes";
@@ -75,7 +75,7 @@ export const eventsRouter = createTRPCRouter({
   rotateSecret: siteProcedure("admin").mutation(async ({ ctx, input }) => {
     const secret = newWebhookSecret();
     const had = (await ctx.store.events.settings(input.slug)).webhookSecret !== null;
-    await ctx.store.events.setSettings(input.slug, { webhookSecret: await sealSecret(secret, await ctx.serverIdentity) });
+    await ctx.store.events.setSettings(input.slug, { webhookSecret: await sealWebhookSecret(secret, await ctx.serverIdentity) });
     await ctx.audit({ action: "event.settings", site: input.slug, target: "webhook secret", detail: { change: had ? "rotated" : "created" } });
     return { secret };
   }),

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { InvalidInputError } from "../../errors";
 import { applyRules, publicRule, publicRules, rulesInput } from "../../notify/settings";
-import { sealSecret } from "../../notify/secret";
+import { sealSigningSecret } from "../../notify/secret";
 import { smtpOf } from "../../notify/setup";
 import { deliveryStatus, notificationChannel, notificationKind, notificationPayload, type StoredRule } from "../../notify/types";
 import type { Env } from "../../env";
@@ -86,7 +86,7 @@ export const notificationsRouter = createTRPCRouter({
     .mutation(async ({ ctx, input }) => {
       const current = await ctx.store.notifications.rules(input.slug);
       const identity = await ctx.serverIdentity;
-      const { rules, revealed } = await applyRules(current, input.rules, (secret) => sealSecret(secret, identity));
+      const { rules, revealed } = await applyRules(current, input.rules, (secret) => sealSigningSecret(secret, identity));
       await ctx.store.notifications.setRules(input.slug, rules);
       await ctx.audit({
         action: "notifications.settings",

@@ -11,7 +11,7 @@ import { problemOf } from "../../rest/problem";
 import { rateKey, takeRequest } from "../../rest/rate";
 import { services, type Services } from "../../services";
 import { hubDeps, recordEvent, updateOutcome, type HubDeps } from "../hub";
-import { openSecret, signatureMatches } from "../secret";
+import { openWebhookSecret, signatureMatches } from "../secret";
 import type { EventOutcome, EventSource, SiteEventInput, StoredEvent } from "../types";
 import { alertmanagerEvents, genericEvents, githubEventKind, githubEvents, parseJsonBody } from "./formats";
 
@@ -80,7 +80,7 @@ async function signatureValid(svc: Services, slug: string, body: Uint8Array, hea
     throw e;
   }
   if (sealed === null) return false;
-  return signatureMatches(await openSecret(sealed, await svc.serverIdentity), body, header);
+  return signatureMatches(await openWebhookSecret(sealed, await svc.serverIdentity), body, header);
 }
 
 function parse(format: IntakeFormat, headers: Headers, body: Uint8Array): SiteEventInput[] {
