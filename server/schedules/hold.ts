@@ -66,6 +66,25 @@ export async function releaseIfOpen(o: HoldDeps & { queue: Pick<RunQueue, "submi
   return true;
 }
 
+/**
+ * A `queued` run (waiting for its site's slot or a worker) whose windows closed before it started waits
+ * `scheduled` again for the next opening, rather than start and stop before its first batch. A worker that claims
+ * it meanwhile wins (the transition is conditional); the batch gate then stops it. True when it was held again.
+ */
+export async function holdQueuedOutsideWindow(o: HoldDeps, id: number): Promise<boolean> {
+  const run = await o.store.runs.get(id);
+  if (run.status !== "queued") return false;
+  const now = o.clock.now();
+  const state = windowState(await runWindows(o.store, run), now);
+  if (!state || state.open) return false;
+  const at = state.next?.at ?? now + RECHECK_MS;
+  if (!(await o.store.runs.transition(id, ["queued"], "scheduled", { queuedAt: null, scheduledFor: new Date(at) }))) return false;
+  const waits = state.next ? `it waits for maintenance window '${state.next.window.name}' to open at ${new Date(at).toISOString()}` : "no window of it opens within 366 days";
+  await statusEvent(o, id, { type: "run.status", status: "scheduled", by: "flightdeck", message: `its maintenance window closed before it started: ${waits}` });
+  o.broadcaster.siteRuns(run.site, id);
+  return true;
+}
+
 /** The engine's batch gate for a run (undefined: no window holds it). */
 export function runBatchGate(site: Parameters<typeof windowsFor>[0], run: RunRow, clock: Clock) {
   return batchGate(windowsFor(site, { deployment: run.deployment, hosts: run.plan.hosts }), clock);

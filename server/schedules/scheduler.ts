@@ -1,7 +1,7 @@
 /**
  * The scheduler loop, run by every process that holds the store: each tick it fires the schedules whose slot came
- * (each slot claimed by one INSERT on the (site, schedule, slot) key, so one process of many requests the run) and
- * releases `scheduled` runs whose window opened. `tick(now)` does one pass; the timer only calls it, so tests
+ * (each slot claimed by one INSERT on the (site, schedule, slot) key, so one process of many requests the run),
+ * releases `scheduled` runs whose window opened, and holds again queued runs whose window closed before they started. `tick(now)` does one pass; the timer only calls it, so tests
  * drive the loop with an injected clock and no sleeps.
  */
 import type { Broadcaster } from "../broadcast";
@@ -11,7 +11,7 @@ import type { LaunchRequest } from "../runs/service";
 import { loadRevision } from "../site-cache";
 import type { Store } from "../store/types";
 import { dueSlot } from "./calendar";
-import { releaseIfOpen } from "./hold";
+import { holdQueuedOutsideWindow, releaseIfOpen } from "./hold";
 import { systemClock, type Clock } from "./windows";
 
 export interface SchedulerOptions {
@@ -30,6 +30,8 @@ export interface SchedulerOptions {
 export interface TickResult {
   fired: { site: string; schedule: string; slot: Date; runId?: number; message?: string }[];
   released: number[];
+  /** Queued runs whose window closed before they started: `scheduled` again. */
+  heldAgain: number[];
 }
 
 export class Scheduler {
@@ -63,11 +65,19 @@ export class Scheduler {
   }
 
   private async pass(now: number): Promise<TickResult> {
-    const result: TickResult = { fired: [], released: [] };
+    const result: TickResult = { fired: [], released: [], heldAgain: [] };
     const { store } = this.o;
+    const hold = { store, broadcaster: this.o.broadcaster, clock: { now: () => now } };
+    for (const { id } of await store.runs.queued()) {
+      try {
+        if (await holdQueuedOutsideWindow(hold, id)) result.heldAgain.push(id);
+      } catch (e) {
+        this.log(`run ${id}: cannot check its windows: ${text(e)}`);
+      }
+    }
     for (const { id } of await store.schedules.dueScheduled(new Date(now))) {
       try {
-        if (await releaseIfOpen({ store, broadcaster: this.o.broadcaster, clock: { now: () => now }, queue: this.o.queue }, id)) result.released.push(id);
+        if (await releaseIfOpen({ ...hold, queue: this.o.queue }, id)) result.released.push(id);
       } catch (e) {
         this.log(`run ${id}: cannot release it: ${text(e)}`);
       }

@@ -138,3 +138,42 @@ test("a window that says on_close: continue lets the run finish its batches", as
   assert.equal(status, "succeeded");
   for (const h of ["a", "b", "c"]) assert.equal(got.snapshot.hosts[h]!.steps.work!.status, "changed");
 });
+
+test("a run still queued when its window closes waits scheduled again for the next opening, rather than start and stop", async () => {
+  now = Date.parse("2026-12-03T01:30:00Z");
+  // The first run's step waits here, holding the site's one slot, until the test has closed the window.
+  let arrived!: () => void;
+  const inStep = new Promise<void>((resolve) => (arrived = resolve));
+  let release!: () => void;
+  const stepMayEnd = new Promise<void>((resolve) => (release = resolve));
+  const gate = createServer((_req, res) => {
+    arrived();
+    void stepMayEnd.then(() => res.end("done\n"));
+  });
+  await new Promise<void>((resolve) => gate.listen(0, "127.0.0.1", resolve));
+  try {
+    const gatePort = (gate.address() as AddressInfo).port;
+    await site("requeue", `${localInventory(["a"])}---\n${workflow(`  - {name: work, action: cmd.run, params: {cmd: "curl -fsS http://127.0.0.1:${gatePort}/"}}`, "", "[all]", "dep")}${WINDOW()}`);
+    const first = await api.runs.launch({ slug: "requeue", deployment: "dep", reason: "one" });
+    await inStep;
+    const second = await api.runs.launch({ slug: "requeue", deployment: "dep", reason: "two" });
+    assert.equal((await api.runs.get({ id: second.id })).run.status, "queued", "behind the first, the window open");
+
+    now = Date.parse("2026-12-03T02:00:00Z");
+    assert.deepEqual((await services.scheduler.tick()).heldAgain, [second.id]);
+    release();
+    assert.equal(await services.runner.done(first.id), "succeeded", "the first had started its only batch");
+    const { run } = await api.runs.get({ id: second.id });
+    assert.equal(run.status, "scheduled");
+    assert.equal(run.scheduledFor?.toISOString(), "2026-12-04T01:00:00.000Z");
+    const said = (await api.runs.events({ id: second.id, after: 0 })).filter((e) => e.type === "run.status").at(-1);
+    assert.equal(said?.message, "its maintenance window closed before it started: it waits for maintenance window 'night' to open at 2026-12-04T01:00:00.000Z");
+
+    now = Date.parse("2026-12-04T01:00:00Z");
+    assert.deepEqual((await services.scheduler.tick()).released, [second.id]);
+    assert.equal(await services.runner.done(second.id), "succeeded");
+  } finally {
+    release();
+    gate.close();
+  }
+});
