@@ -168,10 +168,4 @@ export interface EventStore {
   updateReactionState<T>(at: ReactionKey, fn: (current: ReactionState | null) => ReactionUpdate<T>): Promise<T>;
   /** States whose wait_for_more is due (waitUntil <= now), oldest first. */
   dueWaits(now: number, limit?: number): Promise<(ReactionKey & { waitUntil: number; waitEventId: number | null })[]>;
-  /**
-   * Claims a due wait: clears waitUntil and waitEventId only if waitUntil is still `waitUntil` (a conditional
-   * write), and sets lastFiredAt = `firedAt`. True for exactly one claimer; false when another process claimed it
-   * or a new occurrence moved the wait.
-   */
-  claimWait(at: ReactionKey, waitUntil: number, firedAt: number): Promise<boolean>;
 }

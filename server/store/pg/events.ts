@@ -127,14 +127,4 @@ export class PgEventStore implements EventStore {
       .limit(limit);
     return rows.map((r) => ({ ...r, waitUntil: r.waitUntil!.getTime() }));
   }
-
-  async claimWait(at: ReactionKey, waitUntil: number, firedAt: number): Promise<boolean> {
-    const siteId = await this.siteId(at.site);
-    const rows = await this.db
-      .update(reactionState)
-      .set({ waitUntil: null, waitEventId: null, lastFiredAt: new Date(firedAt), updatedAt: new Date(firedAt) })
-      .where(and(this.stateWhere(siteId, at), eq(reactionState.waitUntil, new Date(waitUntil))))
-      .returning({ key: reactionState.key });
-    return rows.length > 0;
-  }
 }

@@ -133,14 +133,4 @@ export class SqliteEventStore implements EventStore {
       .all();
     return rows.map((r) => ({ ...r, waitUntil: r.waitUntil!.getTime() }));
   }
-
-  async claimWait(at: ReactionKey, waitUntil: number, firedAt: number): Promise<boolean> {
-    const siteId = this.siteId(at.site);
-    const result = this.db
-      .update(reactionState)
-      .set({ waitUntil: null, waitEventId: null, lastFiredAt: new Date(firedAt), updatedAt: new Date(firedAt) })
-      .where(and(this.stateWhere(siteId, at), eq(reactionState.waitUntil, new Date(waitUntil))))
-      .run();
-    return result.changes > 0;
-  }
 }
