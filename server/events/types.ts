@@ -141,6 +141,8 @@ export interface EventPageQuery {
   limit: number;
   /** Only events with this exact name. */
   name?: string;
+  /** Only events whose label `key` is exactly `value`. */
+  label?: { key: string; value: string };
 }
 
 export interface EventStore {

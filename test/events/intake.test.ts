@@ -294,6 +294,22 @@ describe("GitHub", () => {
     assert.equal((await server.services.runs.list("lab", 100)).length, runsBefore);
   });
 
+  test("a GitHub delivery sent again (the same X-GitHub-Delivery) is answered and counts once: one event, one run", async () => {
+    const body = push("main", "c".repeat(40));
+    const headers = { ...gh(body, "push"), "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958" };
+    const runsBefore = (await server.services.runs.list("lab", 100)).length;
+    const first = await post("/api/v1/sites/lab/events/github", body, headers);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const event = (first.body as Received).events[0]!;
+    assert.equal(event.labels.delivery, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+    const again = await post("/api/v1/sites/lab/events/github", body, headers);
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, { received: 0, duplicateOf: event.id, events: [] });
+    assert.equal((await server.services.runs.list("lab", 100)).length, runsBefore + 1, "one run for the push, not two");
+    const stored = await server.services.store.events.page("lab", { limit: 10, label: { key: "delivery", value: "72d3162e-cc78-11e3-81ab-4c9367dc0958" } });
+    assert.deepEqual(stored.map((e) => e.id), [event.id]);
+  });
+
   test("a pull request becomes github/pull_request; an unknown event or the generic secret header is refused", async () => {
     const body = JSON.stringify({ action: "opened", number: 42, repository: { full_name: "acme/infra" }, sender: { login: "octo" }, pull_request: { title: "Add rack 3", html_url: "https://github.com/acme/infra/pull/42", state: "open", merged: false, draft: false, base: { ref: "main" }, head: { ref: "rack-3", sha: "a".repeat(40) }, user: { login: "octo" } } });
     const res = await post("/api/v1/sites/lab/events/github", body, gh(body, "pull_request"));

@@ -42,6 +42,13 @@ export async function intake(req: Request, slug: string, format: IntakeFormat): 
       throw new UnauthorizedError("the signature does not match the site's webhook secret (HMAC-SHA256 of the raw body, sha256=<hex>), or the site has no webhook secret");
     }
     const inputs = parse(format, req.headers, body);
+    const delivery = format === "github" ? githubDelivery(req.headers) : undefined;
+    if (delivery !== undefined) {
+      // GitHub sends a delivery again (by hand, or after no answer) with its id: it was received once, and counts once.
+      for (const input of inputs) input.labels = { ...input.labels, delivery };
+      const [seen] = await svc.store.events.page(slug, { limit: 1, label: { key: "delivery", value: delivery } });
+      if (seen) return Response.json({ received: 0, duplicateOf: seen.id, events: [] }, { status: 200, headers: { "cache-control": "no-store", ...limitHeaders } });
+    }
     const sender = signed ? "webhook" : actorName(principal);
     const deps = hubDeps(svc);
     const stored: StoredEvent[] = [];
@@ -81,6 +88,12 @@ async function signatureValid(svc: Services, slug: string, body: Uint8Array, hea
   }
   if (sealed === null) return false;
   return signatureMatches(await openWebhookSecret(sealed, await svc.serverIdentity), body, header);
+}
+
+/** GitHub's id of a delivery (X-GitHub-Delivery, a GUID), when it sends one that looks like one. */
+function githubDelivery(headers: Headers): string | undefined {
+  const id = headers.get("x-github-delivery")?.trim();
+  return id && /^[A-Za-z0-9-]{1,100}$/.test(id) ? id : undefined;
 }
 
 function parse(format: IntakeFormat, headers: Headers, body: Uint8Array): SiteEventInput[] {

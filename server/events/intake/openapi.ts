@@ -33,7 +33,8 @@ const received = {
         description: "What the request stored",
         required: ["received", "events"],
         properties: {
-          received: { type: "integer", description: "How many events were stored (0 for a GitHub ping)" },
+          received: { type: "integer", description: "How many events were stored (0 for a GitHub ping or a delivery received before)" },
+          duplicateOf: { type: "integer", description: "For a GitHub delivery received before (the same X-GitHub-Delivery): the event stored then; nothing is stored again" },
           events: { type: "array", description: "The stored events, in the order sent", items: jsonSchema(storedEvent, "output") },
         },
       },
@@ -81,10 +82,13 @@ export const INTAKE_OPERATIONS: { path: string; method: "post"; op: Obj }[] = [
     op: intakeOp(
       "events.github",
       "Receive a GitHub webhook",
-      "A GitHub delivery: push becomes `github/push` (labels repository, ref, branch or tag, sha, pusher, deleted), pull_request `github/pull_request` (labels repository, action, number, base, head, sha, merged, draft, author); ping is answered and stores nothing. A push to the site's tracked branch requests a run of its deployment (through approvals).",
+      "A GitHub delivery: push becomes `github/push` (labels repository, ref, branch or tag, sha, pusher, deleted), pull_request `github/pull_request` (labels repository, action, number, base, head, sha, merged, draft, author; both also `delivery`); ping is answered and stores nothing. A push to the site's tracked branch requests a run of its deployment (through approvals).",
       "X-Hub-Signature-256",
       { type: "object", description: "GitHub's webhook payload for the event X-GitHub-Event names (JSON, or a form with it in `payload`)" },
-      [{ name: "X-GitHub-Event", in: "header", required: true, description: "push, pull_request or ping", schema: { type: "string", enum: ["push", "pull_request", "ping"] } }],
+      [
+        { name: "X-GitHub-Event", in: "header", required: true, description: "push, pull_request or ping", schema: { type: "string", enum: ["push", "pull_request", "ping"] } },
+        { name: "X-GitHub-Delivery", in: "header", required: false, description: "GitHub's id of the delivery: kept as the label `delivery`; a delivery sent again with the same id is answered and stored once", schema: { type: "string" } },
+      ],
     ),
   },
 ];

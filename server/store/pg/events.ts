@@ -60,6 +60,7 @@ export class PgEventStore implements EventStore {
     const conditions: SQL[] = [eq(siteEvents.siteId, await this.siteId(site))];
     if (query.before !== undefined) conditions.push(lt(siteEvents.id, query.before));
     if (query.name !== undefined) conditions.push(eq(siteEvents.name, query.name));
+    if (query.label) conditions.push(sql`(${siteEvents.labels}::jsonb ->> ${query.label.key}) = ${query.label.value}`);
     const rows = await this.db
       .select()
       .from(siteEvents)

@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous: the methods are async to fit the Store interface, so that a throw arrives as a rejection like on PostgreSQL */
 /** Site events, their settings and the reactions' limiter state in SQLite (one process: immediate transactions suffice). */
-import { and, asc, desc, eq, lt, lte, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, lt, lte, sql, type SQL } from "drizzle-orm";
 import { reactionState, siteEvents, siteEventSettings, sites } from "../../../db/schema";
 import { eventSettingsColumns, reactionStateColumns, toEventSettings, toReactionState, toStoredEvent } from "../../events/rows";
 import type {
@@ -59,6 +59,7 @@ export class SqliteEventStore implements EventStore {
     const conditions: SQL[] = [eq(siteEvents.siteId, this.siteId(site))];
     if (query.before !== undefined) conditions.push(lt(siteEvents.id, query.before));
     if (query.name !== undefined) conditions.push(eq(siteEvents.name, query.name));
+    if (query.label) conditions.push(sql`json_extract(${siteEvents.labels}, ${`$."${query.label.key.replaceAll('"', '""')}"`}) = ${query.label.value}`);
     const rows = this.db
       .select()
       .from(siteEvents)
